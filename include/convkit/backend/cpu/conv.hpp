@@ -1,0 +1,117 @@
+#pragma once
+// conv2d on the CPU, lowered to im2col + GEMM for the forward pass and both gradients.
+//
+// For one sample n and group g, with P = (C/g)*kh*kw patch rows and S = OH*OW columns:
+//   col (P, S)      = im2col(x[n, group g channels])
+//   y[n, g] (O/g,S) = w_g (O/g, P) * col
+//   gw_g           += gy[n, g] * col^T
+//   gx[n, g]       += col2im(w_g^T * gy[n, g])
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "../../ops/geometry.hpp"
+#include "elementwise.hpp"
+#include "gemm.hpp"
+
+namespace convkit::backend::cpu {
+
+/// Unfolds `channels` planes of x (H, W each) into col (channels*kh*kw, OH*OW); zero padding.
+template <class T>
+void im2col(const Conv2dGeometry& g, int64_t channels, const T* x, T* col) {
+  const int64_t S = g.OH * g.OW;
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t u = 0; u < g.kh; ++u)
+      for (int64_t v = 0; v < g.kw; ++v) {
+        T* row = col + ((c * g.kh + u) * g.kw + v) * S;
+        const T* plane = x + c * g.H * g.W;
+        for (int64_t i = 0; i < g.OH; ++i) {
+          const int64_t hi = i * g.sh - g.ph + u * g.dh;
+          T* out = row + i * g.OW;
+          if (hi < 0 || hi >= g.H) {
+            std::fill(out, out + g.OW, T(0));
+            continue;
+          }
+          const T* in = plane + hi * g.W;
+          for (int64_t j = 0; j < g.OW; ++j) {
+            const int64_t wi = j * g.sw - g.pw + v * g.dw;
+            out[j] = (wi >= 0 && wi < g.W) ? in[wi] : T(0);
+          }
+        }
+      }
+}
+
+/// The adjoint of im2col: adds col (channels*kh*kw, OH*OW) back into x's planes.
+template <class T>
+void col2im_add(const Conv2dGeometry& g, int64_t channels, const T* col, T* x) {
+  const int64_t S = g.OH * g.OW;
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t u = 0; u < g.kh; ++u)
+      for (int64_t v = 0; v < g.kw; ++v) {
+        const T* row = col + ((c * g.kh + u) * g.kw + v) * S;
+        T* plane = x + c * g.H * g.W;
+        for (int64_t i = 0; i < g.OH; ++i) {
+          const int64_t hi = i * g.sh - g.ph + u * g.dh;
+          if (hi < 0 || hi >= g.H) continue;
+          T* out = plane + hi * g.W;
+          const T* in = row + i * g.OW;
+          for (int64_t j = 0; j < g.OW; ++j) {
+            const int64_t wi = j * g.sw - g.pw + v * g.dw;
+            if (wi >= 0 && wi < g.W) out[wi] += in[j];
+          }
+        }
+      }
+}
+
+template <class T>
+void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
+  const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
+  std::vector<T> col(g.is_pointwise() ? 0 : static_cast<size_t>(P * S));
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
+      const T* cols = xg;  // a pointwise convolution's input already is its col matrix
+      if (!g.is_pointwise()) {
+        im2col(g, Cg, xg, col.data());
+        cols = col.data();
+      }
+      gemm<T>(false, false, Og, S, P, T(1), w + grp * Og * P, cols, T(0),
+              y + (n * g.O + grp * Og) * S);
+    }
+  if (b) add_bias(g.N, g.O, S, b, y);
+}
+
+/// Any of gx, gw, gb may be null (that gradient is not needed). Outputs are overwritten.
+template <class T>
+void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                     T* gb) {
+  const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
+  if (gb) bias_grad(g.N, g.O, S, gy, gb);
+  if (gw) fill(g.O * P, gw, T(0));
+  if (gx) fill(g.N * g.C * g.H * g.W, gx, T(0));
+  if (!gx && !gw) return;
+  std::vector<T> col(static_cast<size_t>(P * S));
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      const T* gyg = gy + (n * g.O + grp * Og) * S;
+      const size_t xoff = static_cast<size_t>((n * g.C + grp * Cg) * g.H * g.W);
+      if (gw) {
+        const T* cols = x + xoff;
+        if (!g.is_pointwise()) {
+          im2col(g, Cg, x + xoff, col.data());
+          cols = col.data();
+        }
+        gemm<T>(false, true, Og, P, S, T(1), gyg, cols, T(1), gw + grp * Og * P);
+      }
+      if (gx) {
+        if (g.is_pointwise()) {
+          gemm<T>(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), gx + xoff);
+        } else {
+          gemm<T>(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), col.data());
+          col2im_add(g, Cg, col.data(), gx + xoff);
+        }
+      }
+    }
+}
+
+}  // namespace convkit::backend::cpu

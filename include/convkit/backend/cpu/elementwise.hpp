@@ -1,0 +1,113 @@
+#pragma once
+// CPU loops for elementwise maps, broadcasting, bias and reductions.
+#include <cstdint>
+
+#include "../../ops/geometry.hpp"
+
+namespace convkit::backend::cpu {
+
+template <class T, class F>
+void unary_map(int64_t n, const T* x, T* y, F f) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+}
+
+/// y[i] = f(a[i], b[i]) for equal-sized a and b (used by gradients of activations).
+template <class T, class F>
+void zip_map(int64_t n, const T* a, const T* b, T* y, F f) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
+}
+
+/// Visits every output index of a broadcast with the matching input offsets.
+template <class Visit>
+void for_each_broadcast(const BroadcastPlan& p, Visit visit) {
+  const int64_t r = p.out.rank();
+  if (p.numel == 0) return;
+  std::vector<int64_t> idx(static_cast<size_t>(r), 0);
+  int64_t ia = 0, ib = 0;
+  for (int64_t i = 0; i < p.numel; ++i) {
+    visit(i, ia, ib);
+    for (int64_t d = r - 1; d >= 0; --d) {  // odometer increment
+      const size_t du = static_cast<size_t>(d);
+      ++idx[du];
+      ia += p.a_stride[du];
+      ib += p.b_stride[du];
+      if (idx[du] < p.out[du]) break;
+      ia -= p.a_stride[du] * idx[du];
+      ib -= p.b_stride[du] * idx[du];
+      idx[du] = 0;
+    }
+  }
+}
+
+template <class T, class F>
+void binary_map(const BroadcastPlan& p, const T* a, const T* b, T* y, F f) {
+  using K = BroadcastPlan::Kind;
+  const int64_t n = p.numel;
+  switch (p.kind) {
+    case K::Same: for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]); break;
+    case K::AScalar: { const T s = a[0]; for (int64_t i = 0; i < n; ++i) y[i] = f(s, b[i]); } break;
+    case K::BScalar: { const T s = b[0]; for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], s); } break;
+    case K::BSuffix:
+      for (int64_t i = 0; i < n; i += p.b_numel)
+        for (int64_t j = 0; j < p.b_numel; ++j) y[i + j] = f(a[i + j], b[j]);
+      break;
+    case K::ASuffix:
+      for (int64_t i = 0; i < n; i += p.a_numel)
+        for (int64_t j = 0; j < p.a_numel; ++j) y[i + j] = f(a[j], b[i + j]);
+      break;
+    case K::General:
+      for_each_broadcast(p, [&](int64_t i, int64_t ia, int64_t ib) { y[i] = f(a[ia], b[ib]); });
+      break;
+  }
+}
+
+/// Sums g (of the plan's output shape) into out (of the shape `a` had in the plan):
+/// the gradient of broadcasting a. `out` must be zeroed by the caller.
+template <class T>
+void sum_to_a(const BroadcastPlan& p, const T* g, T* out) {
+  for_each_broadcast(p, [&](int64_t i, int64_t ia, int64_t) { out[ia] += g[i]; });
+}
+
+template <class T>
+T sum(int64_t n, const T* x) {
+  // Pairwise blocks keep float sums accurate over large tensors.
+  if (n <= 256) {
+    T s = T(0);
+    for (int64_t i = 0; i < n; ++i) s += x[i];
+    return s;
+  }
+  const int64_t half = n / 2;
+  return sum(half, x) + sum(n - half, x + half);
+}
+
+template <class T>
+void fill(int64_t n, T* x, T value) {
+  for (int64_t i = 0; i < n; ++i) x[i] = value;
+}
+
+/// y[r, c, k] += b[c] for y of shape (rows, channels, inner).
+template <class T>
+void add_bias(int64_t rows, int64_t channels, int64_t inner, const T* b, T* y) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < channels; ++c) {
+      T* p = y + (r * channels + c) * inner;
+      const T v = b[c];
+      for (int64_t k = 0; k < inner; ++k) p[k] += v;
+    }
+}
+
+/// gb[c] = sum over r, k of gy[r, c, k].
+template <class T>
+void bias_grad(int64_t rows, int64_t channels, int64_t inner, const T* gy, T* gb) {
+  for (int64_t c = 0; c < channels; ++c) gb[c] = T(0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < channels; ++c) gb[c] += sum(inner, gy + (r * channels + c) * inner);
+}
+
+/// x += alpha * y (gradient accumulation, SGD).
+template <class T>
+void axpy(int64_t n, T alpha, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+}  // namespace convkit::backend::cpu

@@ -1,0 +1,74 @@
+#pragma once
+// conv2d: the op's shape law, validation and backward wiring. The kernels live in the
+// backends (backend/cpu/conv.hpp: im2col + GEMM).
+#include <array>
+
+#include "../backend/dispatch.hpp"
+#include "common.hpp"
+#include "options.hpp"
+
+namespace convkit {
+
+/// Validates a conv2d call and returns its geometry. x (N, C, H, W), w (O, C/groups, kh, kw),
+/// b (O) or undefined. OH = floor((H + 2*ph - dh*(kh-1) - 1) / sh) + 1, likewise OW.
+template <class T>
+Conv2dGeometry conv2d_geometry(const char* op, const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b,
+                               const Conv2dOptions& o) {
+  detail::require_rank(op, "input", x, 4, "(N, C, H, W)");
+  detail::require_rank(op, "weight", w, 4, "(out_channels, in_channels/groups, kh, kw)");
+  detail::require_same_device(op, x, w);
+  const auto s = o.stride(), p = o.padding(), d = o.dilation();
+  CK_CHECK(s.h > 0 && s.w > 0, op, ": stride must be positive, got ", s.str());
+  CK_CHECK(d.h > 0 && d.w > 0, op, ": dilation must be positive, got ", d.str());
+  CK_CHECK(p.h >= 0 && p.w >= 0, op, ": padding must be non-negative, got ", p.str());
+  CK_CHECK(o.groups() > 0, op, ": groups must be positive, got ", o.groups());
+  Conv2dGeometry g{};
+  g.N = x.size(0); g.C = x.size(1); g.H = x.size(2); g.W = x.size(3);
+  g.O = w.size(0); g.kh = w.size(2); g.kw = w.size(3);
+  g.sh = s.h; g.sw = s.w; g.ph = p.h; g.pw = p.w; g.dh = d.h; g.dw = d.w; g.groups = o.groups();
+  CK_CHECK(g.C % g.groups == 0, op, ": input channels (", g.C, ", input ", x.shape().str(),
+           ") are not divisible by groups (", g.groups, ")");
+  CK_CHECK(g.O % g.groups == 0, op, ": output channels (", g.O, ", weight ", w.shape().str(),
+           ") are not divisible by groups (", g.groups, ")");
+  CK_CHECK(w.size(1) == g.C / g.groups, op, ": weight ", w.shape().str(), " expects ", w.size(1),
+           " input channels per group, but input ", x.shape().str(), " with groups=", g.groups, " has ",
+           g.C / g.groups);
+  CK_CHECK(g.kh > 0 && g.kw > 0, op, ": empty kernel in weight ", w.shape().str());
+  const int64_t ekh = g.dh * (g.kh - 1) + 1, ekw = g.dw * (g.kw - 1) + 1;
+  CK_CHECK(ekh <= g.H + 2 * g.ph && ekw <= g.W + 2 * g.pw, op, ": kernel (", g.kh, ", ", g.kw, ") with dilation ",
+           d.str(), " spans (", ekh, ", ", ekw, "), larger than the padded input (", g.H + 2 * g.ph, ", ",
+           g.W + 2 * g.pw, ") of input ", x.shape().str(), " with padding ", p.str());
+  g.OH = pooled_length(g.H, g.kh, g.sh, g.ph, g.dh, false);
+  g.OW = pooled_length(g.W, g.kw, g.sw, g.pw, g.dw, false);
+  if (b.defined()) {
+    detail::require_same_device(op, x, b);
+    CK_CHECK(b.dim() == 1 && b.size(0) == g.O, op, ": bias must have shape (", g.O, ",), got ", b.shape().str());
+  }
+  return g;
+}
+
+/// 2-D cross-correlation of a batch: x (N, C, H, W), w (O, C/groups, kh, kw), b (O) or an
+/// undefined Tensor<T>() for no bias -> (N, O, OH, OW). Differentiable in x, w and b.
+template <class T>
+Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Tensor<T>(),
+                 const Conv2dOptions& options = Conv2dOptions()) {
+  const Conv2dGeometry g = conv2d_geometry("conv2d", x, w, b, options);
+  Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.O, g.OH, g.OW}, x.device());
+  backend::conv2d_forward(x.device(), g, x.data_ptr(), w.data_ptr(), b.defined() ? b.data_ptr() : nullptr,
+                          y.data_ptr());
+  autograd::record<T>(y, "conv2d", {x, w, b},
+                      [g, x = x.detach(), w = w.detach(), need = std::array<bool, 3>{x.requires_grad(), w.requires_grad(),
+                                                                              b.requires_grad()}](const Tensor<T>& gy) {
+    const Device d = gy.device();
+    Tensor<T> gx, gw, gb;
+    if (need[0]) gx = Tensor<T>::empty(x.shape(), d);
+    if (need[1]) gw = Tensor<T>::empty(w.shape(), d);
+    if (need[2]) gb = Tensor<T>::empty(Shape{g.O}, d);
+    backend::conv2d_backward(d, g, x.data_ptr(), w.data_ptr(), gy.data_ptr(), need[0] ? gx.data_ptr() : nullptr,
+                             need[1] ? gw.data_ptr() : nullptr, need[2] ? gb.data_ptr() : nullptr);
+    return std::vector<Tensor<T>>{gx, gw, gb};
+  });
+  return y;
+}
+
+}  // namespace convkit

@@ -1,0 +1,85 @@
+#pragma once
+// Shape laws shared by the op front doors (ops/*.hpp) and every backend.
+// Each struct fully describes one call of an op; backends read it and never
+// recompute a size. Functions marked CK_HOST_DEVICE are compiled for CUDA too,
+// so a per-element rule (a pooling window, a divisor) is written exactly once.
+#include <cstdint>
+#include <vector>
+
+#include "../core/shape.hpp"
+
+#if defined(__CUDACC__)
+#define CK_HOST_DEVICE __host__ __device__
+#else
+#define CK_HOST_DEVICE
+#endif
+
+namespace convkit {
+
+/// How two shapes broadcast (numpy rules; trailing dimensions aligned).
+/// `a_stride[d]`/`b_stride[d]` are the element strides of a and b along output
+/// dimension d, 0 where that input is broadcast.
+struct BroadcastPlan {
+  enum class Kind { Same, AScalar, BScalar, BSuffix, ASuffix, General };
+  Shape out;
+  std::vector<int64_t> a_stride, b_stride;
+  int64_t numel = 0, a_numel = 0, b_numel = 0;
+  Kind kind = Kind::General;
+};
+
+/// One conv2d call: NCHW input, (O, C/groups, kh, kw) weight, NCHW output.
+struct Conv2dGeometry {
+  int64_t N, C, H, W;        // input
+  int64_t O, kh, kw;         // output channels, kernel
+  int64_t sh, sw, ph, pw, dh, dw, groups;
+  int64_t OH, OW;            // output spatial size
+  int64_t in_per_group() const { return C / groups; }
+  int64_t out_per_group() const { return O / groups; }
+  /// Rows of the im2col matrix of one group: (C/g) * kh * kw.
+  int64_t patch() const { return in_per_group() * kh * kw; }
+  /// True when the convolution is a plain matrix product per sample (1x1, stride 1, no padding).
+  bool is_pointwise() const {
+    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
+  }
+};
+
+/// One pooling call on NCHW input.
+struct Pool2dGeometry {
+  int64_t N, C, H, W;
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+  int64_t OH, OW;
+  bool ceil_mode = false;
+  bool count_include_pad = true;  // average pooling only
+};
+
+/// Output length of a convolution or pooling along one axis (PyTorch's rule).
+/// In ceil mode the last window must start inside the input or the leading padding.
+CK_HOST_DEVICE inline int64_t pooled_length(int64_t L, int64_t k, int64_t s, int64_t p, int64_t d,
+                                            bool ceil_mode) {
+  const int64_t span = L + 2 * p - d * (k - 1) - 1;
+  if (span < 0) return 0;
+  int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+  if (ceil_mode && (out - 1) * s >= L + p) --out;
+  return out;
+}
+
+/// The input rectangle an average-pooling output (i, j) sums over, and its divisor.
+struct AvgWindow {
+  int64_t h0, h1, w0, w1;  // clipped to the input: rows [h0, h1), columns [w0, w1)
+  int64_t divisor;
+};
+
+CK_HOST_DEVICE inline AvgWindow avg_pool_window(const Pool2dGeometry& g, int64_t i, int64_t j) {
+  int64_t h0 = i * g.sh - g.ph, w0 = j * g.sw - g.pw;
+  int64_t h1 = h0 + g.kh < g.H + g.ph ? h0 + g.kh : g.H + g.ph;
+  int64_t w1 = w0 + g.kw < g.W + g.pw ? w0 + g.kw : g.W + g.pw;
+  const int64_t padded_area = (h1 - h0) * (w1 - w0);
+  h0 = h0 > 0 ? h0 : 0;
+  w0 = w0 > 0 ? w0 : 0;
+  h1 = h1 < g.H ? h1 : g.H;
+  w1 = w1 < g.W ? w1 : g.W;
+  const int64_t real_area = (h1 > h0 && w1 > w0) ? (h1 - h0) * (w1 - w0) : 0;
+  return AvgWindow{h0, h1, w0, w1, g.count_include_pad ? padded_area : real_area};
+}
+
+}  // namespace convkit

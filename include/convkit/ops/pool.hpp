@@ -1,0 +1,88 @@
+#pragma once
+// max_pool2d and avg_pool2d: shape law, validation and backward wiring.
+#include "../backend/dispatch.hpp"
+#include "common.hpp"
+#include "options.hpp"
+
+namespace convkit {
+
+/// Validates a pooling call and returns its geometry (output size per geometry.hpp's
+/// pooled_length). Padding may exceed half the kernel as long as every window overlaps
+/// the input.
+template <class T>
+Pool2dGeometry pool2d_geometry(const char* op, const Tensor<T>& x, const Pool2dOptions& o) {
+  detail::require_rank(op, "input", x, 4, "(N, C, H, W)");
+  const auto k = o.kernel_size(), s = o.stride(), p = o.padding(), d = o.dilation();
+  CK_CHECK(k.h > 0 && k.w > 0, op, ": kernel size must be positive, got ", k.str());
+  CK_CHECK(s.h > 0 && s.w > 0, op, ": stride must be positive, got ", s.str());
+  CK_CHECK(d.h > 0 && d.w > 0, op, ": dilation must be positive, got ", d.str());
+  CK_CHECK(p.h >= 0 && p.w >= 0, op, ": padding must be non-negative, got ", p.str());
+  Pool2dGeometry g{};
+  g.N = x.size(0); g.C = x.size(1); g.H = x.size(2); g.W = x.size(3);
+  g.kh = k.h; g.kw = k.w; g.sh = s.h; g.sw = s.w; g.ph = p.h; g.pw = p.w; g.dh = d.h; g.dw = d.w;
+  g.ceil_mode = o.ceil_mode();
+  g.count_include_pad = o.count_include_pad();
+  g.OH = pooled_length(g.H, g.kh, g.sh, g.ph, g.dh, g.ceil_mode);
+  g.OW = pooled_length(g.W, g.kw, g.sw, g.pw, g.dw, g.ceil_mode);
+  CK_CHECK(g.OH > 0 && g.OW > 0, op, ": kernel ", k.str(), " with dilation ", d.str(),
+           " is larger than the padded input (", g.H + 2 * g.ph, ", ", g.W + 2 * g.pw, ") of input ", x.shape().str(),
+           " with padding ", p.str());
+  // Every window must touch at least one real element along each axis.
+  auto axis_ok = [](int64_t L, int64_t out, int64_t kk, int64_t ss, int64_t pp, int64_t dd, int64_t& bad) {
+    for (int64_t i = 0; i < out; ++i) {
+      bool hit = false;
+      for (int64_t u = 0; u < kk && !hit; ++u) {
+        const int64_t at = i * ss - pp + u * dd;
+        hit = at >= 0 && at < L;
+      }
+      if (!hit) {
+        bad = i;
+        return false;
+      }
+    }
+    return true;
+  };
+  int64_t bad = -1;
+  CK_CHECK(axis_ok(g.H, g.OH, g.kh, g.sh, g.ph, g.dh, bad), op, ": the window at output row ", bad,
+           " lies entirely in padding (input ", x.shape().str(), ", kernel ", k.str(), ", stride ", s.str(),
+           ", padding ", p.str(), ", dilation ", d.str(), ")");
+  CK_CHECK(axis_ok(g.W, g.OW, g.kw, g.sw, g.pw, g.dw, bad), op, ": the window at output column ", bad,
+           " lies entirely in padding (input ", x.shape().str(), ", kernel ", k.str(), ", stride ", s.str(),
+           ", padding ", p.str(), ", dilation ", d.str(), ")");
+  return g;
+}
+
+/// Max over each window; padding counts as -infinity. x (N, C, H, W) -> (N, C, OH, OW).
+template <class T>
+Tensor<T> max_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
+  const Pool2dGeometry g = pool2d_geometry("max_pool2d", x, options);
+  const Device d = x.device();
+  Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.OH, g.OW}, d);
+  auto argmax = std::make_shared<Tensor<int64_t>>(Tensor<int64_t>::empty(y.shape(), d));
+  backend::max_pool2d_forward(d, g, x.data_ptr(), y.data_ptr(), argmax->data_ptr());
+  autograd::record<T>(y, "max_pool2d", {x}, [g, argmax](const Tensor<T>& gy) {
+    Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
+    backend::max_pool2d_backward(gy.device(), g, argmax->data_ptr(), gy.data_ptr(), gx.data_ptr());
+    return std::vector<Tensor<T>>{gx};
+  });
+  return y;
+}
+
+/// Mean over each window (divisor per count_include_pad). x (N, C, H, W) -> (N, C, OH, OW).
+template <class T>
+Tensor<T> avg_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
+  CK_CHECK(options.dilation() == Pair2(1), "avg_pool2d: dilation is not supported (got ", options.dilation().str(),
+           ")");
+  const Pool2dGeometry g = pool2d_geometry("avg_pool2d", x, options);
+  const Device d = x.device();
+  Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.OH, g.OW}, d);
+  backend::avg_pool2d_forward(d, g, x.data_ptr(), y.data_ptr());
+  autograd::record<T>(y, "avg_pool2d", {x}, [g](const Tensor<T>& gy) {
+    Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
+    backend::avg_pool2d_backward(gy.device(), g, gy.data_ptr(), gx.data_ptr());
+    return std::vector<Tensor<T>>{gx};
+  });
+  return y;
+}
+
+}  // namespace convkit
