@@ -5,6 +5,7 @@
 // detach) get a new TensorImpl over the same Storage, so they never copy data.
 // Member functions that are ops (reshape, pow, sum, ...) are defined in ops/*.hpp.
 #include <cstdint>
+#include <cstddef>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -23,6 +24,37 @@ namespace convkit {
 
 template <class T> class Tensor;
 template <class T> struct Node;
+
+/// One level of a nested initializer list: a scalar or a list of NestedList. (A single
+/// recursive type keeps `{{1}, {2}}` unambiguous, which overloads per rank are not.)
+template <class T>
+class NestedList {
+ public:
+  NestedList(T value) : value_(value), is_scalar_(true) {}  // NOLINT(google-explicit-constructor)
+  NestedList(std::initializer_list<NestedList> items) : items_(items) {}
+
+  /// Appends the values in row-major order; dims gets one entry per depth. Every
+  /// scalar must sit at the same depth and every row at a depth must have one length.
+  static void flatten(std::initializer_list<NestedList> list, size_t depth, std::vector<int64_t>& dims,
+                      std::vector<T>& out, size_t& leaf_depth) {
+    if (dims.size() == depth) dims.push_back(static_cast<int64_t>(list.size()));
+    CK_CHECK(dims[depth] == static_cast<int64_t>(list.size()), "Tensor::from: ragged nested list (a row of length ",
+             list.size(), " where ", dims[depth], " was expected at depth ", depth, ")");
+    for (const NestedList& item : list) {
+      const size_t here = item.is_scalar_ ? depth : depth + 1;
+      if (item.is_scalar_ && leaf_depth == SIZE_MAX) leaf_depth = depth;
+      CK_CHECK(item.is_scalar_ ? leaf_depth == depth : (leaf_depth == SIZE_MAX || here <= leaf_depth),
+               "Tensor::from: ragged nested list (values and lists mixed at depth ", depth, ")");
+      if (item.is_scalar_) out.push_back(item.value_);
+      else flatten(item.items_, depth + 1, dims, out, leaf_depth);
+    }
+  }
+
+ private:
+  T value_{};
+  bool is_scalar_ = false;
+  std::initializer_list<NestedList> items_;
+};
 
 /// The state behind a Tensor handle.
 template <class T>
@@ -75,12 +107,14 @@ class Tensor {
     std::copy(values.begin(), values.end(), t.data());
     return t;
   }
-  /// Nested initializer lists, rank 1 to 4: Tensor<float>::from({{0, 1}, {2, 3}}).
-  static Tensor from(std::initializer_list<T> v) { return from_vector(std::vector<T>(v), Shape{static_cast<int64_t>(v.size())}); }
-  static Tensor from(std::initializer_list<std::initializer_list<T>> v) { return from_nested(v); }
-  static Tensor from(std::initializer_list<std::initializer_list<std::initializer_list<T>>> v) { return from_nested(v); }
-  static Tensor from(std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<T>>>> v) {
-    return from_nested(v);
+  /// Nested initializer lists: Tensor<float>::from({{0, 1}, {2, 3}}) is 2x2; every row
+  /// at one depth must have the same length.
+  static Tensor from(std::initializer_list<NestedList<T>> rows) {
+    std::vector<int64_t> dims;
+    std::vector<T> values;
+    size_t leaf_depth = SIZE_MAX;
+    NestedList<T>::flatten(rows, 0, dims, values, leaf_depth);
+    return from_vector(values, Shape(dims));
   }
   /// 0, 1, ..., n-1 as a rank-1 tensor.
   static Tensor arange(int64_t n, Device device = Device::cpu()) {
@@ -221,25 +255,6 @@ class Tensor {
     CK_CHECK(!(autograd::grad_enabled() && impl_->requires_grad && !impl_->grad_fn), "Tensor::", what,
              ": in-place change of a leaf that requires grad; do it under ck::NoGradGuard");
   }
-  template <class List>
-  static void flatten(const List& list, size_t depth, std::vector<int64_t>& dims, std::vector<T>& out) {
-    if (dims.size() <= depth) dims.push_back(static_cast<int64_t>(list.size()));
-    CK_CHECK(dims[depth] == static_cast<int64_t>(list.size()),
-             "Tensor::from: ragged nested list (a row of length ", list.size(), " where ", dims[depth],
-             " was expected at depth ", depth, ")");
-    for (const auto& item : list) {
-      if constexpr (std::is_arithmetic<std::decay_t<decltype(item)>>::value) out.push_back(item);
-      else flatten(item, depth + 1, dims, out);
-    }
-  }
-  template <class List>
-  static Tensor from_nested(const List& list) {
-    std::vector<int64_t> dims;
-    std::vector<T> values;
-    flatten(list, 0, dims, values);
-    return from_vector(values, Shape(dims));
-  }
-
   std::shared_ptr<TensorImpl<T>> impl_;
 };
 

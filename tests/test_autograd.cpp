@@ -1,0 +1,82 @@
+// The autograd engine: accumulation, shared subexpressions, freeing, NoGradGuard, detach.
+#include <doctest/doctest.h>
+
+#include <convkit/convkit.hpp>
+
+using TD = ck::Tensor<double>;
+
+TEST_CASE("gradients accumulate across backward calls until zero_grad") {
+  auto x = TD::from({1, 2, 3}).requires_grad_();
+  CHECK(x.requires_grad());
+  CHECK(x.is_leaf());
+  CHECK_FALSE(x.grad().defined());
+  (x * x).sum().backward();
+  CHECK(x.grad().to_vector() == std::vector<double>{2, 4, 6});
+  (x * 3.0).sum().backward();
+  CHECK(x.grad().to_vector() == std::vector<double>{5, 7, 9});
+  x.zero_grad();
+  CHECK(x.grad().to_vector() == std::vector<double>{0, 0, 0});
+}
+
+TEST_CASE("a tensor used twice gets both contributions") {
+  auto x = TD::from({2.0}).requires_grad_();
+  auto y = x * x + x;  // dy/dx = 2x + 1
+  auto z = y * y;      // dz/dx = 2y (2x + 1) = 2 * 6 * 5
+  z.sum().backward();
+  CHECK(x.grad().item() == doctest::Approx(60.0));
+}
+
+TEST_CASE("broadcast gradients are summed back to the input's shape") {
+  auto a = TD::from({{1, 2, 3}, {4, 5, 6}}).requires_grad_();
+  auto b = TD::from({1, 1, 1}).requires_grad_();
+  auto s = TD::full({}, 2.0).requires_grad_();
+  ((a + b) * s).sum().backward();
+  CHECK(a.grad().to_vector() == std::vector<double>(6, 2.0));
+  CHECK(b.grad().to_vector() == std::vector<double>{4, 4, 4});
+  CHECK(s.grad().item() == doctest::Approx(27.0));  // sum(a + b) = 21 + 6
+}
+
+TEST_CASE("views pass gradients through") {
+  auto x = TD::arange(6).requires_grad_();
+  auto m = x.reshape({2, 3});
+  (m[1] * 2.0).sum().backward();
+  CHECK(x.grad().to_vector() == std::vector<double>{0, 0, 0, 2, 2, 2});
+}
+
+TEST_CASE("NoGradGuard records nothing; detach cuts the graph") {
+  auto x = TD::from({1, 2}).requires_grad_();
+  {
+    ck::NoGradGuard guard;
+    auto y = x * 2.0;
+    CHECK_FALSE(y.requires_grad());
+  }
+  auto y = x * 2.0;
+  CHECK(y.requires_grad());
+  CHECK_FALSE(y.is_leaf());
+  CHECK_FALSE(y.detach().requires_grad());
+}
+
+TEST_CASE("the graph is freed after backward") {
+  auto x = TD::from({1, 2}).requires_grad_();
+  auto loss = (x * x).sum();
+  std::weak_ptr<ck::TensorImpl<double>> x_from_graph = loss.impl()->grad_fn->inputs.at(0);
+  loss.backward();
+  CHECK(loss.impl()->grad_fn->inputs.empty());
+  CHECK_THROWS_AS(loss.backward(), ck::Error);
+  // Repeated steps do not keep earlier graphs alive: the intermediate is released.
+  std::weak_ptr<ck::TensorImpl<double>> mid;
+  {
+    auto h = x * 3.0;
+    mid = h.impl();
+    (h * h).sum().backward();
+  }
+  CHECK(mid.expired());
+}
+
+TEST_CASE("in-place updates of parameters need NoGradGuard") {
+  auto w = TD::from({1, 2}).requires_grad_();
+  CHECK_THROWS_AS(w.fill_(0.0), ck::Error);
+  ck::NoGradGuard guard;
+  w.add_(TD::from({1, 1}), -0.5);
+  CHECK(w.to_vector() == std::vector<double>{0.5, 1.5});
+}

@@ -1,0 +1,54 @@
+// The fast conv2d (im2col + GEMM) against the reference loops over many random shapes
+// and options, forward and all three gradients, in double and float.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <convkit/convkit.hpp>
+
+namespace {
+
+template <class T>
+double max_rel_diff(const ck::Tensor<T>& a, const ck::Tensor<T>& b) {
+  REQUIRE(a.shape() == b.shape());
+  const auto va = a.to_vector(), vb = b.to_vector();
+  double scale = 1e-30, worst = 0;
+  for (auto v : vb) scale = std::max(scale, std::fabs(static_cast<double>(v)));
+  for (size_t i = 0; i < va.size(); ++i)
+    worst = std::max(worst, std::fabs(static_cast<double>(va[i]) - static_cast<double>(vb[i])) / scale);
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("random conv2d configurations match the reference", T, float, double) {
+  const double tol = std::is_same<T, double>::value ? 1e-12 : 1e-5;
+  ck::Generator gen(2024);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1))); };
+  int tested = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const int64_t groups = pick(1, 3);
+    const int64_t C = groups * pick(1, 3), O = groups * pick(1, 3);
+    const int64_t kh = pick(1, 4), kw = pick(1, 4), dh = pick(1, 2), dw = pick(1, 2);
+    const int64_t ph = pick(0, 3), pw = pick(0, 3), sh = pick(1, 3), sw = pick(1, 3);
+    const int64_t H = pick(1, 9), W = pick(1, 9), N = pick(1, 3);
+    if (dh * (kh - 1) + 1 > H + 2 * ph || dw * (kw - 1) + 1 > W + 2 * pw) continue;  // invalid: tested in test_errors
+    const auto opt = ck::Conv2dOptions().stride({sh, sw}).padding({ph, pw}).dilation({dh, dw}).groups(groups);
+    auto x = ck::Tensor<T>::uniform({N, C, H, W}, T(-1), T(1), gen).requires_grad_();
+    auto w = ck::Tensor<T>::uniform({O, C / groups, kh, kw}, T(-1), T(1), gen).requires_grad_();
+    const bool bias = gen.below(2) == 1;
+    ck::Tensor<T> b = bias ? ck::Tensor<T>::uniform({O}, T(-1), T(1), gen).requires_grad_() : ck::Tensor<T>();
+    auto y = ck::conv2d(x, w, b, opt);
+    auto y_ref = ck::reference::conv2d(x, w, b, opt);
+    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " stride " << opt.stride().str()
+                  << " padding " << opt.padding().str() << " dilation " << opt.dilation().str() << " groups " << groups);
+    CHECK(max_rel_diff(y, y_ref) < tol);
+    auto gy = ck::Tensor<T>::uniform(y.shape(), T(-1), T(1), gen);
+    (y * gy).sum().backward();
+    auto ref = ck::reference::conv2d_backward(x.detach(), w.detach(), bias ? b.detach() : ck::Tensor<T>(), gy, opt);
+    CHECK(max_rel_diff(x.grad(), ref.gx) < tol);
+    CHECK(max_rel_diff(w.grad(), ref.gw) < tol);
+    if (bias) CHECK(max_rel_diff(b.grad(), ref.gb) < tol);
+    ++tested;
+  }
+  CHECK(tested > 150);
+}
