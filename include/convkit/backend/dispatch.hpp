@@ -16,6 +16,7 @@
 #include "cpu/gemm.hpp"
 #include "cpu/loss.hpp"
 #include "cpu/memory.hpp"
+#include "cpu/optim.hpp"
 #include "cpu/pool.hpp"
 #include "cpu/reference.hpp"
 
@@ -173,6 +174,18 @@ void cross_entropy_backward(Device d, int64_t N, int64_t K, const T* logits, con
                             T scale, T* glogits) {
   if (d.is_cpu()) return cpu::cross_entropy_backward(N, K, logits, labels, scale, glogits);
   CK_CUDA_OR_THROW("cross_entropy", cuda::cross_entropy_backward(N, K, logits, labels, scale, glogits));
+}
+
+// ---- optimizers
+template <class T, class Rule>
+void sgd_step(Device d, int64_t n, T* p, const T* g, T* buf, const Rule& rule) {
+  if (d.is_cpu()) return cpu::sgd_step(n, p, g, buf, rule);
+  CK_CUDA_OR_THROW("SGD", cuda::sgd_step(n, p, g, buf, rule));
+}
+template <class T, class Rule>
+void adam_step(Device d, int64_t n, T* p, const T* g, T* m, T* v, const Rule& rule) {
+  if (d.is_cpu()) return cpu::adam_step(n, p, g, m, v, rule);
+  CK_CUDA_OR_THROW("Adam", cuda::adam_step(n, p, g, m, v, rule));
 }
 
 }  // namespace convkit::backend

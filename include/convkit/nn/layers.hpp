@@ -1,0 +1,148 @@
+#pragma once
+// The d2l layers: Conv2d, Linear, MaxPool2d, AvgPool2d, Sigmoid, ReLU, Tanh, Flatten.
+#include <cmath>
+#include <string>
+
+#include "../ops.hpp"
+#include "module.hpp"
+
+namespace convkit::nn {
+
+namespace detail {
+inline std::string yesno(bool b) { return b ? "True" : "False"; }
+/// PyTorch's default initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+template <class T>
+Tensor<T> default_init(const Shape& s, int64_t fan_in, Generator& gen) {
+  const T bound = fan_in > 0 ? T(1) / std::sqrt(static_cast<T>(fan_in)) : T(0);
+  return Tensor<T>::uniform(s, -bound, bound, gen);
+}
+}  // namespace detail
+
+/// 2-D convolution over NCHW input: weight (out, in/groups, kh, kw), bias (out) unless
+/// options.bias(false). The input's height and width are taken from the input.
+template <class T>
+class Conv2d : public Cloneable<Conv2d<T>, T> {
+ public:
+  Conv2d(int64_t in_channels, int64_t out_channels, Pair2 kernel_size, Conv2dOptions options = Conv2dOptions(),
+         Generator& gen = default_generator())
+      : in_(in_channels), out_(out_channels), kernel_(kernel_size), options_(options) {
+    CK_CHECK(in_channels > 0 && out_channels > 0, "nn::Conv2d: channels must be positive, got ", in_channels, " -> ",
+             out_channels);
+    CK_CHECK(kernel_size.h > 0 && kernel_size.w > 0, "nn::Conv2d: kernel size must be positive, got ",
+             kernel_size.str());
+    CK_CHECK(options.groups() > 0 && in_channels % options.groups() == 0 && out_channels % options.groups() == 0,
+             "nn::Conv2d: channels ", in_channels, " -> ", out_channels, " are not divisible by groups ",
+             options.groups());
+    const int64_t fan_in = in_channels / options.groups() * kernel_size.h * kernel_size.w;
+    weight_ = this->register_parameter(
+        "weight", detail::default_init<T>({out_channels, in_channels / options.groups(), kernel_size.h, kernel_size.w},
+                                          fan_in, gen));
+    if (options.bias()) bias_ = this->register_parameter("bias", detail::default_init<T>({out_channels}, fan_in, gen));
+  }
+  Tensor<T> forward(const Tensor<T>& x) override { return conv2d(x, weight_, bias_, options_); }
+  Tensor<T>& weight() { return weight_; }
+  Tensor<T>& bias() { return bias_; }
+  const Conv2dOptions& options() const { return options_; }
+  std::string repr() const override {
+    std::string s = "Conv2d(" + std::to_string(in_) + " -> " + std::to_string(out_) + ", kernel_size=" +
+                    kernel_.str() + ", stride=" + options_.stride().str();
+    if (!(options_.padding() == Pair2(0))) s += ", padding=" + options_.padding().str();
+    if (!(options_.dilation() == Pair2(1))) s += ", dilation=" + options_.dilation().str();
+    if (options_.groups() != 1) s += ", groups=" + std::to_string(options_.groups());
+    if (!options_.bias()) s += ", bias=False";
+    return s + ")";
+  }
+
+ private:
+  int64_t in_, out_;
+  Pair2 kernel_;
+  Conv2dOptions options_;
+  Tensor<T> weight_, bias_;
+};
+
+/// Fully connected layer: (N, in) -> (N, out); weight (out, in), bias (out).
+template <class T>
+class Linear : public Cloneable<Linear<T>, T> {
+ public:
+  Linear(int64_t in_features, int64_t out_features, bool bias = true, Generator& gen = default_generator())
+      : in_(in_features), out_(out_features) {
+    CK_CHECK(in_features > 0 && out_features > 0, "nn::Linear: features must be positive, got ", in_features, " -> ",
+             out_features);
+    weight_ = this->register_parameter("weight", detail::default_init<T>({out_features, in_features}, in_features, gen));
+    if (bias) bias_ = this->register_parameter("bias", detail::default_init<T>({out_features}, in_features, gen));
+  }
+  Tensor<T> forward(const Tensor<T>& x) override { return linear(x, weight_, bias_); }
+  Tensor<T>& weight() { return weight_; }
+  Tensor<T>& bias() { return bias_; }
+  std::string repr() const override {
+    return "Linear(" + std::to_string(in_) + " -> " + std::to_string(out_) + (bias_.defined() ? "" : ", bias=False") +
+           ")";
+  }
+
+ private:
+  int64_t in_, out_;
+  Tensor<T> weight_, bias_;
+};
+
+template <class T>
+class MaxPool2d : public Cloneable<MaxPool2d<T>, T> {
+ public:
+  MaxPool2d(Pool2dOptions options) : options_(options) {}  // NOLINT(google-explicit-constructor)
+  Tensor<T> forward(const Tensor<T>& x) override { return max_pool2d(x, options_); }
+  std::string repr() const override {
+    return "MaxPool2d(size=" + options_.kernel_size().str() + ", stride=" + options_.stride().str() +
+           ", padding=" + options_.padding().str() + ", ceil_mode=" + detail::yesno(options_.ceil_mode()) + ")";
+  }
+
+ private:
+  Pool2dOptions options_;
+};
+
+template <class T>
+class AvgPool2d : public Cloneable<AvgPool2d<T>, T> {
+ public:
+  AvgPool2d(Pool2dOptions options) : options_(options) {}  // NOLINT(google-explicit-constructor)
+  Tensor<T> forward(const Tensor<T>& x) override { return avg_pool2d(x, options_); }
+  std::string repr() const override {
+    return "AvgPool2d(size=" + options_.kernel_size().str() + ", stride=" + options_.stride().str() +
+           ", padding=" + options_.padding().str() + ", ceil_mode=" + detail::yesno(options_.ceil_mode()) +
+           ", count_include_pad=" + detail::yesno(options_.count_include_pad()) + ")";
+  }
+
+ private:
+  Pool2dOptions options_;
+};
+
+template <class T>
+class Sigmoid : public Cloneable<Sigmoid<T>, T> {
+ public:
+  Tensor<T> forward(const Tensor<T>& x) override { return sigmoid(x); }
+  std::string repr() const override { return "Sigmoid()"; }
+};
+
+template <class T>
+class ReLU : public Cloneable<ReLU<T>, T> {
+ public:
+  Tensor<T> forward(const Tensor<T>& x) override { return relu(x); }
+  std::string repr() const override { return "ReLU()"; }
+};
+
+template <class T>
+class Tanh : public Cloneable<Tanh<T>, T> {
+ public:
+  Tensor<T> forward(const Tensor<T>& x) override { return tanh(x); }
+  std::string repr() const override { return "Tanh()"; }
+};
+
+/// (N, d1, d2, ...) -> (N, d1*d2*...): a view, no copy.
+template <class T>
+class Flatten : public Cloneable<Flatten<T>, T> {
+ public:
+  Tensor<T> forward(const Tensor<T>& x) override {
+    CK_CHECK(x.defined() && x.dim() >= 1, "nn::Flatten: input must have a batch dimension");
+    return x.reshape({x.size(0), -1});
+  }
+  std::string repr() const override { return "Flatten()"; }
+};
+
+}  // namespace convkit::nn

@@ -1,0 +1,127 @@
+#pragma once
+// nn::Module: named parameters, child modules, train/eval mode, printing.
+//
+// Modules are values whose copies share parameters (a Tensor is a handle), so
+// `Sequential<float> net(Conv2d<float>(1, 6, 5), Sigmoid<float>())` keeps one set of
+// weights, reachable from `net` and from any copy of the layer.
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../core/generator.hpp"
+#include "../tensor.hpp"
+
+namespace convkit {
+
+/// The generator used by layers constructed without one (seed it with manual_seed).
+inline Generator& default_generator() {
+  static Generator gen(0);
+  return gen;
+}
+inline void manual_seed(uint64_t seed) { default_generator().seed(seed); }
+
+namespace nn {
+
+template <class T>
+class Module {
+ public:
+  using Ptr = std::shared_ptr<Module<T>>;
+  virtual ~Module() = default;
+
+  /// The computation; x's layout depends on the layer (NCHW for convolutions).
+  virtual Tensor<T> forward(const Tensor<T>& x) = 0;
+  Tensor<T> operator()(const Tensor<T>& x) { return forward(x); }
+
+  /// One line describing this module's configuration, e.g. "Linear(400 -> 120)".
+  virtual std::string repr() const { return "Module()"; }
+  /// A copy of this module held by a shared_ptr (its parameters stay shared).
+  virtual Ptr clone_shared() const = 0;
+
+  /// Every parameter of this module and its children, depth first, in registration order.
+  std::vector<Tensor<T>> parameters() const {
+    std::vector<Tensor<T>> out;
+    for (auto& [name, t] : named_parameters()) out.push_back(t);
+    return out;
+  }
+  /// Parameters with dotted names as in PyTorch's state_dict: "0.weight", "3.bias".
+  std::vector<std::pair<std::string, Tensor<T>>> named_parameters(const std::string& prefix = "") const {
+    std::vector<std::pair<std::string, Tensor<T>>> out;
+    for (const auto& [name, t] : params_) out.emplace_back(prefix + name, t);
+    for (const auto& [name, child] : children_) {
+      auto sub = child->named_parameters(prefix + name + ".");
+      out.insert(out.end(), sub.begin(), sub.end());
+    }
+    return out;
+  }
+  const std::vector<std::pair<std::string, Ptr>>& children() const { return children_; }
+
+  /// Zeroes the gradient of every parameter.
+  void zero_grad() {
+    for (auto& t : parameters()) t.zero_grad();
+  }
+  /// Training mode (the default) or evaluation mode, for this module and its children.
+  void train(bool on = true) {
+    training_ = on;
+    for (auto& [name, child] : children_) child->train(on);
+  }
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  /// Calls f on this module and every descendant (e.g. to initialise weights).
+  void apply(const std::function<void(Module<T>&)>& f) {
+    f(*this);
+    for (auto& [name, child] : children_) child->apply(f);
+  }
+
+  /// Moves every parameter to `device` (in place: handles held elsewhere see the move).
+  void to(Device device) {
+    for (auto& [name, t] : named_parameters()) {
+      if (t.device() == device) continue;
+      Tensor<T> moved = t.detach().to(device);
+      auto& impl = *t.impl();
+      impl.storage = moved.impl()->storage;
+      impl.offset = 0;
+      impl.grad = nullptr;
+    }
+  }
+
+ protected:
+  /// Registers a parameter (it gets requires_grad) and returns its handle.
+  Tensor<T> register_parameter(const std::string& name, Tensor<T> t) {
+    CK_CHECK(t.defined(), "register_parameter: parameter '", name, "' is undefined");
+    CK_CHECK(t.is_leaf(), "register_parameter: parameter '", name, "' must be a leaf tensor (use detach())");
+    t.requires_grad_(true);
+    params_.emplace_back(name, t);
+    return t;
+  }
+  /// Registers a child module under `name`.
+  void register_module(const std::string& name, Ptr child) {
+    CK_CHECK(child != nullptr, "register_module: module '", name, "' is null");
+    children_.emplace_back(name, std::move(child));
+  }
+
+ private:
+  std::vector<std::pair<std::string, Tensor<T>>> params_;
+  std::vector<std::pair<std::string, Ptr>> children_;
+  bool training_ = true;
+};
+
+/// CRTP helper: gives a module type its clone_shared() (copies share parameters).
+template <class Derived, class T>
+class Cloneable : public Module<T> {
+ public:
+  typename Module<T>::Ptr clone_shared() const override {
+    return std::make_shared<Derived>(static_cast<const Derived&>(*this));
+  }
+};
+
+template <class T>
+std::ostream& operator<<(std::ostream& os, const Module<T>& m) {
+  return os << m.repr();
+}
+
+}  // namespace nn
+}  // namespace convkit

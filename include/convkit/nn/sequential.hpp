@@ -1,0 +1,70 @@
+#pragma once
+// nn::Sequential: runs its layers in order. Children are named "0", "1", ... so parameter
+// names match a PyTorch nn.Sequential's state_dict ("0.weight", "3.bias").
+#include <sstream>
+#include <type_traits>
+
+#include "module.hpp"
+
+namespace convkit::nn {
+
+template <class T>
+class Sequential : public Cloneable<Sequential<T>, T> {
+ public:
+  Sequential() = default;
+  /// Sequential<float> net(Conv2d<float>(1, 6, 5), Sigmoid<float>(), ...): each layer is copied
+  /// in (copies share parameters with the originals).
+  template <class... Layers,
+            class = std::enable_if_t<(std::is_base_of<Module<T>, std::decay_t<Layers>>::value && ...)>>
+  explicit Sequential(Layers&&... layers) {
+    (push_back(std::forward<Layers>(layers)), ...);
+  }
+
+  template <class Layer, class = std::enable_if_t<std::is_base_of<Module<T>, std::decay_t<Layer>>::value>>
+  void push_back(Layer&& layer) {
+    push_back_shared(std::make_shared<std::decay_t<Layer>>(std::forward<Layer>(layer)));
+  }
+  void push_back_shared(typename Module<T>::Ptr layer) {
+    this->register_module(std::to_string(layers_.size()), layer);
+    layers_.push_back(std::move(layer));
+  }
+
+  Tensor<T> forward(const Tensor<T>& x) override {
+    Tensor<T> h = x;
+    for (auto& layer : layers_) h = layer->forward(h);
+    return h;
+  }
+
+  size_t size() const { return layers_.size(); }
+  Module<T>& operator[](size_t i) {
+    CK_CHECK(i < layers_.size(), "Sequential: layer ", i, " out of range (", layers_.size(), " layers)");
+    return *layers_[i];
+  }
+  /// The layer at i as its concrete type (throws ck::Error if it is not one).
+  template <class Layer>
+  Layer& at(size_t i) {
+    auto* p = dynamic_cast<Layer*>(&(*this)[i]);
+    CK_CHECK(p != nullptr, "Sequential: layer ", i, " is ", layers_[i]->repr(), ", not the requested type");
+    return *p;
+  }
+  auto begin() const { return layers_.begin(); }
+  auto end() const { return layers_.end(); }
+
+  std::string repr() const override {
+    std::ostringstream os;
+    os << "Sequential(\n";
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      std::string inner = layers_[i]->repr();
+      // indent nested multi-line reprs
+      for (size_t p = inner.find('\n'); p != std::string::npos; p = inner.find('\n', p + 1)) inner.insert(p + 1, "  ");
+      os << "  (" << i << "): " << inner << "\n";
+    }
+    os << ")";
+    return os.str();
+  }
+
+ private:
+  std::vector<typename Module<T>::Ptr> layers_;
+};
+
+}  // namespace convkit::nn
