@@ -2,6 +2,7 @@
 // convkit: a header-only C++17 tensor, convolution and autograd library.
 //   #include <convkit/convkit.hpp>
 //   namespace ck = convkit;
+#include "data.hpp"
 #include "nn.hpp"
 #include "ops.hpp"
 

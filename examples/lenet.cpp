@@ -1,0 +1,177 @@
+// d2l 6.6: LeNet trained on Fashion-MNIST, as the book's train_ch6.
+//
+//   lenet [--epochs 10] [--lr 0.9] [--batch-size 256] [--threads N] [--seed 0]
+//         [--data DIR] [--model d2l|modern] [--save PATH] [--resume PATH]
+//         [--evaluate PATH] [--plot PATH] [--limit N]
+#include <Eigen/Core>
+#include <chrono>
+#include <convkit/convkit.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+namespace {
+
+struct Args {
+  int epochs = 10;
+  double lr = 0.9;
+  int64_t batch_size = 256;
+  int threads = 0;  // 0: leave the default
+  uint64_t seed = 0;
+  std::string data = ck::data::default_fashion_mnist_dir();
+  std::string model = "d2l";
+  std::string save, resume, evaluate, plot = "lenet.svg";
+  int64_t limit = 0;  // 0: the whole training set
+};
+
+[[noreturn]] void usage(const std::string& error) {
+  if (!error.empty()) std::fprintf(stderr, "lenet: %s\n\n", error.c_str());
+  std::fprintf(stderr,
+               "usage: lenet [options]\n"
+               "  --epochs N        training epochs (10)\n"
+               "  --lr X            SGD learning rate (0.9)\n"
+               "  --batch-size N    mini-batch size (256)\n"
+               "  --threads N       CPU threads for the linear algebra (library default)\n"
+               "  --seed N          seed for initialisation and shuffling (0)\n"
+               "  --data DIR        folder with the four Fashion-MNIST/MNIST IDX files\n"
+               "                    (default %s)\n"
+               "  --model NAME      d2l (sigmoid + average pooling, the book's) or modern (ReLU + max pooling)\n"
+               "  --save PATH       write the trained parameters (safetensors) to PATH\n"
+               "  --resume PATH     start from the parameters in PATH\n"
+               "  --evaluate PATH   only evaluate the parameters in PATH on the test set\n"
+               "  --plot PATH       the training curves as SVG (lenet.svg; 'none' to skip)\n"
+               "  --limit N         train on the first N images only (quick runs)\n",
+               ck::data::default_fashion_mnist_dir());
+  std::exit(error.empty() ? 0 : 2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string key = argv[i];
+    if (key == "--help" || key == "-h") usage("");
+    if (i + 1 >= argc) usage("option " + key + " needs a value");
+    const std::string v = argv[++i];
+    try {
+      if (key == "--epochs") a.epochs = std::stoi(v);
+      else if (key == "--lr") a.lr = std::stod(v);
+      else if (key == "--batch-size") a.batch_size = std::stoll(v);
+      else if (key == "--threads") a.threads = std::stoi(v);
+      else if (key == "--seed") a.seed = std::stoull(v);
+      else if (key == "--data") a.data = v;
+      else if (key == "--model") a.model = v;
+      else if (key == "--save") a.save = v;
+      else if (key == "--resume") a.resume = v;
+      else if (key == "--evaluate") a.evaluate = v;
+      else if (key == "--plot") a.plot = v;
+      else if (key == "--limit") a.limit = std::stoll(v);
+      else usage("unknown option " + key);
+    } catch (const std::logic_error&) {
+      usage("bad value '" + v + "' for " + key);
+    }
+  }
+  if (a.epochs < 0 || a.batch_size <= 0 || a.lr < 0 || a.limit < 0 || a.threads < 0) usage("values must be positive");
+  if (a.model != "d2l" && a.model != "modern") usage("--model must be d2l or modern");
+  return a;
+}
+
+using Net = ck::nn::Sequential<float>;
+
+/// Accuracy and confusion matrix of `net` on a data set, without recording a graph.
+ck::util::ConfusionMatrix evaluate(Net& net, ck::data::DataLoader<float>& loader) {
+  ck::NoGradGuard no_grad;
+  net.eval();
+  ck::util::ConfusionMatrix cm(loader.dataset().class_names());
+  for (auto it = loader.begin(); it != loader.end(); ++it) {
+    const auto batch = *it;
+    cm.add(ck::util::argmax_rows(net(batch.x)), batch.labels);
+  }
+  net.train();
+  return cm;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const Args args = parse(argc, argv);
+  if (args.threads > 0) Eigen::setNbThreads(args.threads);
+
+  ck::data::MnistDataset train_set(args.data, ck::data::Split::Train);
+  ck::data::MnistDataset test_set(args.data, ck::data::Split::Test);
+  if (args.limit > 0) train_set.truncate(args.limit);
+  std::printf("Fashion-MNIST from %s: %lld training and %lld test images\n", args.data.c_str(),
+              static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()));
+
+  ck::Generator gen(args.seed);
+  Net net = args.model == "d2l" ? ck::models::lenet<float>(gen) : ck::models::lenet_modern<float>(gen);
+  ck::nn::init::initialize(net, ck::nn::init::Scheme::XavierUniform, gen);  // init.Xavier(), as train_ch6
+  if (!args.resume.empty()) ck::io::load(net, args.resume);
+  ck::data::DataLoader<float> test_iter(test_set, args.batch_size, false);
+
+  if (!args.evaluate.empty()) {
+    ck::io::load(net, args.evaluate);
+    const auto cm = evaluate(net, test_iter);
+    std::printf("test acc %.3f on %lld images\n\n%s", cm.accuracy(), static_cast<long long>(cm.total()), cm.str().c_str());
+    return 0;
+  }
+
+  std::cout << net << "\n";
+  ck::data::DataLoader<float> train_iter(train_set, args.batch_size, true, args.seed);
+  ck::optim::SGD<float> trainer(net.parameters(), args.lr);
+  ck::util::LinePlot plot("epoch");
+  plot.set_xlim(0, args.epochs);
+  double train_loss = 0, train_acc = 0, test_acc = 0, train_seconds = 0;
+  int64_t examples = 0;
+  for (int epoch = 0; epoch < args.epochs; ++epoch) {
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0, step = 0;
+    const int64_t steps = train_iter.num_batches();
+    ck::util::ProgressBar bar(steps, "epoch " + std::to_string(epoch + 1));
+    const auto t0 = std::chrono::steady_clock::now();
+    for (auto it = train_iter.begin(); it != train_iter.end(); ++it, ++step) {
+      const auto batch = *it;
+      auto y_hat = net(batch.x);
+      auto l = ck::cross_entropy(y_hat, batch.y);
+      trainer.zero_grad();
+      l.backward();
+      trainer.step();
+      const auto pred = ck::util::argmax_rows(y_hat);
+      for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == batch.labels[i];
+      loss_sum += static_cast<double>(l.item()) * static_cast<double>(batch.size());
+      seen += batch.size();
+      train_loss = loss_sum / static_cast<double>(seen);
+      train_acc = static_cast<double>(correct) / static_cast<double>(seen);
+      if ((step + 1) % 50 == 0 || step + 1 == steps) {
+        plot.add("train loss", epoch + static_cast<double>(step + 1) / static_cast<double>(steps), train_loss);
+        plot.add("train acc", epoch + static_cast<double>(step + 1) / static_cast<double>(steps), train_acc);
+      }
+      char status[64];
+      std::snprintf(status, sizeof status, "loss %.3f acc %.3f", train_loss, train_acc);
+      bar.update(step + 1, status);
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bar.finish();
+    train_seconds += secs;
+    examples += seen;
+    test_acc = evaluate(net, test_iter).accuracy();
+    plot.add("test acc", epoch + 1, test_acc);
+    std::printf("epoch %d: loss %.3f, train acc %.3f, test acc %.3f, %.1f examples/sec\n", epoch + 1, train_loss,
+                train_acc, test_acc, static_cast<double>(seen) / secs);
+    std::fflush(stdout);
+    if (args.plot != "none") plot.save_svg(args.plot);
+  }
+  std::printf("loss %.3f, train acc %.3f, test acc %.3f\n", train_loss, train_acc, test_acc);
+  std::printf("%.1f examples/sec on cpu\n", train_seconds > 0 ? static_cast<double>(examples) / train_seconds : 0.0);
+  const auto cm = evaluate(net, test_iter);
+  std::printf("\nconfusion matrix on the test set (rows: true class, columns: predicted)\n%s", cm.str().c_str());
+  if (args.plot != "none" && args.epochs > 0) std::printf("training curves written to %s\n", args.plot.c_str());
+  if (!args.save.empty()) {
+    ck::io::save(net, args.save);
+    std::printf("parameters saved to %s\n", args.save.c_str());
+  }
+  return 0;
+} catch (const ck::Error& e) {
+  std::fprintf(stderr, "lenet: %s\n", e.what());
+  return 1;
+}

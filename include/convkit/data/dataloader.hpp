@@ -1,0 +1,90 @@
+#pragma once
+// DataLoader: mini-batches over an in-memory dataset, reshuffled every epoch from a seed.
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "../core/generator.hpp"
+#include "../core/tensor.hpp"
+#include "mnist.hpp"
+
+namespace convkit::data {
+
+template <class T>
+struct Batch {
+  Tensor<T> x;             // (B, C, H, W)
+  Tensor<int64_t> y;       // (B)
+  std::vector<int64_t> labels;  // the same labels on the host
+  int64_t size() const { return x.size(0); }
+};
+
+/// Iterates over a dataset in batches of `batch_size` (the last one may be smaller). With
+/// shuffle, each epoch (each begin()) draws a new order from the generator seeded by
+/// `seed`, so a run is reproducible. Only one batch is copied at a time.
+template <class T>
+class DataLoader {
+ public:
+  DataLoader(const MnistDataset& dataset, int64_t batch_size, bool shuffle, uint64_t seed = 0)
+      : dataset_(&dataset), batch_size_(batch_size), shuffle_(shuffle), gen_(seed) {
+    CK_CHECK(batch_size > 0, "DataLoader: batch size must be positive, got ", batch_size);
+    order_.resize(static_cast<size_t>(dataset.size()));
+  }
+
+  int64_t num_batches() const { return (dataset_->size() + batch_size_ - 1) / batch_size_; }
+  int64_t batch_size() const { return batch_size_; }
+  const MnistDataset& dataset() const { return *dataset_; }
+
+  class Iterator {
+   public:
+    Iterator(const DataLoader* loader, int64_t index) : loader_(loader), index_(index) {}
+    Batch<T> operator*() const { return loader_->make_batch(index_); }
+    Iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return index_ != other.index_; }
+
+   private:
+    const DataLoader* loader_;
+    int64_t index_;
+  };
+
+  /// Starts an epoch: reshuffles when shuffling is on.
+  Iterator begin() {
+    std::iota(order_.begin(), order_.end(), int64_t(0));
+    if (shuffle_)  // Fisher-Yates with the seeded generator: the same seed, the same epochs
+      for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[gen_.below(i)]);
+    return Iterator(this, 0);
+  }
+  Iterator end() const { return Iterator(this, num_batches()); }
+
+  /// Batch number b of the current epoch's order.
+  Batch<T> make_batch(int64_t b) const {
+    const int64_t n = dataset_->size(), start = b * batch_size_;
+    const int64_t count = std::min(batch_size_, n - start);
+    const Tensor<float>& images = dataset_->images();
+    const int64_t per = images.numel() / n;
+    Shape shape = images.shape();
+    shape[0] = count;
+    Batch<T> batch{Tensor<T>::empty(shape), Tensor<int64_t>::empty(Shape{count}), {}};
+    batch.labels.resize(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t src = order_[static_cast<size_t>(start + i)];
+      const float* from = images.data() + src * per;
+      std::copy(from, from + per, batch.x.data() + i * per);
+      batch.labels[static_cast<size_t>(i)] = dataset_->labels()[static_cast<size_t>(src)];
+      batch.y.data()[i] = batch.labels[static_cast<size_t>(i)];
+    }
+    return batch;
+  }
+  const std::vector<int64_t>& order() const { return order_; }
+
+ private:
+  const MnistDataset* dataset_;
+  int64_t batch_size_;
+  bool shuffle_;
+  Generator gen_;
+  std::vector<int64_t> order_;
+};
+
+}  // namespace convkit::data
