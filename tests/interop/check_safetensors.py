@@ -1,0 +1,33 @@
+"""Reads a convkit checkpoint with the official safetensors package and checks that every
+name, shape and value matches the text dump written beside it (bit-exact for float32)."""
+import sys
+
+import numpy as np
+from safetensors.numpy import load_file
+
+
+def main(checkpoint: str, dump: str) -> int:
+    tensors = load_file(checkpoint)
+    expected = {}
+    with open(dump) as f:
+        for line in f:
+            parts = line.split()
+            name, rank = parts[0], int(parts[1])
+            shape = tuple(int(d) for d in parts[2:2 + rank])
+            values = np.array([float(v) for v in parts[2 + rank:]], dtype=np.float32).reshape(shape)
+            expected[name] = values
+    if sorted(tensors) != sorted(expected):
+        print(f"names differ: {sorted(tensors)} vs {sorted(expected)}")
+        return 1
+    for name, want in expected.items():
+        got = tensors[name]
+        if got.dtype != np.float32 or got.shape != want.shape or not np.array_equal(got, want):
+            print(f"{name}: got {got.dtype} {got.shape}, expected float32 {want.shape} (values equal: "
+                  f"{got.shape == want.shape and np.array_equal(got, want)})")
+            return 1
+    print(f"safetensors read {len(tensors)} tensors from {checkpoint}: names, shapes and values match")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
