@@ -162,3 +162,9 @@ TEST_CASE("conv2d output shapes from the padding-and-stride notebook") {
   CHECK(shape_of(3, 3, ck::Conv2dOptions().padding(1).stride(2)) == ck::Shape{4, 4});
   CHECK(shape_of(3, 5, ck::Conv2dOptions().padding({0, 1}).stride({3, 4})) == ck::Shape{2, 2});
 }
+
+TEST_CASE("version header") {
+  CHECK(ck::version() == std::to_string(CONVKIT_VERSION_MAJOR) + "." + std::to_string(CONVKIT_VERSION_MINOR) + "." +
+                             std::to_string(CONVKIT_VERSION_PATCH));
+  CHECK(ck::version().find('.') != std::string::npos);
+}

@@ -5,6 +5,7 @@
 #include "data.hpp"
 #include "nn.hpp"
 #include "ops.hpp"
+#include "version.hpp"
 
 /// Short alias used throughout the documentation: ck::Tensor, ck::conv2d, ...
 namespace ck = convkit;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs convkit into a temporary prefix, then builds and runs tests/consumer against
+# the installed package only (find_package + convkit::convkit). Also checks pkg-config.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_BUILD_TESTS=OFF -DCONVKIT_BUILD_EXAMPLES=OFF > /dev/null
+cmake --install "$work/build" --prefix "$work/prefix" > /dev/null
+cmake -S tests/consumer -B "$work/consumer" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" > /dev/null
+cmake --build "$work/consumer" > /dev/null
+"$work/consumer/consumer"
+# The same program with convkit as a subdirectory: convkit's own tests must stay off.
+cmake -S tests/consumer -B "$work/subdir" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_SOURCE_DIR="$PWD" > /dev/null
+cmake --build "$work/subdir" > /dev/null
+if [ -e "$work/subdir/convkit/tests" ]; then echo "consumer test: convkit built its tests as a subproject"; exit 1; fi
+"$work/subdir/consumer"
+if command -v pkg-config > /dev/null; then
+  PKG_CONFIG_PATH="$work/prefix/share/pkgconfig" pkg-config --cflags --libs convkit
+  # shellcheck disable=SC2046
+  g++ -O1 tests/consumer/main.cpp -o "$work/consumer-pc" $(PKG_CONFIG_PATH="$work/prefix/share/pkgconfig" pkg-config --cflags --libs convkit)
+  "$work/consumer-pc"
+fi
+echo "consumer test: passed"
