@@ -8,3 +8,4 @@
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"
 #include "util/print.hpp"
+#include "core/threads.hpp"

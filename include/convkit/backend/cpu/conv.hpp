@@ -13,6 +13,8 @@
 #include "../../ops/geometry.hpp"
 #include "elementwise.hpp"
 #include "gemm.hpp"
+#include "memory.hpp"
+#include "parallel.hpp"
 
 namespace convkit::backend::cpu {
 
@@ -66,52 +68,70 @@ void col2im_add(const Conv2dGeometry& g, int64_t channels, const T* col, T* x) {
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
-  std::vector<T> col(g.is_pointwise() ? 0 : static_cast<size_t>(P * S));
-  for (int64_t n = 0; n < g.N; ++n)
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
-      const T* cols = xg;  // a pointwise convolution's input already is its col matrix
-      if (!g.is_pointwise()) {
-        im2col(g, Cg, xg, col.data());
-        cols = col.data();
+  // Samples run in parallel; each thread unfolds into its own im2col workspace.
+  parallel_for(g.N, g.O * P * S, [&](int64_t n0, int64_t n1) {
+    Workspace<T> col(g.is_pointwise() ? 0 : static_cast<size_t>(P * S));
+    for (int64_t n = n0; n < n1; ++n)
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
+        const T* cols = xg;  // a pointwise convolution's input already is its col matrix
+        if (!g.is_pointwise()) {
+          im2col(g, Cg, xg, col.data());
+          cols = col.data();
+        }
+        T* yg = y + (n * g.O + grp * Og) * S;
+        gemm<T>(false, false, Og, S, P, T(1), w + grp * Og * P, cols, T(0), yg);
+        if (b) add_bias(1, Og, S, b + grp * Og, yg);
       }
-      gemm<T>(false, false, Og, S, P, T(1), w + grp * Og * P, cols, T(0),
-              y + (n * g.O + grp * Og) * S);
-    }
-  if (b) add_bias(g.N, g.O, S, b, y);
+  });
 }
 
 /// Any of gx, gw, gb may be null (that gradient is not needed). Outputs are overwritten.
 template <class T>
-void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw,
-                     T* gb) {
+void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   if (gb) bias_grad(g.N, g.O, S, gy, gb);
-  if (gw) fill(g.O * P, gw, T(0));
-  if (gx) fill(g.N * g.C * g.H * g.W, gx, T(0));
   if (!gx && !gw) return;
-  std::vector<T> col(static_cast<size_t>(P * S));
-  for (int64_t n = 0; n < g.N; ++n)
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      const T* gyg = gy + (n * g.O + grp * Og) * S;
-      const size_t xoff = static_cast<size_t>((n * g.C + grp * Cg) * g.H * g.W);
-      if (gw) {
-        const T* cols = x + xoff;
-        if (!g.is_pointwise()) {
-          im2col(g, Cg, x + xoff, col.data());
-          cols = col.data();
+  const int64_t wsize = g.O * P;
+  // Each thread sums the weight gradient of its samples into its own buffer (the first
+  // thread straight into gw); the buffers are added up at the end.
+  const int threads = max_threads();
+  Workspace<T> partial(gw && threads > 1 ? static_cast<size_t>(wsize * (threads - 1)) : 0);
+  std::vector<char> used(static_cast<size_t>(threads), 0);
+  parallel_for(g.N, 2 * g.O * P * S, [&](int64_t n0, int64_t n1) {
+    const int t = thread_index();
+    used[static_cast<size_t>(t)] = 1;
+    T* gw_local = gw ? (t == 0 ? gw : partial.data() + (t - 1) * wsize) : nullptr;
+    if (gw_local) fill(wsize, gw_local, T(0));
+    Workspace<T> col(static_cast<size_t>(P * S));
+    for (int64_t n = n0; n < n1; ++n)
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        const T* gyg = gy + (n * g.O + grp * Og) * S;
+        const size_t xoff = static_cast<size_t>((n * g.C + grp * Cg) * g.H * g.W);
+        if (gw_local) {
+          const T* cols = x + xoff;
+          if (!g.is_pointwise()) {
+            im2col(g, Cg, x + xoff, col.data());
+            cols = col.data();
+          }
+          gemm<T>(false, true, Og, P, S, T(1), gyg, cols, T(1), gw_local + grp * Og * P);
         }
-        gemm<T>(false, true, Og, P, S, T(1), gyg, cols, T(1), gw + grp * Og * P);
-      }
-      if (gx) {
-        if (g.is_pointwise()) {
-          gemm<T>(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), gx + xoff);
-        } else {
-          gemm<T>(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), col.data());
-          col2im_add(g, Cg, col.data(), gx + xoff);
+        if (gx) {
+          if (g.is_pointwise()) {
+            gemm<T>(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), gx + xoff);
+          } else {
+            gemm<T>(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), col.data());
+            fill(Cg * g.H * g.W, gx + xoff, T(0));
+            col2im_add(g, Cg, col.data(), gx + xoff);
+          }
         }
       }
-    }
+  });
+  if (gw) {
+    if (!used[0]) fill(wsize, gw, T(0));
+    for (int t = 1; t < threads; ++t)
+      if (used[static_cast<size_t>(t)]) axpy(wsize, T(1), partial.data() + (t - 1) * wsize, gw);
+  }
 }
 
 }  // namespace convkit::backend::cpu

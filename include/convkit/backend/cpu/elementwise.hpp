@@ -3,18 +3,23 @@
 #include <cstdint>
 
 #include "../../ops/geometry.hpp"
+#include "parallel.hpp"
 
 namespace convkit::backend::cpu {
 
 template <class T, class F>
 void unary_map(int64_t n, const T* x, T* y, F f) {
-  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+  parallel_for(n, 8, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
+  });
 }
 
 /// y[i] = f(a[i], b[i]) for equal-sized a and b (used by gradients of activations).
 template <class T, class F>
 void zip_map(int64_t n, const T* a, const T* b, T* y, F f) {
-  for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
+  parallel_for(n, 8, [&](int64_t s, int64_t e) {
+    for (int64_t i = s; i < e; ++i) y[i] = f(a[i], b[i]);
+  });
 }
 
 /// Visits every output index of a broadcast with the matching input offsets.
@@ -44,9 +49,9 @@ void binary_map(const BroadcastPlan& p, const T* a, const T* b, T* y, F f) {
   using K = BroadcastPlan::Kind;
   const int64_t n = p.numel;
   switch (p.kind) {
-    case K::Same: for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]); break;
-    case K::AScalar: { const T s = a[0]; for (int64_t i = 0; i < n; ++i) y[i] = f(s, b[i]); } break;
-    case K::BScalar: { const T s = b[0]; for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], s); } break;
+    case K::Same: zip_map(n, a, b, y, f); break;
+    case K::AScalar: { const T s = a[0]; parallel_for(n, 4, [&](int64_t u, int64_t v) { for (int64_t i = u; i < v; ++i) y[i] = f(s, b[i]); }); } break;
+    case K::BScalar: { const T s = b[0]; parallel_for(n, 4, [&](int64_t u, int64_t v) { for (int64_t i = u; i < v; ++i) y[i] = f(a[i], s); }); } break;
     case K::BSuffix:
       for (int64_t i = 0; i < n; i += p.b_numel)
         for (int64_t j = 0; j < p.b_numel; ++j) y[i + j] = f(a[i + j], b[j]);

@@ -5,6 +5,7 @@
 
 #include "../../ops/geometry.hpp"
 #include "elementwise.hpp"
+#include "parallel.hpp"
 
 namespace convkit::backend::cpu {
 
@@ -12,7 +13,8 @@ namespace convkit::backend::cpu {
 template <class T>
 void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax) {
   const int64_t planes = g.N * g.C;
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, g.OH * g.OW * g.kh * g.kw, [&](int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
     const T* in = x + p * g.H * g.W;
     for (int64_t i = 0; i < g.OH; ++i)
       for (int64_t j = 0; j < g.OW; ++j) {
@@ -37,23 +39,27 @@ void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argm
         argmax[o] = best_at;
       }
   }
+  });
 }
 
 template <class T>
 void max_pool2d_backward(const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx) {
-  fill(g.N * g.C * g.H * g.W, gx, T(0));
   const int64_t planes = g.N * g.C, S = g.OH * g.OW;
-  for (int64_t p = 0; p < planes; ++p)
-    for (int64_t o = 0; o < S; ++o) {
-      const int64_t at = argmax[p * S + o];
-      if (at >= 0) gx[p * g.H * g.W + at] += gy[p * S + o];
-    }
+  parallel_for(planes, S + g.H * g.W, [&](int64_t p0, int64_t p1) {
+    fill((p1 - p0) * g.H * g.W, gx + p0 * g.H * g.W, T(0));
+    for (int64_t p = p0; p < p1; ++p)
+      for (int64_t o = 0; o < S; ++o) {
+        const int64_t at = argmax[p * S + o];
+        if (at >= 0) gx[p * g.H * g.W + at] += gy[p * S + o];
+      }
+  });
 }
 
 template <class T>
 void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
   const int64_t planes = g.N * g.C;
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, g.OH * g.OW * g.kh * g.kw, [&](int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
     const T* in = x + p * g.H * g.W;
     for (int64_t i = 0; i < g.OH; ++i)
       for (int64_t j = 0; j < g.OW; ++j) {
@@ -64,13 +70,15 @@ void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
         y[(p * g.OH + i) * g.OW + j] = s / static_cast<T>(win.divisor);
       }
   }
+  });
 }
 
 template <class T>
 void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
-  fill(g.N * g.C * g.H * g.W, gx, T(0));
   const int64_t planes = g.N * g.C;
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, g.OH * g.OW * g.kh * g.kw, [&](int64_t p0, int64_t p1) {
+  fill((p1 - p0) * g.H * g.W, gx + p0 * g.H * g.W, T(0));
+  for (int64_t p = p0; p < p1; ++p) {
     T* out = gx + p * g.H * g.W;
     for (int64_t i = 0; i < g.OH; ++i)
       for (int64_t j = 0; j < g.OW; ++j) {
@@ -80,6 +88,7 @@ void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
           for (int64_t w = win.w0; w < win.w1; ++w) out[h * g.W + w] += share;
       }
   }
+  });
 }
 
 }  // namespace convkit::backend::cpu

@@ -1,0 +1,119 @@
+"""PyTorch's side of the benchmark suite: the same shapes as cases.hpp / bench.cpp, timed the
+same way (one warm-up, then the median of R runs), printed in the same format:
+    <case>\t<median ms>\t<min ms>\t<max ms>\t<runs>
+For each convolution it keeps the better of oneDNN on and off, as PyTorch users would get
+from tuning. Usage: torch_peer.py [--threads N] [--runs R] [--filter S]"""
+import argparse
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+CONV_CASES = [  # name, N, C, H, W, O, k, stride, pad, groups (keep in step with cases.hpp)
+    ("lenet_conv1", 256, 1, 28, 28, 6, 5, 1, 2, 1),
+    ("lenet_conv2", 256, 6, 14, 14, 16, 5, 1, 0, 1),
+    ("conv3x3_mid", 32, 64, 56, 56, 64, 3, 1, 1, 1),
+    ("conv3x3_deep", 32, 256, 14, 14, 256, 3, 1, 1, 1),
+    ("alexnet_conv1", 8, 1, 224, 224, 96, 11, 4, 1, 1),
+    ("conv1x1", 32, 256, 28, 28, 128, 1, 1, 0, 1),
+    ("depthwise3x3", 32, 128, 28, 28, 128, 3, 1, 1, 128),
+]
+
+
+def timed(fn, runs):
+    fn()
+    ms = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        ms.append((time.perf_counter() - t0) * 1e3)
+    ms.sort()
+    return ms
+
+
+def report(name, ms, args):
+    if args.filter and args.filter not in name:
+        return
+    print(f"{name}\t{statistics.median(ms):.4f}\t{ms[0]:.4f}\t{ms[-1]:.4f}\t{len(ms)}", flush=True)
+
+
+def best_of_mkldnn(fn, runs):
+    results = []
+    for flag in (True, False):
+        torch.backends.mkldnn.enabled = flag
+        results.append(timed(fn, runs))
+    torch.backends.mkldnn.enabled = True
+    return min(results, key=statistics.median)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--filter", default="")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    for name, n, c, h, w, o, k, s, pad, g in CONV_CASES:
+        if args.filter and args.filter not in name:
+            continue
+        x = torch.rand(n, c, h, w) * 2 - 1
+        wt = (torch.rand(o, c // g, k, k) * 2 - 1) * 0.1
+        b = (torch.rand(o) * 2 - 1) * 0.1
+
+        def fwd():
+            with torch.no_grad():
+                F.conv2d(x, wt, b, stride=s, padding=pad, groups=g)
+
+        xg, wg, bg = x.clone().requires_grad_(), wt.clone().requires_grad_(), b.clone().requires_grad_()
+
+        def fwdbwd():
+            F.conv2d(xg, wg, bg, stride=s, padding=pad, groups=g).sum().backward()
+
+        report(name + "_fwd", best_of_mkldnn(fwd, args.runs), args)
+        report(name + "_fwdbwd", best_of_mkldnn(fwdbwd, args.runs), args)
+
+    x = torch.rand(32, 64, 56, 56) * 2 - 1
+    xg = x.clone().requires_grad_()
+
+    def no_grad(f):
+        def run():
+            with torch.no_grad():
+                f()
+        return run
+
+    report("maxpool3s2p1_fwd", timed(no_grad(lambda: F.max_pool2d(x, 3, 2, 1)), args.runs), args)
+    report("maxpool3s2p1_fwdbwd", timed(lambda: F.max_pool2d(xg, 3, 2, 1).sum().backward(), args.runs), args)
+    report("avgpool2s2_fwd", timed(no_grad(lambda: F.avg_pool2d(x, 2, 2)), args.runs), args)
+    report("avgpool2s2_fwdbwd", timed(lambda: F.avg_pool2d(xg, 2, 2).sum().backward(), args.runs), args)
+
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, kernel_size=5, padding=2), torch.nn.Sigmoid(),
+        torch.nn.AvgPool2d(kernel_size=2, stride=2),
+        torch.nn.Conv2d(6, 16, kernel_size=5), torch.nn.Sigmoid(),
+        torch.nn.AvgPool2d(kernel_size=2, stride=2), torch.nn.Flatten(),
+        torch.nn.Linear(16 * 5 * 5, 120), torch.nn.Sigmoid(),
+        torch.nn.Linear(120, 84), torch.nn.Sigmoid(), torch.nn.Linear(84, 10))
+    for m in net:
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
+            torch.nn.init.xavier_uniform_(m.weight)
+    opt = torch.optim.SGD(net.parameters(), lr=0.9)
+    loss = torch.nn.CrossEntropyLoss()
+    xb = torch.rand(256, 1, 28, 28)
+    yb = torch.arange(256) % 10
+
+    def step():
+        opt.zero_grad()
+        loss(net(xb), yb).backward()
+        opt.step()
+
+    report("lenet_train_step_b256", best_of_mkldnn(step, max(args.runs, 20)), args)
+    one = torch.rand(1, 1, 28, 28)
+    report("lenet_infer_b1", best_of_mkldnn(no_grad(lambda: net(one)), max(args.runs, 200)), args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+#pragma once
+// CPU threading through OpenMP when the build enables it (the convkit CMake target does
+// when OpenMP is found); without OpenMP every loop runs serially and nothing else changes.
+#include <cstdint>
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace convkit::backend::cpu {
+
+/// Threads an op may use.
+inline int max_threads() {
+#if defined(_OPENMP)
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+inline int thread_index() {
+#if defined(_OPENMP)
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+/// Calls body(begin, end) on contiguous chunks of [0, n), one per thread, in parallel when
+/// the work (n * cost_per_item, in rough flops) is large enough to pay for the threads.
+template <class Body>
+void parallel_for(int64_t n, int64_t cost_per_item, Body body) {
+  const int64_t work = n * cost_per_item;
+  int threads = max_threads();
+  if (threads > n) threads = static_cast<int>(n);
+  if (threads <= 1 || work < (1 << 15)) {
+    if (n > 0) body(int64_t(0), n);
+    return;
+  }
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t begin = n * t / nt, end = n * (t + 1) / nt;
+    if (begin < end) body(begin, end);
+  }
+#endif
+}
+
+}  // namespace convkit::backend::cpu
