@@ -4,8 +4,9 @@
 // Every op front door validates its inputs, computes its geometry and then calls one
 // function here. Each function picks the implementation for the tensors' device:
 // backend::cpu::* always, backend::cuda::* only in a build with CONVKIT_WITH_CUDA
-// (defined by CMake's CONVKIT_CUDA option for nvcc translation units). A CPU-only
-// build never includes a CUDA header; asking it for CUDA throws ck::Error.
+// (defined for every translation unit that links convkit::convkit when CMake's CONVKIT_CUDA
+// option is on; the CUDA functions themselves are compiled once by nvcc into convkit_cuda).
+// A CPU-only build never includes a CUDA header; asking it for CUDA throws ck::Error.
 #include <cstdint>
 
 #include "../core/device.hpp"
@@ -21,7 +22,7 @@
 #include "cpu/reference.hpp"
 
 #if defined(CONVKIT_WITH_CUDA)
-#include "cuda/backend.cuh"
+#include "cuda/api.hpp"
 #define CK_CUDA_OR_THROW(op, call) return call
 #else
 #define CK_CUDA_OR_THROW(op, call)                                                      \
@@ -40,6 +41,22 @@ constexpr bool cuda_compiled() {
   return false;
 #endif
 }
+
+}  // namespace convkit::backend
+
+namespace convkit {
+/// True when CUDA tensors can be used: a CUDA build, a device present, and the
+/// environment variable CONVKIT_DISABLE_CUDA unset.
+inline bool cuda_available() {
+#if defined(CONVKIT_WITH_CUDA)
+  return backend::cuda::device_available();
+#else
+  return false;
+#endif
+}
+}  // namespace convkit
+
+namespace convkit::backend {
 
 // ---- memory (a device is allocate / deallocate / copy / zero, as in Eigen's Tensor devices)
 inline void* allocate(Device d, size_t bytes) {

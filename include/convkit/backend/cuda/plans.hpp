@@ -1,0 +1,134 @@
+#pragma once
+// The host-side orchestration of the CUDA ops (which kernels run, in what order, on which
+// pointers), written once against an `Ops` object that provides launch / gemm / fill /
+// sum. backend.cu runs these plans with real CUDA launches and cuBLAS; the tests run the
+// very same plans with emulated launches on the CPU (tests/test_emulated_launch.cpp).
+#include <cstdint>
+
+#include "../../ops/geometry.hpp"
+#include "../kernels.hpp"
+
+namespace convkit::backend::cuda {
+
+// Kernel bodies as functors (usable from CUDA kernels and from emulated launches).
+template <class T> struct Im2colBody {
+  Conv2dGeometry g; const T* x; T* col;
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::im2col(g, x, col, i); }
+};
+template <class T> struct Col2imBody {
+  Conv2dGeometry g; const T* col; T* x;
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::col2im(g, col, x, i); }
+};
+template <class T> struct AddBiasBody {
+  int64_t channels, inner; const T* b; T* y;
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::add_bias(channels, inner, b, y, i); }
+};
+template <class T> struct BiasGradBody {
+  int64_t rows, channels, inner; const T* gy; T* gb;
+  CK_HOST_DEVICE void operator()(int64_t c) const { kernels::bias_grad(rows, channels, inner, gy, gb, c); }
+};
+template <class T> struct MaxPoolForwardBody {
+  Pool2dGeometry g; const T* x; T* y; int64_t* argmax;
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::max_pool_forward(g, x, y, argmax, i); }
+};
+template <class T> struct MaxPoolBackwardBody {
+  Pool2dGeometry g; const int64_t* argmax; const T* gy; T* gx;
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::max_pool_backward(g, argmax, gy, gx, i); }
+};
+template <class T> struct AvgPoolForwardBody {
+  Pool2dGeometry g; const T* x; T* y;
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::avg_pool_forward(g, x, y, i); }
+};
+template <class T> struct AvgPoolBackwardBody {
+  Pool2dGeometry g; const T* gy; T* gx;
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::avg_pool_backward(g, gy, gx, i); }
+};
+template <class T> struct CrossEntropyRowsBody {
+  int64_t K; const T* logits; const int64_t* labels; T* rows;
+  CK_HOST_DEVICE void operator()(int64_t n) const { rows[n] = kernels::cross_entropy_row(K, logits, labels, n); }
+};
+template <class T> struct CrossEntropyGradBody {
+  int64_t K; const T* logits; const int64_t* labels; T per_row; T* glogits;
+  CK_HOST_DEVICE void operator()(int64_t n) const { kernels::cross_entropy_row_grad(K, logits, labels, per_row, glogits, n); }
+};
+
+/// conv2d forward: per sample and group, im2col then one GEMM; then the bias.
+/// `col` holds patch() * OH * OW elements (unused for pointwise convolutions).
+template <class T, class Ops>
+void conv2d_forward_plan(Ops& ops, const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y, T* col) {
+  const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
+      const T* cols = xg;
+      if (!g.is_pointwise()) {
+        ops.launch("im2col", P * S, Im2colBody<T>{g, xg, col});
+        cols = col;
+      }
+      ops.gemm(false, false, Og, S, P, T(1), w + grp * Og * P, cols, T(0), y + (n * g.O + grp * Og) * S);
+    }
+  if (b) ops.launch("add_bias", g.N * g.O * S, AddBiasBody<T>{g.O, S, b, y});
+}
+
+/// conv2d backward; gx, gw, gb may be null. Outputs are overwritten.
+template <class T, class Ops>
+void conv2d_backward_plan(Ops& ops, const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,
+                          T* col) {
+  const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
+  if (gb) ops.launch("bias_grad", g.O, BiasGradBody<T>{g.N, g.O, S, gy, gb});
+  if (gw) ops.fill(g.O * P, gw, T(0));
+  for (int64_t n = 0; n < g.N && (gx || gw); ++n)
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      const T* gyg = gy + (n * g.O + grp * Og) * S;
+      const int64_t xoff = (n * g.C + grp * Cg) * g.H * g.W;
+      if (gw) {
+        const T* cols = x + xoff;
+        if (!g.is_pointwise()) {
+          ops.launch("im2col", P * S, Im2colBody<T>{g, x + xoff, col});
+          cols = col;
+        }
+        ops.gemm(false, true, Og, P, S, T(1), gyg, cols, T(1), gw + grp * Og * P);
+      }
+      if (gx) {
+        if (g.is_pointwise()) {
+          ops.gemm(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), gx + xoff);
+        } else {
+          ops.gemm(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), col);
+          ops.launch("col2im", Cg * g.H * g.W, Col2imBody<T>{g, col, gx + xoff});
+        }
+      }
+    }
+}
+
+template <class T, class Ops>
+void max_pool2d_forward_plan(Ops& ops, const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax) {
+  ops.launch("max_pool2d", g.N * g.C * g.OH * g.OW, MaxPoolForwardBody<T>{g, x, y, argmax});
+}
+template <class T, class Ops>
+void max_pool2d_backward_plan(Ops& ops, const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx) {
+  ops.fill(g.N * g.C * g.H * g.W, gx, T(0));
+  ops.launch("max_pool2d backward", g.N * g.C * g.OH * g.OW, MaxPoolBackwardBody<T>{g, argmax, gy, gx});
+}
+template <class T, class Ops>
+void avg_pool2d_forward_plan(Ops& ops, const Pool2dGeometry& g, const T* x, T* y) {
+  ops.launch("avg_pool2d", g.N * g.C * g.OH * g.OW, AvgPoolForwardBody<T>{g, x, y});
+}
+template <class T, class Ops>
+void avg_pool2d_backward_plan(Ops& ops, const Pool2dGeometry& g, const T* gy, T* gx) {
+  ops.fill(g.N * g.C * g.H * g.W, gx, T(0));
+  ops.launch("avg_pool2d backward", g.N * g.C * g.OH * g.OW, AvgPoolBackwardBody<T>{g, gy, gx});
+}
+
+/// Mean cross-entropy; `rows` is scratch for N per-row losses.
+template <class T, class Ops>
+T cross_entropy_forward_plan(Ops& ops, int64_t N, int64_t K, const T* logits, const int64_t* labels, T* rows) {
+  ops.launch("cross_entropy", N, CrossEntropyRowsBody<T>{K, logits, labels, rows});
+  return static_cast<T>(static_cast<double>(ops.sum(N, rows)) / static_cast<double>(N));
+}
+template <class T, class Ops>
+void cross_entropy_backward_plan(Ops& ops, int64_t N, int64_t K, const T* logits, const int64_t* labels, T scale,
+                                 T* glogits) {
+  ops.launch("cross_entropy backward", N, CrossEntropyGradBody<T>{K, logits, labels, scale / static_cast<T>(N), glogits});
+}
+
+}  // namespace convkit::backend::cuda

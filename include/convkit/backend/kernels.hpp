@@ -1,0 +1,211 @@
+#pragma once
+// Per-element kernel bodies shared by the backends. Each function computes the work of one
+// thread of a flat launch (element `i` of its index space) and is __host__ __device__
+// under nvcc, so the CUDA kernels, the CPU and the tests' emulated launches (which run
+// the CUDA index arithmetic on the CPU) all execute the same code.
+#include <cmath>
+#include <cstdint>
+
+#include "../ops/geometry.hpp"
+
+#if defined(__CUDA_ARCH__)
+#define CK_ATOMIC_ADD(ptr, value) atomicAdd((ptr), (value))
+#else
+#define CK_ATOMIC_ADD(ptr, value) (*(ptr) += (value))  // CPU: callers do not race on one slot
+#endif
+
+namespace convkit::kernels {
+
+/// A broadcast plan in fixed-size arrays (device code cannot hold a std::vector).
+struct BroadcastIndexer {
+  static constexpr int kMaxRank = 8;
+  int rank = 0;
+  int64_t out[kMaxRank] = {}, a_stride[kMaxRank] = {}, b_stride[kMaxRank] = {};
+
+  /// Offsets into a and b of output element i.
+  CK_HOST_DEVICE void offsets(int64_t i, int64_t& ia, int64_t& ib) const {
+    ia = 0;
+    ib = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      const int64_t k = i % out[d];
+      i /= out[d];
+      ia += k * a_stride[d];
+      ib += k * b_stride[d];
+    }
+  }
+};
+
+template <class T, class F>
+CK_HOST_DEVICE void binary_map(const BroadcastIndexer& ix, const T* a, const T* b, T* y, F f, int64_t i) {
+  int64_t ia, ib;
+  ix.offsets(i, ia, ib);
+  y[i] = f(a[ia], b[ib]);
+}
+
+/// out (a's shape) += g (output shape) at element i: the gradient of broadcasting a.
+template <class T>
+CK_HOST_DEVICE void sum_to_a(const BroadcastIndexer& ix, const T* g, T* out, int64_t i) {
+  int64_t ia, ib;
+  ix.offsets(i, ia, ib);
+  CK_ATOMIC_ADD(out + ia, g[i]);
+}
+
+/// y[r, c, k] += b[c] for element i of y (rows, channels, inner).
+template <class T>
+CK_HOST_DEVICE void add_bias(int64_t channels, int64_t inner, const T* b, T* y, int64_t i) {
+  y[i] += b[(i / inner) % channels];
+}
+
+/// gb[c] = sum over rows and inner of gy, for channel c = i.
+template <class T>
+CK_HOST_DEVICE void bias_grad(int64_t rows, int64_t channels, int64_t inner, const T* gy, T* gb, int64_t c) {
+  T s = T(0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < inner; ++k) s += gy[(r * channels + c) * inner + k];
+  gb[c] = s;
+}
+
+/// One element of the im2col matrix (channels*kh*kw, OH*OW) of `channels` planes of x.
+template <class T>
+CK_HOST_DEVICE void im2col(const Conv2dGeometry& g, const T* x, T* col, int64_t i) {
+  const int64_t j = i % g.OW, oi = (i / g.OW) % g.OH, row = i / (g.OW * g.OH);
+  const int64_t v = row % g.kw, u = (row / g.kw) % g.kh, c = row / (g.kw * g.kh);
+  const int64_t hi = oi * g.sh - g.ph + u * g.dh, wi = j * g.sw - g.pw + v * g.dw;
+  col[i] = (hi >= 0 && hi < g.H && wi >= 0 && wi < g.W) ? x[(c * g.H + hi) * g.W + wi] : T(0);
+}
+
+/// One input element of col2im: x[c, h, w] = the sum of every col entry that im2col copied
+/// from it (a gather, so no two threads write one element).
+template <class T>
+CK_HOST_DEVICE void col2im(const Conv2dGeometry& g, const T* col, T* x, int64_t i) {
+  const int64_t w = i % g.W, h = (i / g.W) % g.H, c = i / (g.W * g.H);
+  T s = T(0);
+  for (int64_t u = 0; u < g.kh; ++u) {
+    const int64_t top = h + g.ph - u * g.dh;  // = oi * sh when (h, u) is used by output row oi
+    if (top < 0 || top % g.sh != 0 || top / g.sh >= g.OH) continue;
+    for (int64_t v = 0; v < g.kw; ++v) {
+      const int64_t left = w + g.pw - v * g.dw;
+      if (left < 0 || left % g.sw != 0 || left / g.sw >= g.OW) continue;
+      s += col[((c * g.kh + u) * g.kw + v) * g.OH * g.OW + (top / g.sh) * g.OW + left / g.sw];
+    }
+  }
+  x[i] = s;
+}
+
+/// Max-pooling output element i (of N*C*OH*OW): the maximum and its flat index in the plane.
+template <class T>
+CK_HOST_DEVICE void max_pool_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax, int64_t i) {
+  const int64_t j = i % g.OW, oi = (i / g.OW) % g.OH, p = i / (g.OW * g.OH);
+  const T* in = x + p * g.H * g.W;
+  T best = T(0);
+  int64_t best_at = -1;
+  for (int64_t u = 0; u < g.kh; ++u) {
+    const int64_t hi = oi * g.sh - g.ph + u * g.dh;
+    if (hi < 0 || hi >= g.H) continue;
+    for (int64_t v = 0; v < g.kw; ++v) {
+      const int64_t wi = j * g.sw - g.pw + v * g.dw;
+      if (wi < 0 || wi >= g.W) continue;
+      const T val = in[hi * g.W + wi];
+      if (best_at < 0 || val > best || val != val) {  // NaN propagates, as in PyTorch
+        best = val;
+        best_at = hi * g.W + wi;
+      }
+    }
+  }
+  y[i] = best;  // validation guarantees every window holds a real element
+  argmax[i] = best_at;
+}
+
+/// Routes output element i's gradient to its window's maximum (gx zeroed beforehand).
+template <class T>
+CK_HOST_DEVICE void max_pool_backward(const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx, int64_t i) {
+  const int64_t p = i / (g.OW * g.OH);
+  CK_ATOMIC_ADD(gx + p * g.H * g.W + argmax[i], gy[i]);
+}
+
+template <class T>
+CK_HOST_DEVICE void avg_pool_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t i) {
+  const int64_t j = i % g.OW, oi = (i / g.OW) % g.OH, p = i / (g.OW * g.OH);
+  const AvgWindow win = avg_pool_window(g, oi, j);
+  const T* in = x + p * g.H * g.W;
+  T s = T(0);
+  for (int64_t h = win.h0; h < win.h1; ++h)
+    for (int64_t w = win.w0; w < win.w1; ++w) s += in[h * g.W + w];
+  y[i] = s / static_cast<T>(win.divisor);
+}
+
+/// Spreads output element i's gradient over its window (gx zeroed beforehand).
+template <class T>
+CK_HOST_DEVICE void avg_pool_backward(const Pool2dGeometry& g, const T* gy, T* gx, int64_t i) {
+  const int64_t j = i % g.OW, oi = (i / g.OW) % g.OH, p = i / (g.OW * g.OH);
+  const AvgWindow win = avg_pool_window(g, oi, j);
+  const T share = gy[i] / static_cast<T>(win.divisor);
+  T* out = gx + p * g.H * g.W;
+  for (int64_t h = win.h0; h < win.h1; ++h)
+    for (int64_t w = win.w0; w < win.w1; ++w) CK_ATOMIC_ADD(out + h * g.W + w, share);
+}
+
+/// The stable log-sum-exp loss of row n: logsumexp(row) - row[label].
+template <class T>
+CK_HOST_DEVICE T cross_entropy_row(int64_t K, const T* logits, const int64_t* labels, int64_t n) {
+  using std::exp;
+  using std::log;
+  const T* row = logits + n * K;
+  T m = row[0];
+  for (int64_t k = 1; k < K; ++k) m = row[k] > m ? row[k] : m;
+  T s = T(0);
+  for (int64_t k = 0; k < K; ++k) s += exp(row[k] - m);
+  return m + log(s) - row[labels[n]];
+}
+
+/// glogits of row n = per_row * (softmax(row) - onehot(label)).
+template <class T>
+CK_HOST_DEVICE void cross_entropy_row_grad(int64_t K, const T* logits, const int64_t* labels, T per_row, T* glogits,
+                                           int64_t n) {
+  using std::exp;
+  const T* row = logits + n * K;
+  T* g = glogits + n * K;
+  T m = row[0];
+  for (int64_t k = 1; k < K; ++k) m = row[k] > m ? row[k] : m;
+  T s = T(0);
+  for (int64_t k = 0; k < K; ++k) s += (g[k] = exp(row[k] - m));
+  for (int64_t k = 0; k < K; ++k) g[k] = g[k] / s * per_row;
+  g[labels[n]] -= per_row;
+}
+
+/// corr2d output element i: Y[oi, j] = sum_{u,v} X[oi+u, j+v] K[u, v].
+template <class T>
+CK_HOST_DEVICE void corr2d_forward(int64_t w, int64_t kh, int64_t kw, int64_t ow, const T* X, const T* K, T* Y, int64_t i) {
+  const int64_t oi = i / ow, j = i % ow;
+  T s = T(0);
+  for (int64_t u = 0; u < kh; ++u)
+    for (int64_t v = 0; v < kw; ++v) s += X[(oi + u) * w + j + v] * K[u * kw + v];
+  Y[i] = s;
+}
+
+/// corr2d input gradient element i = (r, c): sum over the outputs that read X[r, c].
+template <class T>
+CK_HOST_DEVICE void corr2d_grad_input(int64_t h, int64_t w, int64_t kh, int64_t kw, const T* K, const T* gY, T* gX,
+                                      int64_t i) {
+  const int64_t r = i / w, c = i % w, oh = h - kh + 1, ow = w - kw + 1;
+  T s = T(0);
+  for (int64_t u = 0; u < kh; ++u)
+    for (int64_t v = 0; v < kw; ++v) {
+      const int64_t oi = r - u, oj = c - v;
+      if (oi >= 0 && oi < oh && oj >= 0 && oj < ow) s += gY[oi * ow + oj] * K[u * kw + v];
+    }
+  gX[i] = s;
+}
+
+/// corr2d kernel gradient element i = (u, v): sum over outputs of gY * the X it read.
+template <class T>
+CK_HOST_DEVICE void corr2d_grad_kernel(int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, const T* gY, T* gK,
+                                       int64_t i) {
+  const int64_t u = i / kw, v = i % kw, oh = h - kh + 1, ow = w - kw + 1;
+  T s = T(0);
+  for (int64_t oi = 0; oi < oh; ++oi)
+    for (int64_t oj = 0; oj < ow; ++oj) s += gY[oi * ow + oj] * X[(oi + u) * w + oj + v];
+  gK[i] = s;
+}
+
+}  // namespace convkit::kernels
