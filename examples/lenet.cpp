@@ -23,6 +23,7 @@ struct Args {
   std::string model = "d2l";
   std::string save, resume, evaluate, plot = "lenet.svg";
   int64_t limit = 0;  // 0: the whole training set
+  std::string device = "cpu";
 };
 
 [[noreturn]] void usage(const std::string& error) {
@@ -41,7 +42,8 @@ struct Args {
                "  --resume PATH     start from the parameters in PATH\n"
                "  --evaluate PATH   only evaluate the parameters in PATH on the test set\n"
                "  --plot PATH       the training curves as SVG (lenet.svg; 'none' to skip)\n"
-               "  --limit N         train on the first N images only (quick runs)\n",
+               "  --limit N         train on the first N images only (quick runs)\n"
+               "  --device NAME     cpu (default) or cuda (falls back to the CPU, saying so, without a GPU)\n",
                ck::data::default_fashion_mnist_dir());
   std::exit(error.empty() ? 0 : 2);
 }
@@ -66,6 +68,7 @@ Args parse(int argc, char** argv) {
       else if (key == "--evaluate") a.evaluate = v;
       else if (key == "--plot") a.plot = v;
       else if (key == "--limit") a.limit = std::stoll(v);
+      else if (key == "--device") a.device = v;
       else usage("unknown option " + key);
     } catch (const std::logic_error&) {
       usage("bad value '" + v + "' for " + key);
@@ -73,19 +76,20 @@ Args parse(int argc, char** argv) {
   }
   if (a.epochs < 0 || a.batch_size <= 0 || a.lr < 0 || a.limit < 0 || a.threads < 0) usage("values must be positive");
   if (a.model != "d2l" && a.model != "modern") usage("--model must be d2l or modern");
+  if (a.device != "cpu" && a.device != "cuda") usage("--device must be cpu or cuda");
   return a;
 }
 
 using Net = ck::nn::Sequential<float>;
 
 /// Accuracy and confusion matrix of `net` on a data set, without recording a graph.
-ck::util::ConfusionMatrix evaluate(Net& net, ck::data::DataLoader<float>& loader) {
+ck::util::ConfusionMatrix evaluate(Net& net, ck::data::DataLoader<float>& loader, ck::Device device) {
   ck::NoGradGuard no_grad;
   net.eval();
   ck::util::ConfusionMatrix cm(loader.dataset().class_names());
   for (auto it = loader.begin(); it != loader.end(); ++it) {
     const auto batch = *it;
-    cm.add(ck::util::argmax_rows(net(batch.x)), batch.labels);
+    cm.add(ck::util::argmax_rows(net(batch.x.to(device))), batch.labels);
   }
   net.train();
   return cm;
@@ -107,15 +111,18 @@ int main(int argc, char** argv) try {
   Net net = args.model == "d2l" ? ck::models::lenet<float>(gen) : ck::models::lenet_modern<float>(gen);
   ck::nn::init::initialize(net, ck::nn::init::Scheme::XavierUniform, gen);  // init.Xavier(), as train_ch6
   if (!args.resume.empty()) ck::io::load(net, args.resume);
+  const ck::Device device = ck::usable_device(args.device == "cuda" ? ck::Device::cuda() : ck::Device::cpu());
   ck::data::DataLoader<float> test_iter(test_set, args.batch_size, false);
 
   if (!args.evaluate.empty()) {
     ck::io::load(net, args.evaluate);
-    const auto cm = evaluate(net, test_iter);
+    net.to(device);
+    const auto cm = evaluate(net, test_iter, device);
     std::printf("test acc %.3f on %lld images\n\n%s", cm.accuracy(), static_cast<long long>(cm.total()), cm.str().c_str());
     return 0;
   }
 
+  net.to(device);
   std::cout << net << "\n";
   ck::data::DataLoader<float> train_iter(train_set, args.batch_size, true, args.seed);
   ck::optim::SGD<float> trainer(net.parameters(), args.lr);
@@ -131,7 +138,7 @@ int main(int argc, char** argv) try {
     const auto t0 = std::chrono::steady_clock::now();
     for (auto it = train_iter.begin(); it != train_iter.end(); ++it, ++step) {
       const auto batch = *it;
-      auto y_hat = net(batch.x);
+      auto y_hat = net(batch.x.to(device));
       auto l = ck::cross_entropy(y_hat, batch.y);
       trainer.zero_grad();
       l.backward();
@@ -154,7 +161,7 @@ int main(int argc, char** argv) try {
     bar.finish();
     train_seconds += secs;
     examples += seen;
-    test_acc = evaluate(net, test_iter).accuracy();
+    test_acc = evaluate(net, test_iter, device).accuracy();
     plot.add("test acc", epoch + 1, test_acc);
     std::printf("epoch %d: loss %.3f, train acc %.3f, test acc %.3f, %.1f examples/sec\n", epoch + 1, train_loss,
                 train_acc, test_acc, static_cast<double>(seen) / secs);
@@ -162,8 +169,9 @@ int main(int argc, char** argv) try {
     if (args.plot != "none") plot.save_svg(args.plot);
   }
   std::printf("loss %.3f, train acc %.3f, test acc %.3f\n", train_loss, train_acc, test_acc);
-  std::printf("%.1f examples/sec on cpu\n", train_seconds > 0 ? static_cast<double>(examples) / train_seconds : 0.0);
-  const auto cm = evaluate(net, test_iter);
+  std::printf("%.1f examples/sec on %s\n", train_seconds > 0 ? static_cast<double>(examples) / train_seconds : 0.0,
+              device.str().c_str());
+  const auto cm = evaluate(net, test_iter, device);
   std::printf("\nconfusion matrix on the test set (rows: true class, columns: predicted)\n%s", cm.str().c_str());
   if (args.plot != "none" && args.epochs > 0) std::printf("training curves written to %s\n", args.plot.c_str());
   if (!args.save.empty()) {

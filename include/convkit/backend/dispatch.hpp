@@ -8,6 +8,7 @@
 // option is on; the CUDA functions themselves are compiled once by nvcc into convkit_cuda).
 // A CPU-only build never includes a CUDA header; asking it for CUDA throws ck::Error.
 #include <cstdint>
+#include <cstdio>
 
 #include "../core/device.hpp"
 #include "../core/error.hpp"
@@ -53,6 +54,20 @@ inline bool cuda_available() {
 #else
   return false;
 #endif
+}
+
+/// `requested` if it can be used, else the CPU, saying so once on stderr: a CUDA build on a
+/// machine without a GPU (or with CONVKIT_DISABLE_CUDA set) runs everything on the CPU.
+inline Device usable_device(Device requested) {
+  if (requested.is_cpu() || cuda_available()) return requested;
+  static bool said = false;
+  if (!said) {
+    std::fprintf(stderr, "convkit: %s requested but %s; running on the CPU\n", requested.str().c_str(),
+                 backend::cuda_compiled() ? "no usable CUDA device was found (or CONVKIT_DISABLE_CUDA is set)"
+                                          : "this build has no CUDA support (configure with -DCONVKIT_CUDA=ON)");
+    said = true;
+  }
+  return Device::cpu();
 }
 }  // namespace convkit
 
