@@ -29,11 +29,13 @@ void record(Tensor<T>& out, const char* name, const std::vector<Tensor<T>>& inpu
 }
 
 template <class T>
-void accumulate(std::shared_ptr<TensorImpl<T>>& slot, const Tensor<T>& g) {
+void accumulate(std::shared_ptr<TensorImpl<T>>& slot, Tensor<T> g) {
   if (!slot) {
-    slot = g.clone().impl();  // own memory: g may be a view of another tensor's data
-    slot->requires_grad = false;
-    slot->grad_fn = nullptr;
+    // Take g's memory when nothing else can see it (a fresh gradient); otherwise copy, as
+    // g may be a view of another tensor's data.
+    const bool exclusive = g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
+                           g.impl()->offset == 0 && !g.requires_grad();
+    slot = exclusive ? g.impl() : g.detach().clone().impl();
   } else {
     Tensor<T>(slot).add_(g);
   }
@@ -79,7 +81,7 @@ void run_backward(const Tensor<T>& root) {
     Tensor<T> g = std::move(it->second);
     grads.erase(it);
     if (!impl->grad_fn) {  // a leaf
-      accumulate(impl->grad, g);
+      accumulate(impl->grad, std::move(g));
       continue;
     }
     Node<T>& node = *impl->grad_fn;

@@ -92,10 +92,10 @@ CK_HOST_DEVICE void col2im(const Conv2dGeometry& g, const T* col, T* x, int64_t 
   x[i] = s;
 }
 
-/// Max-pooling output element i (of N*C*OH*OW): the maximum and its flat index in the plane.
+/// Max-pooling output (p, oi, j) of plane p: the maximum and its flat index in the plane.
 template <class T>
-CK_HOST_DEVICE void max_pool_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax, int64_t i) {
-  const int64_t j = i % g.OW, oi = (i / g.OW) % g.OH, p = i / (g.OW * g.OH);
+CK_HOST_DEVICE void max_pool_at(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax, int64_t p, int64_t oi,
+                                int64_t j) {
   const T* in = x + p * g.H * g.W;
   T best = T(0);
   int64_t best_at = -1;
@@ -106,14 +106,21 @@ CK_HOST_DEVICE void max_pool_forward(const Pool2dGeometry& g, const T* x, T* y, 
       const int64_t wi = j * g.sw - g.pw + v * g.dw;
       if (wi < 0 || wi >= g.W) continue;
       const T val = in[hi * g.W + wi];
-      if (best_at < 0 || val > best || val != val) {  // NaN propagates, as in PyTorch
+      if (best_at < 0 || !(val <= best)) {  // a NaN is taken, so it propagates as in PyTorch
         best = val;
         best_at = hi * g.W + wi;
       }
     }
   }
-  y[i] = best;  // validation guarantees every window holds a real element
-  argmax[i] = best_at;
+  const int64_t o = (p * g.OH + oi) * g.OW + j;
+  y[o] = best;  // validation guarantees every window holds a real element
+  if (argmax) argmax[o] = best_at;  // null when no backward will need it
+}
+
+/// Flat-index form for a launch over N*C*OH*OW outputs.
+template <class T>
+CK_HOST_DEVICE void max_pool_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax, int64_t i) {
+  max_pool_at(g, x, y, argmax, i / (g.OW * g.OH), (i / g.OW) % g.OH, i % g.OW);
 }
 
 /// Routes output element i's gradient to its window's maximum (gx zeroed beforehand).
@@ -123,26 +130,35 @@ CK_HOST_DEVICE void max_pool_backward(const Pool2dGeometry& g, const int64_t* ar
   CK_ATOMIC_ADD(gx + p * g.H * g.W + argmax[i], gy[i]);
 }
 
+/// Average-pooling output (p, oi, j).
 template <class T>
-CK_HOST_DEVICE void avg_pool_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t i) {
-  const int64_t j = i % g.OW, oi = (i / g.OW) % g.OH, p = i / (g.OW * g.OH);
+CK_HOST_DEVICE void avg_pool_at(const Pool2dGeometry& g, const T* x, T* y, int64_t p, int64_t oi, int64_t j) {
   const AvgWindow win = avg_pool_window(g, oi, j);
   const T* in = x + p * g.H * g.W;
   T s = T(0);
   for (int64_t h = win.h0; h < win.h1; ++h)
     for (int64_t w = win.w0; w < win.w1; ++w) s += in[h * g.W + w];
-  y[i] = s / static_cast<T>(win.divisor);
+  y[(p * g.OH + oi) * g.OW + j] = s / static_cast<T>(win.divisor);
 }
 
-/// Spreads output element i's gradient over its window (gx zeroed beforehand).
 template <class T>
-CK_HOST_DEVICE void avg_pool_backward(const Pool2dGeometry& g, const T* gy, T* gx, int64_t i) {
-  const int64_t j = i % g.OW, oi = (i / g.OW) % g.OH, p = i / (g.OW * g.OH);
+CK_HOST_DEVICE void avg_pool_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t i) {
+  avg_pool_at(g, x, y, i / (g.OW * g.OH), (i / g.OW) % g.OH, i % g.OW);
+}
+
+/// Spreads the gradient of output (p, oi, j) over its window (gx zeroed beforehand).
+template <class T>
+CK_HOST_DEVICE void avg_pool_backward_at(const Pool2dGeometry& g, const T* gy, T* gx, int64_t p, int64_t oi, int64_t j) {
   const AvgWindow win = avg_pool_window(g, oi, j);
-  const T share = gy[i] / static_cast<T>(win.divisor);
+  const T share = gy[(p * g.OH + oi) * g.OW + j] / static_cast<T>(win.divisor);
   T* out = gx + p * g.H * g.W;
   for (int64_t h = win.h0; h < win.h1; ++h)
     for (int64_t w = win.w0; w < win.w1; ++w) CK_ATOMIC_ADD(out + h * g.W + w, share);
+}
+
+template <class T>
+CK_HOST_DEVICE void avg_pool_backward(const Pool2dGeometry& g, const T* gy, T* gx, int64_t i) {
+  avg_pool_backward_at(g, gy, gx, i / (g.OW * g.OH), (i / g.OW) % g.OH, i % g.OW);
 }
 
 /// The stable log-sum-exp loss of row n: logsumexp(row) - row[label].

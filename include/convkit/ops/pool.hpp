@@ -58,8 +58,10 @@ Tensor<T> max_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
   const Pool2dGeometry g = pool2d_geometry("max_pool2d", x, options);
   const Device d = x.device();
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.OH, g.OW}, d);
-  auto argmax = std::make_shared<Tensor<int64_t>>(Tensor<int64_t>::empty(y.shape(), d));
-  backend::max_pool2d_forward(d, g, x.data_ptr(), y.data_ptr(), argmax->data_ptr());
+  // The window maxima's positions are kept only when a backward pass will need them.
+  const bool recording = autograd::grad_enabled() && x.requires_grad();
+  auto argmax = std::make_shared<Tensor<int64_t>>(recording ? Tensor<int64_t>::empty(y.shape(), d) : Tensor<int64_t>());
+  backend::max_pool2d_forward(d, g, x.data_ptr(), y.data_ptr(), recording ? argmax->data_ptr() : nullptr);
   autograd::record<T>(y, "max_pool2d", {x}, [g, argmax](const Tensor<T>& gy) {
     Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
     backend::max_pool2d_backward(gy.device(), g, argmax->data_ptr(), gy.data_ptr(), gx.data_ptr());

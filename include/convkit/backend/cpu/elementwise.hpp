@@ -1,5 +1,6 @@
 #pragma once
 // CPU loops for elementwise maps, broadcasting, bias and reductions.
+#include <algorithm>
 #include <cstdint>
 
 #include "../../ops/geometry.hpp"
@@ -73,21 +74,42 @@ void sum_to_a(const BroadcastPlan& p, const T* g, T* out) {
   for_each_broadcast(p, [&](int64_t i, int64_t ia, int64_t) { out[ia] += g[i]; });
 }
 
+/// Sum of n values: pairwise (accurate for float over large tensors), threads over
+/// chunks whose partial sums are added in a fixed order (the result does not depend on
+/// the thread count's scheduling, only on the chunking).
 template <class T>
-T sum(int64_t n, const T* x) {
-  // Pairwise blocks keep float sums accurate over large tensors.
+T sum_serial(int64_t n, const T* x) {
   if (n <= 256) {
     T s = T(0);
     for (int64_t i = 0; i < n; ++i) s += x[i];
     return s;
   }
   const int64_t half = n / 2;
-  return sum(half, x) + sum(n - half, x + half);
+  return sum_serial(half, x) + sum_serial(n - half, x + half);
+}
+
+template <class T>
+T sum(int64_t n, const T* x) {
+  constexpr int kMaxChunks = 64;
+  T partial[kMaxChunks] = {};
+  const int chunks = static_cast<int>(std::min<int64_t>(max_threads(), kMaxChunks));
+  if (chunks <= 1 || n < (1 << 16)) return sum_serial(n, x);
+  parallel_for(chunks, n / chunks, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t b = n * c / chunks, e = n * (c + 1) / chunks;
+      partial[c] = sum_serial(e - b, x + b);
+    }
+  });
+  T s = T(0);
+  for (int c = 0; c < chunks; ++c) s += partial[c];
+  return s;
 }
 
 template <class T>
 void fill(int64_t n, T* x, T value) {
-  for (int64_t i = 0; i < n; ++i) x[i] = value;
+  parallel_for(n, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) x[i] = value;
+  });
 }
 
 /// y[r, c, k] += b[c] for y of shape (rows, channels, inner).
@@ -104,15 +126,21 @@ void add_bias(int64_t rows, int64_t channels, int64_t inner, const T* b, T* y) {
 /// gb[c] = sum over r, k of gy[r, c, k].
 template <class T>
 void bias_grad(int64_t rows, int64_t channels, int64_t inner, const T* gy, T* gb) {
-  for (int64_t c = 0; c < channels; ++c) gb[c] = T(0);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < channels; ++c) gb[c] += sum(inner, gy + (r * channels + c) * inner);
+  parallel_for(channels, rows * inner, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      T s = T(0);
+      for (int64_t r = 0; r < rows; ++r) s += sum_serial(inner, gy + (r * channels + c) * inner);
+      gb[c] = s;
+    }
+  });
 }
 
-/// x += alpha * y (gradient accumulation, SGD).
+/// y += alpha * x (gradient accumulation, SGD).
 template <class T>
 void axpy(int64_t n, T alpha, const T* x, T* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+  parallel_for(n, 2, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] += alpha * x[i];
+  });
 }
 
 }  // namespace convkit::backend::cpu

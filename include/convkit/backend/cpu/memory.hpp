@@ -3,12 +3,16 @@
 // allocator. Training allocates the same sizes every step; reusing freed blocks avoids
 // the page faults of fresh large allocations, so the steady-state step allocates nothing
 // from the system.
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <new>
 #include <vector>
+
+#include "parallel.hpp"
 
 namespace convkit::backend::cpu {
 
@@ -109,8 +113,14 @@ class Workspace {
  private:
   T* p_;
 };
+/// Large copies are split over threads (one thread's memcpy does not saturate memory).
 inline void copy(void* dst, const void* src, size_t bytes) {
-  if (bytes) std::memcpy(dst, src, bytes);
+  if (!bytes) return;
+  const int64_t blocks = static_cast<int64_t>((bytes + 65535) / 65536);
+  parallel_for(blocks, 65536, [&](int64_t b, int64_t e) {
+    const size_t begin = static_cast<size_t>(b) * 65536, end = std::min(bytes, static_cast<size_t>(e) * 65536);
+    std::memcpy(static_cast<char*>(dst) + begin, static_cast<const char*>(src) + begin, end - begin);
+  });
 }
 inline void zero(void* dst, size_t bytes) {
   if (bytes) std::memset(dst, 0, bytes);
