@@ -12,6 +12,7 @@
 
 #include "../../ops/geometry.hpp"
 #include "elementwise.hpp"
+#include "conv_direct.hpp"
 #include "gemm.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"
@@ -67,6 +68,7 @@ void col2im_add(const Conv2dGeometry& g, int64_t channels, const T* col, T* x) {
 
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
+  if (use_direct_conv(g)) return direct_conv2d_forward(g, x, w, b, y);
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   // Samples run in parallel; each thread unfolds into its own im2col workspace.
   parallel_for(g.N, g.O * P * S, [&](int64_t n0, int64_t n1) {
@@ -89,6 +91,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
 /// Any of gx, gw, gb may be null (that gradient is not needed). Outputs are overwritten.
 template <class T>
 void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
+  if (use_direct_conv(g)) return direct_conv2d_backward(g, x, w, gy, gx, gw, gb);
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   if (gb) bias_grad(g.N, g.O, S, gy, gb);
   if (!gx && !gw) return;

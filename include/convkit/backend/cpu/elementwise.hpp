@@ -77,11 +77,32 @@ void sum_to_a(const BroadcastPlan& p, const T* g, T* out) {
 /// Sum of n values: pairwise (accurate for float over large tensors), threads over
 /// chunks whose partial sums are added in a fixed order (the result does not depend on
 /// the thread count's scheduling, only on the chunking).
+/// Dot product with 16 independent partial sums: a single accumulator would serialise the
+/// loop on the add latency (the compiler may not reorder float additions itself).
+template <class T>
+T dot(int64_t n, const T* a, const T* b) {
+  constexpr int L = 16;
+  T part[L] = {};
+  int64_t i = 0;
+  for (; i + L <= n; i += L)
+    for (int l = 0; l < L; ++l) part[l] += a[i + l] * b[i + l];
+  T s = T(0);
+  for (; i < n; ++i) s += a[i] * b[i];
+  for (int l = 0; l < L; ++l) s += part[l];
+  return s;
+}
+
 template <class T>
 T sum_serial(int64_t n, const T* x) {
-  if (n <= 256) {
+  if (n <= 1024) {
+    constexpr int L = 16;
+    T part[L] = {};
+    int64_t i = 0;
+    for (; i + L <= n; i += L)
+      for (int l = 0; l < L; ++l) part[l] += x[i + l];
     T s = T(0);
-    for (int64_t i = 0; i < n; ++i) s += x[i];
+    for (; i < n; ++i) s += x[i];
+    for (int l = 0; l < L; ++l) s += part[l];
     return s;
   }
   const int64_t half = n / 2;
