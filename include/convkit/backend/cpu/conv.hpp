@@ -20,6 +20,8 @@
 namespace convkit::backend::cpu {
 
 /// Unfolds `channels` planes of x (H, W each) into col (channels*kh*kw, OH*OW); zero padding.
+/// Each output row's valid columns are computed once, so the copy loops carry no bounds
+/// checks (and are plain copies for stride 1).
 template <class T>
 void im2col(const Conv2dGeometry& g, int64_t channels, const T* x, T* col) {
   const int64_t S = g.OH * g.OW;
@@ -28,6 +30,11 @@ void im2col(const Conv2dGeometry& g, int64_t channels, const T* x, T* col) {
       for (int64_t v = 0; v < g.kw; ++v) {
         T* row = col + ((c * g.kh + u) * g.kw + v) * S;
         const T* plane = x + c * g.H * g.W;
+        const int64_t off = v * g.dw - g.pw;  // input column of output column j: j*sw + off
+        int64_t j0 = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+        int64_t j1 = g.W - 1 - off >= 0 ? (g.W - 1 - off) / g.sw + 1 : 0;
+        j1 = std::min(j1, g.OW);
+        j0 = std::min(j0, j1);
         for (int64_t i = 0; i < g.OH; ++i) {
           const int64_t hi = i * g.sh - g.ph + u * g.dh;
           T* out = row + i * g.OW;
@@ -35,11 +42,14 @@ void im2col(const Conv2dGeometry& g, int64_t channels, const T* x, T* col) {
             std::fill(out, out + g.OW, T(0));
             continue;
           }
-          const T* in = plane + hi * g.W;
-          for (int64_t j = 0; j < g.OW; ++j) {
-            const int64_t wi = j * g.sw - g.pw + v * g.dw;
-            out[j] = (wi >= 0 && wi < g.W) ? in[wi] : T(0);
+          const T* in = plane + hi * g.W + off;
+          std::fill(out, out + j0, T(0));
+          if (g.sw == 1) {
+            std::copy(in + j0, in + j1, out + j0);
+          } else {
+            for (int64_t j = j0; j < j1; ++j) out[j] = in[j * g.sw];
           }
+          std::fill(out + j1, out + g.OW, T(0));
         }
       }
 }
