@@ -44,9 +44,12 @@ using T = ck::Tensor<float>;
 int main(int argc, char** argv) {
   int threads = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--runs")) g_runs = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--filter")) g_filter = argv[i + 1];
+    if (!std::strcmp(argv[i], "--threads"))
+      threads = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--runs"))
+      g_runs = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--filter"))
+      g_filter = argv[i + 1];
   }
   if (threads > 0) {
     ck::set_num_threads(threads);
@@ -77,7 +80,8 @@ int main(int argc, char** argv) {
       ck::max_pool2d(x, ck::Pool2dOptions(3).stride(2).padding(1));
     });
     auto xg = x.clone().requires_grad_();
-    measure("maxpool3s2p1_fwdbwd", [&] { ck::max_pool2d(xg, ck::Pool2dOptions(3).stride(2).padding(1)).sum().backward(); });
+    measure("maxpool3s2p1_fwdbwd",
+            [&] { ck::max_pool2d(xg, ck::Pool2dOptions(3).stride(2).padding(1)).sum().backward(); });
     measure("avgpool2s2_fwd", [&] {
       ck::NoGradGuard g;
       ck::avg_pool2d(x, ck::Pool2dOptions(2).stride(2));
@@ -92,17 +96,23 @@ int main(int argc, char** argv) {
     auto x = T::uniform({256, 1, 28, 28}, 0.f, 1.f, gen);
     std::vector<int64_t> labels(256);
     for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(i % 10);
-    measure("lenet_train_step_b256", [&] {
-      auto l = ck::cross_entropy(net(x), labels);
-      sgd.zero_grad();
-      l.backward();
-      sgd.step();
-    }, std::max(g_runs, 20));
+    measure(
+        "lenet_train_step_b256",
+        [&] {
+          auto l = ck::cross_entropy(net(x), labels);
+          sgd.zero_grad();
+          l.backward();
+          sgd.step();
+        },
+        std::max(g_runs, 20));
     auto one = T::uniform({1, 1, 28, 28}, 0.f, 1.f, gen);
-    measure("lenet_infer_b1", [&] {
-      ck::NoGradGuard g;
-      net(one);
-    }, std::max(g_runs, 200));
+    measure(
+        "lenet_infer_b1",
+        [&] {
+          ck::NoGradGuard g;
+          net(one);
+        },
+        std::max(g_runs, 200));
   }
   return 0;
 }

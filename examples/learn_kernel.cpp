@@ -1,7 +1,7 @@
 // d2l 6.2.4: learning the edge-detection kernel from X and Y by gradient descent.
 #include <convkit/convkit.hpp>
-#include <iostream>
 #include <cstdio>
+#include <iostream>
 
 int main() {
   using Tensor = ck::Tensor<float>;

@@ -56,20 +56,34 @@ Args parse(int argc, char** argv) {
     if (i + 1 >= argc) usage("option " + key + " needs a value");
     const std::string v = argv[++i];
     try {
-      if (key == "--epochs") a.epochs = std::stoi(v);
-      else if (key == "--lr") a.lr = std::stod(v);
-      else if (key == "--batch-size") a.batch_size = std::stoll(v);
-      else if (key == "--threads") a.threads = std::stoi(v);
-      else if (key == "--seed") a.seed = std::stoull(v);
-      else if (key == "--data") a.data = v;
-      else if (key == "--model") a.model = v;
-      else if (key == "--save") a.save = v;
-      else if (key == "--resume") a.resume = v;
-      else if (key == "--evaluate") a.evaluate = v;
-      else if (key == "--plot") a.plot = v;
-      else if (key == "--limit") a.limit = std::stoll(v);
-      else if (key == "--device") a.device = v;
-      else usage("unknown option " + key);
+      if (key == "--epochs")
+        a.epochs = std::stoi(v);
+      else if (key == "--lr")
+        a.lr = std::stod(v);
+      else if (key == "--batch-size")
+        a.batch_size = std::stoll(v);
+      else if (key == "--threads")
+        a.threads = std::stoi(v);
+      else if (key == "--seed")
+        a.seed = std::stoull(v);
+      else if (key == "--data")
+        a.data = v;
+      else if (key == "--model")
+        a.model = v;
+      else if (key == "--save")
+        a.save = v;
+      else if (key == "--resume")
+        a.resume = v;
+      else if (key == "--evaluate")
+        a.evaluate = v;
+      else if (key == "--plot")
+        a.plot = v;
+      else if (key == "--limit")
+        a.limit = std::stoll(v);
+      else if (key == "--device")
+        a.device = v;
+      else
+        usage("unknown option " + key);
     } catch (const std::logic_error&) {
       usage("bad value '" + v + "' for " + key);
     }
@@ -118,7 +132,8 @@ int main(int argc, char** argv) try {
     ck::io::load(net, args.evaluate);
     net.to(device);
     const auto cm = evaluate(net, test_iter, device);
-    std::printf("test acc %.3f on %lld images\n\n%s", cm.accuracy(), static_cast<long long>(cm.total()), cm.str().c_str());
+    std::printf("test acc %.3f on %lld images\n\n%s", cm.accuracy(), static_cast<long long>(cm.total()),
+                cm.str().c_str());
     return 0;
   }
 

@@ -89,11 +89,15 @@ int main(int argc, char** argv) {
     const auto tg = tokenize(g), tw = tokenize(w);
     bool ok = tg.size() == tw.size();
     for (size_t k = 0; ok && k < tg.size(); ++k) {
-      if (tg[k].number != tw[k].number) ok = false;
-      else if (!tg[k].number) ok = tg[k].text == tw[k].text;
-      else ok = std::fabs(tg[k].value - tw[k].value) <= 1e-4 + 1e-3 * std::fabs(tw[k].value);
+      if (tg[k].number != tw[k].number)
+        ok = false;
+      else if (!tg[k].number)
+        ok = tg[k].text == tw[k].text;
+      else
+        ok = std::fabs(tg[k].value - tw[k].value) <= 1e-4 + 1e-3 * std::fabs(tw[k].value);
     }
-    if (!ok && failures++ < 10) std::cerr << "line " << i + 1 << ":\n  got:      " << g << "\n  expected: " << w << "\n";
+    if (!ok && failures++ < 10)
+      std::cerr << "line " << i + 1 << ":\n  got:      " << g << "\n  expected: " << w << "\n";
   }
   if (failures) {
     std::cerr << "expect_output: " << failures << " line(s) differ from " << argv[1] << "\n";

@@ -49,7 +49,8 @@ inline TD distinct_values(const ck::Shape& s, uint64_t seed) {
   ck::Generator gen(seed);
   std::vector<double> v(static_cast<size_t>(s.numel()));
   const double n = static_cast<double>(v.size());
-  for (size_t i = 0; i < v.size(); ++i) v[i] = 2.0 * (static_cast<double>(i) + 0.5) / n - 1.0;  // in (-1, 1), spaced 2/n
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = 2.0 * (static_cast<double>(i) + 0.5) / n - 1.0;  // in (-1, 1), spaced 2/n
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[gen.below(i)]);
   return TD::from_vector(v, s);
 }

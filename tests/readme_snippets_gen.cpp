@@ -30,8 +30,10 @@ int main(int argc, char** argv) {
       inside = false;
       bodies.push_back(body);
     } else if (inside) {
-      if (line.rfind("#include", 0) == 0) includes.push_back(line.substr(0, line.find('>') + 1));
-      else body += "  " + line + "\n";
+      if (line.rfind("#include", 0) == 0)
+        includes.push_back(line.substr(0, line.find('>') + 1));
+      else
+        body += "  " + line + "\n";
     }
   }
   if (bodies.empty()) {

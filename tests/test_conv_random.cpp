@@ -23,7 +23,9 @@ double max_rel_diff(const ck::Tensor<T>& a, const ck::Tensor<T>& b) {
 TEST_CASE_TEMPLATE("random conv2d configurations match the reference", T, float, double) {
   const double tol = std::is_same<T, double>::value ? 1e-12 : 1e-5;
   ck::Generator gen(2024);
-  auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1))); };
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
+  };
   int tested = 0;
   for (int trial = 0; trial < 300; ++trial) {
     const int64_t groups = pick(1, 3);
@@ -40,7 +42,8 @@ TEST_CASE_TEMPLATE("random conv2d configurations match the reference", T, float,
     auto y = ck::conv2d(x, w, b, opt);
     auto y_ref = ck::reference::conv2d(x, w, b, opt);
     INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " stride " << opt.stride().str()
-                  << " padding " << opt.padding().str() << " dilation " << opt.dilation().str() << " groups " << groups);
+                  << " padding " << opt.padding().str() << " dilation " << opt.dilation().str() << " groups "
+                  << groups);
     CHECK(max_rel_diff(y, y_ref) < tol);
     auto gy = ck::Tensor<T>::uniform(y.shape(), T(-1), T(1), gen);
     (y * gy).sum().backward();

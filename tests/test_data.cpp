@@ -1,5 +1,7 @@
 // IDX reader, Fashion-MNIST dataset, DataLoader, safetensors checkpoints, a training smoke test.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <convkit/convkit.hpp>
@@ -7,8 +9,6 @@
 #include <fstream>
 #include <set>
 #include <string>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "golden.hpp"
 
@@ -39,7 +39,8 @@ void write_file(const std::string& path, const std::vector<unsigned char>& bytes
     REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
     gzclose(f);
   } else {
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<long>(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<long>(bytes.size()));
   }
 }
 

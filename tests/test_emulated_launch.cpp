@@ -25,9 +25,13 @@ struct EmulatedOps {
     cpu::gemm<T>(ta, tb, M, N, K, alpha, A, B, beta, C);
   }
   template <class T>
-  void fill(int64_t n, T* x, T v) { cpu::fill<T>(n, x, v); }
+  void fill(int64_t n, T* x, T v) {
+    cpu::fill<T>(n, x, v);
+  }
   template <class T>
-  T sum(int64_t n, const T* x) { return cpu::sum<T>(n, x); }
+  T sum(int64_t n, const T* x) {
+    return cpu::sum<T>(n, x);
+  }
 };
 
 constexpr double kTol = 1e-9;
@@ -47,8 +51,11 @@ TEST_CASE("emulated CUDA conv2d plans reproduce every golden conv2d case") {
     const auto x = c.at("x").as<double>(), w = c.at("w").as<double>();
     const bool bias = c.attr("bias", {0}).at(0) == 1;
     const TD b = bias ? c.at("b").as<double>() : TD();
-    const auto opts = ck::Conv2dOptions().stride(c.pair("stride", 1)).padding(c.pair("padding", 0))
-                          .dilation(c.pair("dilation", 1)).groups(c.attr("groups", {1}).at(0));
+    const auto opts = ck::Conv2dOptions()
+                          .stride(c.pair("stride", 1))
+                          .padding(c.pair("padding", 0))
+                          .dilation(c.pair("dilation", 1))
+                          .groups(c.attr("groups", {1}).at(0));
     const auto g = ck::conv2d_geometry("conv2d", x, w, b, opts);
     EmulatedOps ops;
     std::vector<double> col(static_cast<size_t>(g.patch() * g.OH * g.OW));
@@ -70,10 +77,14 @@ TEST_CASE("emulated CUDA pooling plans reproduce the golden pooling cases") {
     const bool is_max = std::string(op) == "max_pool2d";
     for (const auto& c : golden::load(op)) {
       const auto x = c.at("x").as<double>();
-      auto opts = ck::Pool2dOptions(c.pair("kernel", 1)).stride(c.pair("stride", 1)).padding(c.pair("padding", 0))
+      auto opts = ck::Pool2dOptions(c.pair("kernel", 1))
+                      .stride(c.pair("stride", 1))
+                      .padding(c.pair("padding", 0))
                       .ceil_mode(c.attr("ceil_mode", {0}).at(0) == 1);
-      if (is_max) opts.dilation(c.pair("dilation", 1));
-      else opts.count_include_pad(c.attr("count_include_pad", {1}).at(0) == 1);
+      if (is_max)
+        opts.dilation(c.pair("dilation", 1));
+      else
+        opts.count_include_pad(c.attr("count_include_pad", {1}).at(0) == 1);
       const auto g = ck::pool2d_geometry(op, x, opts);
       EmulatedOps ops;
       TD y = TD::empty(c.at("y").shape()), gx = TD::empty(x.shape());
@@ -112,13 +123,16 @@ TEST_CASE("emulated corr2d kernels reproduce the golden corr2d cases and the ref
     const auto X = c.at("X").as<double>(), K = c.at("K").as<double>();
     const int64_t h = X.size(0), w = X.size(1), kh = K.size(0), kw = K.size(1), oh = h - kh + 1, ow = w - kw + 1;
     TD Y = TD::empty({oh, ow});
-    cuda::emulate_launch(oh * ow, [&](int64_t i) { ck::kernels::corr2d_forward(w, kh, kw, ow, X.data(), K.data(), Y.data(), i); });
+    cuda::emulate_launch(
+        oh * ow, [&](int64_t i) { ck::kernels::corr2d_forward(w, kh, kw, ow, X.data(), K.data(), Y.data(), i); });
     golden::check_close(Y, c.at("Y"), kTol, c.name + " Y (emulated)");
     ck::Generator gen(1);
     const TD gY = TD::uniform({oh, ow}, -1.0, 1.0, gen);
     TD gX = TD::empty(X.shape()), gK = TD::empty(K.shape()), rX = TD::empty(X.shape()), rK = TD::empty(K.shape());
-    cuda::emulate_launch(h * w, [&](int64_t i) { ck::kernels::corr2d_grad_input(h, w, kh, kw, K.data(), gY.data(), gX.data(), i); });
-    cuda::emulate_launch(kh * kw, [&](int64_t i) { ck::kernels::corr2d_grad_kernel(h, w, kh, kw, X.data(), gY.data(), gK.data(), i); });
+    cuda::emulate_launch(
+        h * w, [&](int64_t i) { ck::kernels::corr2d_grad_input(h, w, kh, kw, K.data(), gY.data(), gX.data(), i); });
+    cuda::emulate_launch(
+        kh * kw, [&](int64_t i) { ck::kernels::corr2d_grad_kernel(h, w, kh, kw, X.data(), gY.data(), gK.data(), i); });
     cpu::corr2d_backward(h, w, kh, kw, X.data(), K.data(), gY.data(), rX.data(), rK.data());
     for (int64_t i = 0; i < X.numel(); ++i) CHECK(gX.data()[i] == doctest::Approx(rX.data()[i]).epsilon(1e-12));
     for (int64_t i = 0; i < K.numel(); ++i) CHECK(gK.data()[i] == doctest::Approx(rK.data()[i]).epsilon(1e-12));
@@ -140,7 +154,8 @@ TEST_CASE("emulated broadcast, bias and reduction kernels match the CPU backend"
       ix.b_stride[d] = p.b_stride[static_cast<size_t>(d)];
     }
     TD y = TD::empty(p.out), ref = TD::empty(p.out);
-    cuda::emulate_launch(p.numel, [&](int64_t i) { ck::kernels::binary_map(ix, a.data(), b.data(), y.data(), ck::fn::Mul{}, i); });
+    cuda::emulate_launch(
+        p.numel, [&](int64_t i) { ck::kernels::binary_map(ix, a.data(), b.data(), y.data(), ck::fn::Mul{}, i); });
     cpu::binary_map(p, a.data(), b.data(), ref.data(), ck::fn::Mul{});
     CHECK(y.to_vector() == ref.to_vector());
     TD back = TD::zeros(sa), back_ref = TD::zeros(sa);
@@ -148,7 +163,8 @@ TEST_CASE("emulated broadcast, bias and reduction kernels match the CPU backend"
     auto pg = p;
     pg.kind = ck::BroadcastPlan::Kind::General;
     cpu::sum_to_a(pg, y.data(), back_ref.data());
-    for (int64_t i = 0; i < back.numel(); ++i) CHECK(back.data()[i] == doctest::Approx(back_ref.data()[i]).epsilon(1e-12));
+    for (int64_t i = 0; i < back.numel(); ++i)
+      CHECK(back.data()[i] == doctest::Approx(back_ref.data()[i]).epsilon(1e-12));
   }
   const auto gy = TD::uniform({3, 4, 5}, -1.0, 1.0, gen), bias = TD::uniform({4}, -1.0, 1.0, gen);
   TD gb = TD::empty({4}), gb_ref = TD::empty({4});

@@ -20,13 +20,13 @@ std::string error_of(F f) {
 }
 }  // namespace
 
-#define CHECK_ERROR(expr, ...)                                         \
-  do {                                                                 \
-    const std::string msg = error_of([&] { (void)(expr); });           \
-    for (const char* part : {__VA_ARGS__}) {                           \
-      INFO("message: " << msg);                                        \
+#define CHECK_ERROR(expr, ...)                                                         \
+  do {                                                                                 \
+    const std::string msg = error_of([&] { (void)(expr); });                           \
+    for (const char* part : {__VA_ARGS__}) {                                           \
+      INFO("message: " << msg);                                                        \
       CHECK_MESSAGE(msg.find(part) != std::string::npos, "expected '" << part << "'"); \
-    }                                                                  \
+    }                                                                                  \
   } while (0)
 
 TEST_CASE("tensor construction and access") {
@@ -67,9 +67,12 @@ TEST_CASE("conv2d") {
   CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 2, 3, 3})), "conv2d", "(2, 2, 3, 3)", "input channels per group");
   CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 3, 7, 3})), "conv2d", "larger than the padded input", "(5, 5)");
   CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 3, 3, 3}), TF(), ck::Conv2dOptions().stride(0)), "stride must be positive");
-  CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 3, 3, 3}), TF(), ck::Conv2dOptions().stride({1, -2})), "stride must be positive");
-  CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 3, 3, 3}), TF(), ck::Conv2dOptions().dilation(0)), "dilation must be positive");
-  CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 3, 3, 3}), TF(), ck::Conv2dOptions().padding(-1)), "padding must be non-negative");
+  CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 3, 3, 3}), TF(), ck::Conv2dOptions().stride({1, -2})),
+              "stride must be positive");
+  CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 3, 3, 3}), TF(), ck::Conv2dOptions().dilation(0)),
+              "dilation must be positive");
+  CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 3, 3, 3}), TF(), ck::Conv2dOptions().padding(-1)),
+              "padding must be non-negative");
   CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 1, 3, 3}), TF(), ck::Conv2dOptions().groups(0)), "groups must be positive");
   CHECK_ERROR(ck::conv2d(x, TF::zeros({2, 1, 3, 3}), TF(), ck::Conv2dOptions().groups(2)), "not divisible by groups");
   CHECK_ERROR(ck::conv2d(TF::zeros({1, 4, 5, 5}), TF::zeros({3, 2, 3, 3}), TF(), ck::Conv2dOptions().groups(2)),

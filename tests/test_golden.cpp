@@ -130,7 +130,8 @@ TEST_CASE_TEMPLATE("golden cross_entropy", T, CONVKIT_FLOAT_TYPES) {
 TEST_CASE_TEMPLATE("golden lenet (functional)", T, CONVKIT_FLOAT_TYPES) {
   const auto cases = golden::load("lenet");
   REQUIRE(!cases.empty());
-  const char* names[] = {"conv1_w", "conv1_b", "conv2_w", "conv2_b", "fc1_w", "fc1_b", "fc2_w", "fc2_b", "fc3_w", "fc3_b"};
+  const char* names[] = {"conv1_w", "conv1_b", "conv2_w", "conv2_b", "fc1_w",
+                         "fc1_b",   "fc2_w",   "fc2_b",   "fc3_w",   "fc3_b"};
   for (const auto& c : cases) {
     std::map<std::string, ck::Tensor<T>> p;
     for (const char* n : names) p[n] = param<T>(c, n);
@@ -146,7 +147,8 @@ TEST_CASE_TEMPLATE("golden lenet (functional)", T, CONVKIT_FLOAT_TYPES) {
     auto loss = ck::cross_entropy(logits, c.at("labels").as_labels());
     golden::check_close(loss, c.at("loss"), rtol<T>(), c.name + " loss");
     loss.backward();
-    for (const char* n : names) golden::check_close(p[n].grad(), c.at(std::string("grad_") + n), rtol<T>(), c.name + " grad_" + n);
+    for (const char* n : names)
+      golden::check_close(p[n].grad(), c.at(std::string("grad_") + n), rtol<T>(), c.name + " grad_" + n);
   }
 }
 
@@ -169,7 +171,8 @@ TEST_CASE_TEMPLATE("golden kernel_learning", T, CONVKIT_FLOAT_TYPES) {
       ck::NoGradGuard no_grad;
       w.add_(w.grad(), -lr);
     }
-    golden::check_close(ck::Tensor<T>::from_vector(losses, {steps}), c.at("losses"), rtol<T>() * 10, c.name + " losses");
+    golden::check_close(ck::Tensor<T>::from_vector(losses, {steps}), c.at("losses"), rtol<T>() * 10,
+                        c.name + " losses");
     golden::check_close(w, c.at("w_final"), rtol<T>() * 10, c.name + " w_final");
   }
 }

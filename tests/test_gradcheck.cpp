@@ -19,13 +19,18 @@ TEST_CASE("elementwise ops, reductions and views") {
   gradcheck("mean", [](auto& v) { return v[0].mean(); }, {rnd({2, 3}, 10)});
   gradcheck("reshape and select", [](auto& v) { return v[0].reshape({3, 2})[1] * 2.0; }, {rnd({6}, 11)});
   gradcheck("transpose", [](auto& v) { return v[0].transpose(); }, {rnd({2, 3}, 12)});
-  gradcheck("stack dim 1", [](auto& v) { return ck::stack(std::vector<TD>{v[0], v[1]}, 1); }, {rnd({2, 3}, 13), rnd({2, 3}, 14)});
+  gradcheck("stack dim 1",
+            [](auto& v) {
+              return ck::stack(std::vector<TD>{v[0], v[1]}, 1);
+            },
+            {rnd({2, 3}, 13), rnd({2, 3}, 14)});
   gradcheck("clone", [](auto& v) { return v[0].clone() * v[0]; }, {rnd({3}, 15)});
 }
 
 TEST_CASE("matmul and linear") {
   gradcheck("matmul", [](auto& v) { return ck::matmul(v[0], v[1]); }, {rnd({3, 4}, 1), rnd({4, 2}, 2)});
-  gradcheck("linear", [](auto& v) { return ck::linear(v[0], v[1], v[2]); }, {rnd({3, 4}, 3), rnd({5, 4}, 4), rnd({5}, 5)});
+  gradcheck("linear", [](auto& v) { return ck::linear(v[0], v[1], v[2]); },
+            {rnd({3, 4}, 3), rnd({5, 4}, 4), rnd({5}, 5)});
   gradcheck("linear no bias", [](auto& v) { return ck::linear(v[0], v[1]); }, {rnd({2, 3}, 6), rnd({4, 3}, 7)});
 }
 
@@ -33,13 +38,17 @@ TEST_CASE("activations and loss") {
   gradcheck("sigmoid", [](auto& v) { return ck::sigmoid(v[0]); }, {rnd({2, 3}, 1) * 4.0});
   gradcheck("tanh", [](auto& v) { return ck::tanh(v[0]); }, {rnd({2, 3}, 2) * 2.0});
   gradcheck("relu", [](auto& v) { return ck::relu(v[0]); }, {distinct_values({3, 4}, 3)});
-  gradcheck("cross_entropy", [](auto& v) { return ck::cross_entropy(v[0], std::vector<int64_t>{2, 0, 1}); },
+  gradcheck("cross_entropy",
+            [](auto& v) {
+              return ck::cross_entropy(v[0], std::vector<int64_t>{2, 0, 1});
+            },
             {rnd({3, 4}, 4) * 3.0});
 }
 
 TEST_CASE("d2l functions") {
   gradcheck("corr2d", [](auto& v) { return ck::corr2d(v[0], v[1]); }, {rnd({5, 6}, 1), rnd({2, 3}, 2)});
-  gradcheck("corr2d_multi_in", [](auto& v) { return ck::corr2d_multi_in(v[0], v[1]); }, {rnd({2, 4, 4}, 3), rnd({2, 2, 2}, 4)});
+  gradcheck("corr2d_multi_in", [](auto& v) { return ck::corr2d_multi_in(v[0], v[1]); },
+            {rnd({2, 4, 4}, 3), rnd({2, 2, 2}, 4)});
   gradcheck("corr2d_multi_in_out", [](auto& v) { return ck::corr2d_multi_in_out(v[0], v[1]); },
             {rnd({2, 4, 4}, 5), rnd({3, 2, 2, 2}, 6)});
   gradcheck("corr2d_multi_in_out_1x1", [](auto& v) { return ck::corr2d_multi_in_out_1x1(v[0], v[1]); },
@@ -67,23 +76,32 @@ TEST_CASE("conv2d with every option") {
     const auto& c = cfgs[i];
     std::vector<TD> in = {distinct_values(c.x, 100 + i), distinct_values(c.w, 200 + i)};
     if (c.bias) in.push_back(distinct_values({c.w[0]}, 300 + i));
-    gradcheck("conv2d config " + std::to_string(i),
-              [&](auto& v) { return ck::conv2d(v[0], v[1], v.size() > 2 ? v[2] : TD(), c.o); }, in);
+    gradcheck(
+        "conv2d config " + std::to_string(i),
+        [&](auto& v) { return ck::conv2d(v[0], v[1], v.size() > 2 ? v[2] : TD(), c.o); }, in);
   }
 }
 
 TEST_CASE("pooling with every option") {
-  gradcheck("max_pool2d pad/stride", [](auto& v) { return ck::max_pool2d(v[0], ck::Pool2dOptions(3).padding(1).stride(2)); },
+  gradcheck("max_pool2d pad/stride",
+            [](auto& v) { return ck::max_pool2d(v[0], ck::Pool2dOptions(3).padding(1).stride(2)); },
             {distinct_values({2, 2, 5, 5}, 1)});
-  gradcheck("max_pool2d dilation ceil", [](auto& v) {
-    return ck::max_pool2d(v[0], ck::Pool2dOptions({2, 3}).dilation({2, 1}).ceil_mode(true).stride(2));
-  }, {distinct_values({1, 2, 7, 6}, 2)});
-  gradcheck("max_pool2d big padding", [](auto& v) {
-    return ck::max_pool2d(v[0], ck::Pool2dOptions({2, 3}).padding({1, 2}).stride({2, 3}));
-  }, {distinct_values({1, 1, 4, 4}, 3)});
+  gradcheck("max_pool2d dilation ceil",
+            [](auto& v) {
+              return ck::max_pool2d(v[0], ck::Pool2dOptions({2, 3}).dilation({2, 1}).ceil_mode(true).stride(2));
+            },
+            {distinct_values({1, 2, 7, 6}, 2)});
+  gradcheck("max_pool2d big padding",
+            [](auto& v) {
+              return ck::max_pool2d(v[0], ck::Pool2dOptions({2, 3}).padding({1, 2}).stride({2, 3}));
+            },
+            {distinct_values({1, 1, 4, 4}, 3)});
   gradcheck("avg_pool2d", [](auto& v) { return ck::avg_pool2d(v[0], ck::Pool2dOptions(2).stride(2)); },
             {distinct_values({2, 2, 4, 6}, 4)});
-  gradcheck("avg_pool2d ceil no pad count", [](auto& v) {
-    return ck::avg_pool2d(v[0], ck::Pool2dOptions(3).stride(2).padding(1).ceil_mode(true).count_include_pad(false));
-  }, {distinct_values({1, 2, 6, 5}, 5)});
+  gradcheck("avg_pool2d ceil no pad count",
+            [](auto& v) {
+              return ck::avg_pool2d(v[0],
+                                    ck::Pool2dOptions(3).stride(2).padding(1).ceil_mode(true).count_include_pad(false));
+            },
+            {distinct_values({1, 2, 6, 5}, 5)});
 }

@@ -63,7 +63,8 @@ TEST_CASE("Sequential forward equals the composed functions") {
 
 TEST_CASE("the lenet golden case through nn::Sequential with loaded parameters") {
   const auto cases = golden::load("lenet");
-  const char* names[] = {"conv1_w", "conv1_b", "conv2_w", "conv2_b", "fc1_w", "fc1_b", "fc2_w", "fc2_b", "fc3_w", "fc3_b"};
+  const char* names[] = {"conv1_w", "conv1_b", "conv2_w", "conv2_b", "fc1_w",
+                         "fc1_b",   "fc2_w",   "fc2_b",   "fc3_w",   "fc3_b"};
   for (const auto& c : cases) {
     auto net = ck::models::lenet<double>();
     auto params = net.parameters();

@@ -5,6 +5,6 @@
 #include "data/idx.hpp"
 #include "data/mnist.hpp"
 #include "io/safetensors.hpp"
+#include "util/metrics.hpp"
 #include "util/plot.hpp"
 #include "util/progress.hpp"
-#include "util/metrics.hpp"

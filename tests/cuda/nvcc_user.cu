@@ -1,7 +1,7 @@
 // A user's .cu file: convkit's headers compiled by nvcc, next to a kernel of the user's own
 // that calls a convkit per-element body on CUDA tensors' device memory.
-#include <convkit/convkit.hpp>
 #include <convkit/backend/cuda/kernels.cuh>
+#include <convkit/convkit.hpp>
 #include <cstdio>
 
 int main() {

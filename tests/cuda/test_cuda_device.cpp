@@ -20,8 +20,11 @@ TEST_CASE_TEMPLATE("conv2d on the GPU matches the golden cases", T, float, doubl
     auto x = on_gpu<T>(c.at("x")), w = on_gpu<T>(c.at("w"));
     const bool bias = c.attr("bias", {0}).at(0) == 1;
     ck::Tensor<T> b = bias ? on_gpu<T>(c.at("b")) : ck::Tensor<T>();
-    const auto opts = ck::Conv2dOptions().stride(c.pair("stride", 1)).padding(c.pair("padding", 0))
-                          .dilation(c.pair("dilation", 1)).groups(c.attr("groups", {1}).at(0));
+    const auto opts = ck::Conv2dOptions()
+                          .stride(c.pair("stride", 1))
+                          .padding(c.pair("padding", 0))
+                          .dilation(c.pair("dilation", 1))
+                          .groups(c.attr("groups", {1}).at(0));
     auto y = ck::conv2d(x, w, b, opts);
     CHECK(y.device() == gpu);
     golden::check_close(y, c.at("y"), tol, c.name + " y");
@@ -36,8 +39,10 @@ TEST_CASE_TEMPLATE("pooling, linear, activations and loss on the GPU match the g
   const double tol = std::is_same<T, double>::value ? 1e-9 : 1e-4;
   for (const auto& c : golden::load("max_pool2d")) {
     auto x = on_gpu<T>(c.at("x"));
-    auto y = ck::max_pool2d(x, ck::Pool2dOptions(c.pair("kernel", 1)).stride(c.pair("stride", 1))
-                                   .padding(c.pair("padding", 0)).dilation(c.pair("dilation", 1))
+    auto y = ck::max_pool2d(x, ck::Pool2dOptions(c.pair("kernel", 1))
+                                   .stride(c.pair("stride", 1))
+                                   .padding(c.pair("padding", 0))
+                                   .dilation(c.pair("dilation", 1))
                                    .ceil_mode(c.attr("ceil_mode", {0}).at(0) == 1));
     golden::check_close(y, c.at("y"), tol, c.name + " y");
     (y * c.at("gy").as<T>().to(gpu)).sum().backward();
@@ -45,8 +50,10 @@ TEST_CASE_TEMPLATE("pooling, linear, activations and loss on the GPU match the g
   }
   for (const auto& c : golden::load("avg_pool2d")) {
     auto x = on_gpu<T>(c.at("x"));
-    auto y = ck::avg_pool2d(x, ck::Pool2dOptions(c.pair("kernel", 1)).stride(c.pair("stride", 1))
-                                   .padding(c.pair("padding", 0)).ceil_mode(c.attr("ceil_mode", {0}).at(0) == 1)
+    auto y = ck::avg_pool2d(x, ck::Pool2dOptions(c.pair("kernel", 1))
+                                   .stride(c.pair("stride", 1))
+                                   .padding(c.pair("padding", 0))
+                                   .ceil_mode(c.attr("ceil_mode", {0}).at(0) == 1)
                                    .count_include_pad(c.attr("count_include_pad", {1}).at(0) == 1));
     golden::check_close(y, c.at("y"), tol, c.name + " y");
     (y * c.at("gy").as<T>().to(gpu)).sum().backward();
@@ -86,9 +93,13 @@ TEST_CASE("a LeNet training step on the GPU equals the same step on the CPU") {
   ck::optim::SGD<double> s2(gpu_net.parameters(), ck::optim::SGDOptions(0.5).momentum(0.9));
   for (int step = 0; step < 3; ++step) {
     auto l1 = ck::cross_entropy(cpu_net(x), labels);
-    s1.zero_grad(); l1.backward(); s1.step();
+    s1.zero_grad();
+    l1.backward();
+    s1.step();
     auto l2 = ck::cross_entropy(gpu_net(x.to(gpu)), labels);
-    s2.zero_grad(); l2.backward(); s2.step();
+    s2.zero_grad();
+    l2.backward();
+    s2.step();
     CHECK(l2.item() == doctest::Approx(l1.item()).epsilon(1e-9));
   }
   const auto p1 = cpu_net.parameters(), p2 = gpu_net.parameters();
@@ -100,8 +111,9 @@ TEST_CASE("a LeNet training step on the GPU equals the same step on the CPU") {
 
 int main(int argc, char** argv) {
   if (!ck::cuda_available()) {
-    std::printf("SKIPPED: no usable CUDA device on this machine (or CONVKIT_DISABLE_CUDA is set); "
-                "the device suite was built with nvcc but not run\n");
+    std::printf(
+        "SKIPPED: no usable CUDA device on this machine (or CONVKIT_DISABLE_CUDA is set); "
+        "the device suite was built with nvcc but not run\n");
     return 77;
   }
   doctest::Context context(argc, argv);

@@ -33,8 +33,8 @@ void accumulate(std::shared_ptr<TensorImpl<T>>& slot, Tensor<T> g) {
   if (!slot) {
     // Take g's memory when nothing else can see it (a fresh gradient); otherwise copy, as
     // g may be a view of another tensor's data.
-    const bool exclusive = g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
-                           g.impl()->offset == 0 && !g.requires_grad();
+    const bool exclusive =
+        g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 && g.impl()->offset == 0 && !g.requires_grad();
     slot = exclusive ? g.impl() : g.detach().clone().impl();
   } else {
     Tensor<T>(slot).add_(g);
@@ -47,7 +47,8 @@ void run_backward(const Tensor<T>& root) {
   CK_CHECK(root.defined(), "backward: tensor is undefined");
   CK_CHECK(root.numel() == 1, "backward: can only start from a one-element tensor (a loss), got shape ",
            root.shape().str(), "; reduce it first, e.g. with .sum()");
-  CK_CHECK(root.requires_grad(), "backward: tensor does not require grad (no input had requires_grad_() "
+  CK_CHECK(root.requires_grad(),
+           "backward: tensor does not require grad (no input had requires_grad_() "
            "set, or it was computed under NoGradGuard)");
   using ImplPtr = TensorImpl<T>*;
 
@@ -89,8 +90,10 @@ void run_backward(const Tensor<T>& root) {
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       if (!node.inputs[i] || i >= input_grads.size() || !input_grads[i].defined()) continue;
       auto& slot = grads[node.inputs[i].get()];
-      if (!slot.defined()) slot = input_grads[i];
-      else slot = slot + input_grads[i];
+      if (!slot.defined())
+        slot = input_grads[i];
+      else
+        slot = slot + input_grads[i];
     }
   }
   for (auto& impl : order)

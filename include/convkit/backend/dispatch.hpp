@@ -26,10 +26,11 @@
 #include "cuda/api.hpp"
 #define CK_CUDA_OR_THROW(op, call) return call
 #else
-#define CK_CUDA_OR_THROW(op, call)                                                      \
-  throw ::convkit::Error(::convkit::detail::cat(                                        \
-      op, ": tensor is on a CUDA device, but convkit was built without CUDA support " \
-          "(configure with -DCONVKIT_CUDA=ON and compile with nvcc)"))
+#define CK_CUDA_OR_THROW(op, call)                                                                       \
+  throw ::convkit::Error(                                                                                \
+      ::convkit::detail::cat(op,                                                                         \
+                             ": tensor is on a CUDA device, but convkit was built without CUDA support " \
+                             "(configure with -DCONVKIT_CUDA=ON and compile with nvcc)"))
 #endif
 
 namespace convkit::backend {
@@ -143,8 +144,7 @@ void bias_grad(Device d, int64_t rows, int64_t channels, int64_t inner, const T*
 
 // ---- linear algebra
 template <class T>
-void gemm(Device d, bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-          const T* B, T beta, T* C) {
+void gemm(Device d, bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, const T* B, T beta, T* C) {
   if (d.is_cpu()) return cpu::gemm(ta, tb, M, N, K, alpha, A, B, beta, C);
   CK_CUDA_OR_THROW("gemm", cuda::gemm(ta, tb, M, N, K, alpha, A, B, beta, C));
 }
@@ -156,8 +156,8 @@ void corr2d_forward(Device d, int64_t h, int64_t w, int64_t kh, int64_t kw, cons
   CK_CUDA_OR_THROW("corr2d", cuda::corr2d_forward(h, w, kh, kw, X, K, Y));
 }
 template <class T>
-void corr2d_backward(Device d, int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, const T* K,
-                     const T* gY, T* gX, T* gK) {
+void corr2d_backward(Device d, int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, const T* K, const T* gY, T* gX,
+                     T* gK) {
   if (d.is_cpu()) return cpu::corr2d_backward(h, w, kh, kw, X, K, gY, gX, gK);
   CK_CUDA_OR_THROW("corr2d", cuda::corr2d_backward(h, w, kh, kw, X, K, gY, gX, gK));
 }
@@ -167,8 +167,7 @@ void conv2d_forward(Device d, const Conv2dGeometry& g, const T* x, const T* w, c
   CK_CUDA_OR_THROW("conv2d", cuda::conv2d_forward(g, x, w, b, y));
 }
 template <class T>
-void conv2d_backward(Device d, const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx,
-                     T* gw, T* gb) {
+void conv2d_backward(Device d, const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
   if (d.is_cpu()) return cpu::conv2d_backward(g, x, w, gy, gx, gw, gb);
   CK_CUDA_OR_THROW("conv2d", cuda::conv2d_backward(g, x, w, gy, gx, gw, gb));
 }
@@ -202,8 +201,8 @@ T cross_entropy_forward(Device d, int64_t N, int64_t K, const T* logits, const i
   CK_CUDA_OR_THROW("cross_entropy", cuda::cross_entropy_forward(N, K, logits, labels));
 }
 template <class T>
-void cross_entropy_backward(Device d, int64_t N, int64_t K, const T* logits, const int64_t* labels,
-                            T scale, T* glogits) {
+void cross_entropy_backward(Device d, int64_t N, int64_t K, const T* logits, const int64_t* labels, T scale,
+                            T* glogits) {
   if (d.is_cpu()) return cpu::cross_entropy_backward(N, K, logits, labels, scale, glogits);
   CK_CUDA_OR_THROW("cross_entropy", cuda::cross_entropy_backward(N, K, logits, labels, scale, glogits));
 }

@@ -113,7 +113,7 @@ CK_HOST_DEVICE void max_pool_at(const Pool2dGeometry& g, const T* x, T* y, int64
     }
   }
   const int64_t o = (p * g.OH + oi) * g.OW + j;
-  y[o] = best;  // validation guarantees every window holds a real element
+  y[o] = best;                      // validation guarantees every window holds a real element
   if (argmax) argmax[o] = best_at;  // null when no backward will need it
 }
 
@@ -148,7 +148,8 @@ CK_HOST_DEVICE void avg_pool_forward(const Pool2dGeometry& g, const T* x, T* y, 
 
 /// Spreads the gradient of output (p, oi, j) over its window (gx zeroed beforehand).
 template <class T>
-CK_HOST_DEVICE void avg_pool_backward_at(const Pool2dGeometry& g, const T* gy, T* gx, int64_t p, int64_t oi, int64_t j) {
+CK_HOST_DEVICE void avg_pool_backward_at(const Pool2dGeometry& g, const T* gy, T* gx, int64_t p, int64_t oi,
+                                         int64_t j) {
   const AvgWindow win = avg_pool_window(g, oi, j);
   const T share = gy[(p * g.OH + oi) * g.OW + j] / static_cast<T>(win.divisor);
   T* out = gx + p * g.H * g.W;
@@ -191,7 +192,8 @@ CK_HOST_DEVICE void cross_entropy_row_grad(int64_t K, const T* logits, const int
 
 /// corr2d output element i: Y[oi, j] = sum_{u,v} X[oi+u, j+v] K[u, v].
 template <class T>
-CK_HOST_DEVICE void corr2d_forward(int64_t w, int64_t kh, int64_t kw, int64_t ow, const T* X, const T* K, T* Y, int64_t i) {
+CK_HOST_DEVICE void corr2d_forward(int64_t w, int64_t kh, int64_t kw, int64_t ow, const T* X, const T* K, T* Y,
+                                   int64_t i) {
   const int64_t oi = i / ow, j = i % ow;
   T s = T(0);
   for (int64_t u = 0; u < kh; ++u)

@@ -25,7 +25,7 @@ std::string cat(const Parts&... parts) {
 }  // namespace convkit
 
 /// Throws convkit::Error with the concatenated message parts when `cond` is false.
-#define CK_CHECK(cond, ...)                                            \
-  do {                                                                 \
+#define CK_CHECK(cond, ...)                                                   \
+  do {                                                                        \
     if (!(cond)) throw ::convkit::Error(::convkit::detail::cat(__VA_ARGS__)); \
   } while (0)

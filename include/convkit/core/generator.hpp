@@ -1,7 +1,7 @@
 #pragma once
 // Generator: a seeded random source, so every random tensor is reproducible.
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <random>
 
 namespace convkit {

@@ -4,8 +4,8 @@
 // A Tensor is a handle: copying it shares the same TensorImpl. Views (reshape, [i],
 // detach) get a new TensorImpl over the same Storage, so they never copy data.
 // Member functions that are ops (reshape, pow, sum, ...) are defined in ops/*.hpp.
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -22,8 +22,10 @@
 
 namespace convkit {
 
-template <class T> class Tensor;
-template <class T> struct Node;
+template <class T>
+class Tensor;
+template <class T>
+struct Node;
 
 /// One level of a nested initializer list: a scalar or a list of NestedList. (A single
 /// recursive type keeps `{{1}, {2}}` unambiguous, which overloads per rank are not.)
@@ -45,8 +47,10 @@ class NestedList {
       if (item.is_scalar_ && leaf_depth == SIZE_MAX) leaf_depth = depth;
       CK_CHECK(item.is_scalar_ ? leaf_depth == depth : (leaf_depth == SIZE_MAX || here <= leaf_depth),
                "Tensor::from: ragged nested list (values and lists mixed at depth ", depth, ")");
-      if (item.is_scalar_) out.push_back(item.value_);
-      else flatten(item.items_, depth + 1, dims, out, leaf_depth);
+      if (item.is_scalar_)
+        out.push_back(item.value_);
+      else
+        flatten(item.items_, depth + 1, dims, out, leaf_depth);
     }
   }
 
@@ -100,9 +104,8 @@ class Tensor {
   /// Copies `values` into a new CPU tensor; values.size() must equal shape.numel().
   static Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
     validate_shape("Tensor::from_vector", shape);
-    CK_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "Tensor::from_vector: ",
-             values.size(), " values cannot fill shape ", shape.str(), " (", shape.numel(),
-             " elements)");
+    CK_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "Tensor::from_vector: ", values.size(),
+             " values cannot fill shape ", shape.str(), " (", shape.numel(), " elements)");
     Tensor t = empty(shape);
     std::copy(values.begin(), values.end(), t.data());
     return t;
@@ -169,8 +172,7 @@ class Tensor {
   }
   /// The value of a one-element tensor.
   T item() const {
-    CK_CHECK(numel() == 1, "Tensor::item: tensor of shape ", shape().str(), " has ", numel(),
-             " elements, not one");
+    CK_CHECK(numel() == 1, "Tensor::item: tensor of shape ", shape().str(), " has ", numel(), " elements, not one");
     return to_vector()[0];
   }
 
@@ -212,10 +214,8 @@ class Tensor {
   /// this += alpha * other, in place (optimizers, gradient accumulation).
   Tensor& add_(const Tensor& other, T alpha = T(1)) {
     check_inplace("add_");
-    CK_CHECK(other.shape() == shape(), "Tensor::add_: shapes ", other.shape().str(), " and ",
-             shape().str(), " differ");
-    CK_CHECK(other.device() == device(), "Tensor::add_: tensors on ", other.device().str(), " and ",
-             device().str());
+    CK_CHECK(other.shape() == shape(), "Tensor::add_: shapes ", other.shape().str(), " and ", shape().str(), " differ");
+    CK_CHECK(other.device() == device(), "Tensor::add_: tensors on ", other.device().str(), " and ", device().str());
     backend::axpy(device(), numel(), alpha, other.data_ptr(), data_ptr());
     return *this;
   }

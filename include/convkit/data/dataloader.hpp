@@ -12,8 +12,8 @@ namespace convkit::data {
 
 template <class T>
 struct Batch {
-  Tensor<T> x;             // (B, C, H, W)
-  Tensor<int64_t> y;       // (B)
+  Tensor<T> x;                  // (B, C, H, W)
+  Tensor<int64_t> y;            // (B)
   std::vector<int64_t> labels;  // the same labels on the host
   int64_t size() const { return x.size(0); }
 };

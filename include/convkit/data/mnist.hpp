@@ -1,8 +1,9 @@
 #pragma once
 // MNIST and Fashion-MNIST: the four standard IDX files of a folder, loaded and checked.
+#include <sys/stat.h>
+
 #include <array>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "../core/tensor.hpp"
@@ -64,8 +65,8 @@ class MnistDataset {
 
   /// True when `dir` holds the four files (plain or .gz).
   static bool available(const std::string& dir) {
-    for (const char* f : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                          "t10k-labels-idx1-ubyte"})
+    for (const char* f :
+         {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"})
       if (!exists(dir + "/" + f) && !exists(dir + "/" + f + ".gz")) return false;
     return true;
   }
@@ -79,10 +80,11 @@ class MnistDataset {
     const std::string plain = dir + "/" + name;
     if (exists(plain + ".gz")) return plain + ".gz";
     if (exists(plain)) return plain;
-    throw Error(convkit::detail::cat(
-        "MnistDataset: '", plain, "(.gz)' not found. Fashion-MNIST is packaged by Debian and Ubuntu: "
-        "`sudo apt-get install dataset-fashion-mnist` puts it in ", default_fashion_mnist_dir(),
-        "; or pass a folder holding the four standard IDX files (MNIST works too)."));
+    throw Error(convkit::detail::cat("MnistDataset: '", plain,
+                                     "(.gz)' not found. Fashion-MNIST is packaged by Debian and Ubuntu: "
+                                     "`sudo apt-get install dataset-fashion-mnist` puts it in ",
+                                     default_fashion_mnist_dir(),
+                                     "; or pass a folder holding the four standard IDX files (MNIST works too)."));
   }
 
   Tensor<float> images_;

@@ -129,17 +129,32 @@ class JsonParser {
         if (i_ >= s_.size()) fail("unterminated escape");
         const char e = s_[i_++];
         switch (e) {
-          case '"': case '\\': case '/': out += e; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
+          case '"':
+          case '\\':
+          case '/':
+            out += e;
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
+          case 'n':
+            out += '\n';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 't':
+            out += '\t';
+            break;
           case 'u': {
             if (i_ + 4 > s_.size()) fail("short \\u escape");
             const unsigned code = static_cast<unsigned>(std::stoul(s_.substr(i_, 4), nullptr, 16));
             i_ += 4;
-            if (code < 0x80) out += static_cast<char>(code);
+            if (code < 0x80)
+              out += static_cast<char>(code);
             else if (code < 0x800) {
               out += static_cast<char>(0xC0 | (code >> 6));
               out += static_cast<char>(0x80 | (code & 0x3F));
@@ -150,7 +165,8 @@ class JsonParser {
             }
             break;
           }
-          default: fail("bad escape");
+          default:
+            fail("bad escape");
         }
       } else {
         out += c;
@@ -170,12 +186,14 @@ class JsonParser {
 inline std::string json_quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
+    if (c == '"' || c == '\\')
+      out += '\\', out += c;
     else if (static_cast<unsigned char>(c) < 0x20) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\u%04x", c);
       out += buf;
-    } else out += c;
+    } else
+      out += c;
   }
   return out + "\"";
 }

@@ -27,9 +27,16 @@ inline bool little_endian() {
   std::memcpy(&b, &one, 1);
   return b == 1;
 }
-template <class T> const char* dtype_name();
-template <> inline const char* dtype_name<float>() { return "F32"; }
-template <> inline const char* dtype_name<double>() { return "F64"; }
+template <class T>
+const char* dtype_name();
+template <>
+inline const char* dtype_name<float>() {
+  return "F32";
+}
+template <>
+inline const char* dtype_name<double>() {
+  return "F64";
+}
 }  // namespace detail
 
 /// One tensor read from a file, with its raw dtype kept.
@@ -136,15 +143,17 @@ inline std::map<std::string, StoredTensor> load_safetensors(const std::string& p
     const size_t begin = static_cast<size_t>(b.integer), end = static_cast<size_t>(e.integer);
     const size_t item = t.dtype == "F32" ? 4 : 8;
     CK_CHECK(end - begin == static_cast<size_t>(t.shape.numel()) * item, where, ": data_offsets span ", end - begin,
-             " bytes but shape ", t.shape.str(), " of ", t.dtype, " needs ", t.shape.numel() * static_cast<int64_t>(item));
+             " bytes but shape ", t.shape.str(), " of ", t.dtype, " needs ",
+             t.shape.numel() * static_cast<int64_t>(item));
     CK_CHECK(end <= data_size, where, ": data ends at byte ", end, " but the file holds only ", data_size,
              " bytes of data (truncated?)");
-    t.bytes.assign(file.begin() + static_cast<long>(data_start + begin), file.begin() + static_cast<long>(data_start + end));
+    t.bytes.assign(file.begin() + static_cast<long>(data_start + begin),
+                   file.begin() + static_cast<long>(data_start + end));
     covered += end - begin;
     CK_CHECK(out.emplace(name, std::move(t)).second, where, ": duplicate name");
   }
-  CK_CHECK(covered == data_size, what, ": the tensors cover ", covered, " bytes but the data section holds ",
-           data_size, " (overlapping entries or trailing bytes)");
+  CK_CHECK(covered == data_size, what, ": the tensors cover ", covered, " bytes but the data section holds ", data_size,
+           " (overlapping entries or trailing bytes)");
   return out;
 }
 
@@ -164,8 +173,8 @@ void load(nn::Module<T>& module, const std::string& path) {
     auto it = stored.find(name);
     CK_CHECK(it != stored.end(), "load: '", path, "' has no tensor '", name, "' (the model expects ", params.size(),
              " parameters)");
-    CK_CHECK(it->second.shape == p.shape(), "load: '", path, "' tensor '", name, "' has shape ",
-             it->second.shape.str(), " but the model's parameter has shape ", p.shape().str());
+    CK_CHECK(it->second.shape == p.shape(), "load: '", path, "' tensor '", name, "' has shape ", it->second.shape.str(),
+             " but the model's parameter has shape ", p.shape().str());
   }
   for (const auto& [name, t] : stored) {
     bool known = false;

@@ -25,10 +25,23 @@ void overwrite(Tensor<T>& t, const Tensor<T>& values) {
 }
 }  // namespace detail
 
-template <class T> void uniform_(Tensor<T>& t, T lo, T hi, Generator& gen) { detail::overwrite(t, Tensor<T>::uniform(t.shape(), lo, hi, gen)); }
-template <class T> void normal_(Tensor<T>& t, T mean, T stddev, Generator& gen) { detail::overwrite(t, Tensor<T>::normal(t.shape(), mean, stddev, gen)); }
-template <class T> void constant_(Tensor<T>& t, T value) { NoGradGuard g; t.fill_(value); }
-template <class T> void zeros_(Tensor<T>& t) { constant_(t, T(0)); }
+template <class T>
+void uniform_(Tensor<T>& t, T lo, T hi, Generator& gen) {
+  detail::overwrite(t, Tensor<T>::uniform(t.shape(), lo, hi, gen));
+}
+template <class T>
+void normal_(Tensor<T>& t, T mean, T stddev, Generator& gen) {
+  detail::overwrite(t, Tensor<T>::normal(t.shape(), mean, stddev, gen));
+}
+template <class T>
+void constant_(Tensor<T>& t, T value) {
+  NoGradGuard g;
+  t.fill_(value);
+}
+template <class T>
+void zeros_(Tensor<T>& t) {
+  constant_(t, T(0));
+}
 
 /// Glorot & Bengio: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
 template <class T>
@@ -67,10 +80,18 @@ void initialize(Module<T>& module, Scheme scheme, Generator& gen) {
       continue;
     }
     switch (scheme) {
-      case Scheme::XavierUniform: xavier_uniform_(p, gen); break;
-      case Scheme::XavierNormal: xavier_normal_(p, gen); break;
-      case Scheme::KaimingUniform: kaiming_uniform_(p, gen); break;
-      case Scheme::KaimingNormal: kaiming_normal_(p, gen); break;
+      case Scheme::XavierUniform:
+        xavier_uniform_(p, gen);
+        break;
+      case Scheme::XavierNormal:
+        xavier_normal_(p, gen);
+        break;
+      case Scheme::KaimingUniform:
+        kaiming_uniform_(p, gen);
+        break;
+      case Scheme::KaimingNormal:
+        kaiming_normal_(p, gen);
+        break;
     }
   }
 }

@@ -44,8 +44,8 @@ class Conv2d : public Cloneable<Conv2d<T>, T> {
   Tensor<T>& bias() { return bias_; }
   const Conv2dOptions& options() const { return options_; }
   std::string repr() const override {
-    std::string s = "Conv2d(" + std::to_string(in_) + " -> " + std::to_string(out_) + ", kernel_size=" +
-                    kernel_.str() + ", stride=" + options_.stride().str();
+    std::string s = "Conv2d(" + std::to_string(in_) + " -> " + std::to_string(out_) + ", kernel_size=" + kernel_.str() +
+                    ", stride=" + options_.stride().str();
     if (!(options_.padding() == Pair2(0))) s += ", padding=" + options_.padding().str();
     if (!(options_.dilation() == Pair2(1))) s += ", dilation=" + options_.dilation().str();
     if (options_.groups() != 1) s += ", groups=" + std::to_string(options_.groups());
@@ -68,7 +68,8 @@ class Linear : public Cloneable<Linear<T>, T> {
       : in_(in_features), out_(out_features) {
     CK_CHECK(in_features > 0 && out_features > 0, "nn::Linear: features must be positive, got ", in_features, " -> ",
              out_features);
-    weight_ = this->register_parameter("weight", detail::default_init<T>({out_features, in_features}, in_features, gen));
+    weight_ =
+        this->register_parameter("weight", detail::default_init<T>({out_features, in_features}, in_features, gen));
     if (bias) bias_ = this->register_parameter("bias", detail::default_init<T>({out_features}, in_features, gen));
   }
   Tensor<T> forward(const Tensor<T>& x) override { return linear(x, weight_, bias_); }

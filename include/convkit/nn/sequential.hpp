@@ -14,8 +14,7 @@ class Sequential : public Cloneable<Sequential<T>, T> {
   Sequential() = default;
   /// Sequential<float> net(Conv2d<float>(1, 6, 5), Sigmoid<float>(), ...): each layer is copied
   /// in (copies share parameters with the originals).
-  template <class... Layers,
-            class = std::enable_if_t<(std::is_base_of<Module<T>, std::decay_t<Layers>>::value && ...)>>
+  template <class... Layers, class = std::enable_if_t<(std::is_base_of<Module<T>, std::decay_t<Layers>>::value && ...)>>
   explicit Sequential(Layers&&... layers) {
     (push_back(std::forward<Layers>(layers)), ...);
   }

@@ -22,10 +22,19 @@ Tensor<T> activation(const char* op, const Tensor<T>& x, F f, Grad grad, bool gr
 }  // namespace detail
 
 /// 1 / (1 + exp(-x)), elementwise; any shape.
-template <class T> Tensor<T> sigmoid(const Tensor<T>& x) { return detail::activation("sigmoid", x, fn::Sigmoid{}, fn::SigmoidGrad{}, true); }
+template <class T>
+Tensor<T> sigmoid(const Tensor<T>& x) {
+  return detail::activation("sigmoid", x, fn::Sigmoid{}, fn::SigmoidGrad{}, true);
+}
 /// max(x, 0), elementwise; any shape.
-template <class T> Tensor<T> relu(const Tensor<T>& x) { return detail::activation("relu", x, fn::Relu{}, fn::ReluGrad{}, false); }
+template <class T>
+Tensor<T> relu(const Tensor<T>& x) {
+  return detail::activation("relu", x, fn::Relu{}, fn::ReluGrad{}, false);
+}
 /// tanh(x), elementwise; any shape.
-template <class T> Tensor<T> tanh(const Tensor<T>& x) { return detail::activation("tanh", x, fn::Tanh{}, fn::TanhGrad{}, true); }
+template <class T>
+Tensor<T> tanh(const Tensor<T>& x) {
+  return detail::activation("tanh", x, fn::Tanh{}, fn::TanhGrad{}, true);
+}
 
 }  // namespace convkit

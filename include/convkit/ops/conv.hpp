@@ -23,9 +23,20 @@ Conv2dGeometry conv2d_geometry(const char* op, const Tensor<T>& x, const Tensor<
   CK_CHECK(p.h >= 0 && p.w >= 0, op, ": padding must be non-negative, got ", p.str());
   CK_CHECK(o.groups() > 0, op, ": groups must be positive, got ", o.groups());
   Conv2dGeometry g{};
-  g.N = x.size(0); g.C = x.size(1); g.H = x.size(2); g.W = x.size(3);
-  g.O = w.size(0); g.kh = w.size(2); g.kw = w.size(3);
-  g.sh = s.h; g.sw = s.w; g.ph = p.h; g.pw = p.w; g.dh = d.h; g.dw = d.w; g.groups = o.groups();
+  g.N = x.size(0);
+  g.C = x.size(1);
+  g.H = x.size(2);
+  g.W = x.size(3);
+  g.O = w.size(0);
+  g.kh = w.size(2);
+  g.kw = w.size(3);
+  g.sh = s.h;
+  g.sw = s.w;
+  g.ph = p.h;
+  g.pw = p.w;
+  g.dh = d.h;
+  g.dw = d.w;
+  g.groups = o.groups();
   CK_CHECK(g.C % g.groups == 0, op, ": input channels (", g.C, ", input ", x.shape().str(),
            ") are not divisible by groups (", g.groups, ")");
   CK_CHECK(g.O % g.groups == 0, op, ": output channels (", g.O, ", weight ", w.shape().str(),
@@ -56,18 +67,19 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Te
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.O, g.OH, g.OW}, x.device());
   backend::conv2d_forward(x.device(), g, x.data_ptr(), w.data_ptr(), b.defined() ? b.data_ptr() : nullptr,
                           y.data_ptr());
-  autograd::record<T>(y, "conv2d", {x, w, b},
-                      [g, x = x.detach(), w = w.detach(), need = std::array<bool, 3>{x.requires_grad(), w.requires_grad(),
-                                                                              b.requires_grad()}](const Tensor<T>& gy) {
-    const Device d = gy.device();
-    Tensor<T> gx, gw, gb;
-    if (need[0]) gx = Tensor<T>::empty(x.shape(), d);
-    if (need[1]) gw = Tensor<T>::empty(w.shape(), d);
-    if (need[2]) gb = Tensor<T>::empty(Shape{g.O}, d);
-    backend::conv2d_backward(d, g, x.data_ptr(), w.data_ptr(), gy.data_ptr(), need[0] ? gx.data_ptr() : nullptr,
-                             need[1] ? gw.data_ptr() : nullptr, need[2] ? gb.data_ptr() : nullptr);
-    return std::vector<Tensor<T>>{gx, gw, gb};
-  });
+  autograd::record<T>(
+      y, "conv2d", {x, w, b},
+      [g, x = x.detach(), w = w.detach(),
+       need = std::array<bool, 3>{x.requires_grad(), w.requires_grad(), b.requires_grad()}](const Tensor<T>& gy) {
+        const Device d = gy.device();
+        Tensor<T> gx, gw, gb;
+        if (need[0]) gx = Tensor<T>::empty(x.shape(), d);
+        if (need[1]) gw = Tensor<T>::empty(w.shape(), d);
+        if (need[2]) gb = Tensor<T>::empty(Shape{g.O}, d);
+        backend::conv2d_backward(d, g, x.data_ptr(), w.data_ptr(), gy.data_ptr(), need[0] ? gx.data_ptr() : nullptr,
+                                 need[1] ? gw.data_ptr() : nullptr, need[2] ? gb.data_ptr() : nullptr);
+        return std::vector<Tensor<T>>{gx, gw, gb};
+      });
   return y;
 }
 

@@ -45,12 +45,18 @@ inline BroadcastPlan plan_broadcast(const char* op, const Shape& a, const Shape&
       if (s[k] != out[r - s.size() + k]) return false;
     return true;
   };
-  if (a == b) p.kind = K::Same;
-  else if (p.a_numel == 1) p.kind = K::AScalar;
-  else if (p.b_numel == 1) p.kind = K::BScalar;
-  else if (p.a_numel == p.numel && is_suffix(b)) p.kind = K::BSuffix;
-  else if (p.b_numel == p.numel && is_suffix(a)) p.kind = K::ASuffix;
-  else p.kind = K::General;
+  if (a == b)
+    p.kind = K::Same;
+  else if (p.a_numel == 1)
+    p.kind = K::AScalar;
+  else if (p.b_numel == 1)
+    p.kind = K::BScalar;
+  else if (p.a_numel == p.numel && is_suffix(b))
+    p.kind = K::BSuffix;
+  else if (p.b_numel == p.numel && is_suffix(a))
+    p.kind = K::ASuffix;
+  else
+    p.kind = K::General;
   return p;
 }
 
@@ -134,14 +140,38 @@ Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) {
 }
 
 // Scalars broadcast as rank-0 tensors, so their gradient rules are the ones above.
-template <class T> Tensor<T> operator+(const Tensor<T>& a, detail::scalar_t<T> s) { return a + detail::scalar_like(s, a); }
-template <class T> Tensor<T> operator+(detail::scalar_t<T> s, const Tensor<T>& a) { return detail::scalar_like(s, a) + a; }
-template <class T> Tensor<T> operator-(const Tensor<T>& a, detail::scalar_t<T> s) { return a - detail::scalar_like(s, a); }
-template <class T> Tensor<T> operator-(detail::scalar_t<T> s, const Tensor<T>& a) { return detail::scalar_like(s, a) - a; }
-template <class T> Tensor<T> operator*(const Tensor<T>& a, detail::scalar_t<T> s) { return a * detail::scalar_like(s, a); }
-template <class T> Tensor<T> operator*(detail::scalar_t<T> s, const Tensor<T>& a) { return detail::scalar_like(s, a) * a; }
-template <class T> Tensor<T> operator/(const Tensor<T>& a, detail::scalar_t<T> s) { return a / detail::scalar_like(s, a); }
-template <class T> Tensor<T> operator/(detail::scalar_t<T> s, const Tensor<T>& a) { return detail::scalar_like(s, a) / a; }
+template <class T>
+Tensor<T> operator+(const Tensor<T>& a, detail::scalar_t<T> s) {
+  return a + detail::scalar_like(s, a);
+}
+template <class T>
+Tensor<T> operator+(detail::scalar_t<T> s, const Tensor<T>& a) {
+  return detail::scalar_like(s, a) + a;
+}
+template <class T>
+Tensor<T> operator-(const Tensor<T>& a, detail::scalar_t<T> s) {
+  return a - detail::scalar_like(s, a);
+}
+template <class T>
+Tensor<T> operator-(detail::scalar_t<T> s, const Tensor<T>& a) {
+  return detail::scalar_like(s, a) - a;
+}
+template <class T>
+Tensor<T> operator*(const Tensor<T>& a, detail::scalar_t<T> s) {
+  return a * detail::scalar_like(s, a);
+}
+template <class T>
+Tensor<T> operator*(detail::scalar_t<T> s, const Tensor<T>& a) {
+  return detail::scalar_like(s, a) * a;
+}
+template <class T>
+Tensor<T> operator/(const Tensor<T>& a, detail::scalar_t<T> s) {
+  return a / detail::scalar_like(s, a);
+}
+template <class T>
+Tensor<T> operator/(detail::scalar_t<T> s, const Tensor<T>& a) {
+  return detail::scalar_like(s, a) / a;
+}
 
 template <class T>
 Tensor<T> Tensor<T>::pow(T exponent) const {

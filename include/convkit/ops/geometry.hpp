@@ -29,18 +29,16 @@ struct BroadcastPlan {
 
 /// One conv2d call: NCHW input, (O, C/groups, kh, kw) weight, NCHW output.
 struct Conv2dGeometry {
-  int64_t N, C, H, W;        // input
-  int64_t O, kh, kw;         // output channels, kernel
+  int64_t N, C, H, W;  // input
+  int64_t O, kh, kw;   // output channels, kernel
   int64_t sh, sw, ph, pw, dh, dw, groups;
-  int64_t OH, OW;            // output spatial size
+  int64_t OH, OW;  // output spatial size
   int64_t in_per_group() const { return C / groups; }
   int64_t out_per_group() const { return O / groups; }
   /// Rows of the im2col matrix of one group: (C/g) * kh * kw.
   int64_t patch() const { return in_per_group() * kh * kw; }
   /// True when the convolution is a plain matrix product per sample (1x1, stride 1, no padding).
-  bool is_pointwise() const {
-    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
-  }
+  bool is_pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0; }
 };
 
 /// One pooling call on NCHW input.
@@ -54,8 +52,7 @@ struct Pool2dGeometry {
 
 /// Output length of a convolution or pooling along one axis (PyTorch's rule).
 /// In ceil mode the last window must start inside the input or the leading padding.
-CK_HOST_DEVICE inline int64_t pooled_length(int64_t L, int64_t k, int64_t s, int64_t p, int64_t d,
-                                            bool ceil_mode) {
+CK_HOST_DEVICE inline int64_t pooled_length(int64_t L, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
   const int64_t span = L + 2 * p - d * (k - 1) - 1;
   if (span < 0) return 0;
   int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;

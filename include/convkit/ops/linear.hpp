@@ -35,8 +35,8 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Te
   detail::require_rank("linear", "weight", w, 2, "(out_features, in_features)");
   detail::require_same_device("linear", x, w);
   const int64_t N = x.size(0), in = x.size(1), out = w.size(0);
-  CK_CHECK(w.size(1) == in, "linear: input ", x.shape().str(), " has ", in, " features but weight ",
-           w.shape().str(), " expects ", w.size(1));
+  CK_CHECK(w.size(1) == in, "linear: input ", x.shape().str(), " has ", in, " features but weight ", w.shape().str(),
+           " expects ", w.size(1));
   if (b.defined()) {
     detail::require_same_device("linear", x, b);
     CK_CHECK(b.dim() == 1 && b.size(0) == out, "linear: bias must have shape (", out, ",), got ", b.shape().str());
@@ -45,18 +45,18 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Te
   const Device d = x.device();
   backend::gemm(d, false, true, N, out, in, T(1), x.data_ptr(), w.data_ptr(), T(0), y.data_ptr());
   if (b.defined()) backend::add_bias(d, N, out, 1, b.data_ptr(), y.data_ptr());
-  autograd::record<T>(y, "linear", {x, w, b},
-                      [x = x.detach(), w = w.detach(), has_b = b.defined(), N, in, out](const Tensor<T>& g) {
-    const Device dev = g.device();
-    Tensor<T> gx = Tensor<T>::empty(Shape{N, in}, dev), gw = Tensor<T>::empty(Shape{out, in}, dev), gb;
-    backend::gemm(dev, false, false, N, in, out, T(1), g.data_ptr(), w.data_ptr(), T(0), gx.data_ptr());
-    backend::gemm(dev, true, false, out, in, N, T(1), g.data_ptr(), x.data_ptr(), T(0), gw.data_ptr());
-    if (has_b) {
-      gb = Tensor<T>::empty(Shape{out}, dev);
-      backend::bias_grad(dev, N, out, 1, g.data_ptr(), gb.data_ptr());
-    }
-    return std::vector<Tensor<T>>{gx, gw, gb};
-  });
+  autograd::record<T>(
+      y, "linear", {x, w, b}, [x = x.detach(), w = w.detach(), has_b = b.defined(), N, in, out](const Tensor<T>& g) {
+        const Device dev = g.device();
+        Tensor<T> gx = Tensor<T>::empty(Shape{N, in}, dev), gw = Tensor<T>::empty(Shape{out, in}, dev), gb;
+        backend::gemm(dev, false, false, N, in, out, T(1), g.data_ptr(), w.data_ptr(), T(0), gx.data_ptr());
+        backend::gemm(dev, true, false, out, in, N, T(1), g.data_ptr(), x.data_ptr(), T(0), gw.data_ptr());
+        if (has_b) {
+          gb = Tensor<T>::empty(Shape{out}, dev);
+          backend::bias_grad(dev, N, out, 1, g.data_ptr(), gb.data_ptr());
+        }
+        return std::vector<Tensor<T>>{gx, gw, gb};
+      });
   return y;
 }
 

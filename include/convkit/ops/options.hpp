@@ -26,15 +26,15 @@ struct Pair2 {
   friend bool operator==(const Pair2& a, const Pair2& b) { return a.h == b.h && a.w == b.w; }
 };
 
-#define CK_OPTION(Owner, Type, name, initial)         \
- public:                                              \
-  Owner& name(Type value) {                           \
-    name##_ = value;                                  \
-    return *this;                                     \
-  }                                                   \
-  const Type& name() const { return name##_; }        \
-                                                      \
- private:                                             \
+#define CK_OPTION(Owner, Type, name, initial)  \
+ public:                                       \
+  Owner& name(Type value) {                    \
+    name##_ = value;                           \
+    return *this;                              \
+  }                                            \
+  const Type& name() const { return name##_; } \
+                                               \
+ private:                                      \
   Type name##_ = initial;
 
 /// conv2d's options. `bias` is read by nn::Conv2d; the functional conv2d takes the bias tensor.

@@ -25,8 +25,8 @@ template <class T>
 Conv2dGrads<T> conv2d_backward(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b, const Tensor<T>& gy,
                                const Conv2dOptions& options = Conv2dOptions()) {
   const Conv2dGeometry g = conv2d_geometry("reference::conv2d_backward", x, w, b, options);
-  CK_CHECK(gy.shape() == Shape({g.N, g.O, g.OH, g.OW}), "reference::conv2d_backward: gy has shape ",
-           gy.shape().str(), ", expected ", Shape({g.N, g.O, g.OH, g.OW}).str());
+  CK_CHECK(gy.shape() == Shape({g.N, g.O, g.OH, g.OW}), "reference::conv2d_backward: gy has shape ", gy.shape().str(),
+           ", expected ", Shape({g.N, g.O, g.OH, g.OW}).str());
   Conv2dGrads<T> r{Tensor<T>::empty(x.shape()), Tensor<T>::empty(w.shape()),
                    b.defined() ? Tensor<T>::empty(b.shape()) : Tensor<T>()};
   backend::cpu::conv2d_reference_backward(g, x.data(), w.data(), gy.data(), r.gx.data(), r.gw.data(),

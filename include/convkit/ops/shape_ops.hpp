@@ -28,13 +28,12 @@ Tensor<T> Tensor<T>::reshape(const Shape& requested) const {
     dims[static_cast<size_t>(infer_at)] = numel() / known;
   }
   const Shape target(dims);
-  CK_CHECK(target.numel() == numel(), "reshape: shape ", shape().str(), " (", numel(), " elements) cannot be viewed as ",
-           target.str(), " (", target.numel(), " elements)");
+  CK_CHECK(target.numel() == numel(), "reshape: shape ", shape().str(), " (", numel(),
+           " elements) cannot be viewed as ", target.str(), " (", target.numel(), " elements)");
   Tensor<T> view = detach();
   view.impl()->shape = target;
-  autograd::record<T>(view, "reshape", {*this}, [s = shape()](const Tensor<T>& g) {
-    return std::vector<Tensor<T>>{g.reshape(s)};
-  });
+  autograd::record<T>(view, "reshape", {*this},
+                      [s = shape()](const Tensor<T>& g) { return std::vector<Tensor<T>>{g.reshape(s)}; });
   return view;
 }
 
@@ -67,9 +66,8 @@ Tensor<T> Tensor<T>::transpose() const {
   for (int64_t i = 0; i < r; ++i)
     for (int64_t j = 0; j < c; ++j) y.data()[j * r + i] = src.data()[i * c + j];
   if (!device().is_cpu()) y = y.to(device());
-  autograd::record<T>(y, "transpose", {*this}, [](const Tensor<T>& g) {
-    return std::vector<Tensor<T>>{g.transpose()};
-  });
+  autograd::record<T>(y, "transpose", {*this},
+                      [](const Tensor<T>& g) { return std::vector<Tensor<T>>{g.transpose()}; });
   return y;
 }
 
@@ -88,9 +86,8 @@ Tensor<T> Tensor<T>::to(Device target) const {
   if (target == device()) return *this;
   Tensor<T> y = Tensor<T>::empty(shape(), target);
   backend::copy(target, y.data_ptr(), device(), data_ptr(), static_cast<size_t>(numel()) * sizeof(T));
-  autograd::record<T>(y, "to", {*this}, [source = device()](const Tensor<T>& g) {
-    return std::vector<Tensor<T>>{g.to(source)};
-  });
+  autograd::record<T>(y, "to", {*this},
+                      [source = device()](const Tensor<T>& g) { return std::vector<Tensor<T>>{g.to(source)}; });
   return y;
 }
 

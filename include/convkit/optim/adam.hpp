@@ -10,10 +10,23 @@ namespace convkit::optim {
 
 struct AdamOptions {
   explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
-  AdamOptions& lr(double v) { lr_ = v; return *this; }
-  AdamOptions& betas(double b1, double b2) { beta1_ = b1; beta2_ = b2; return *this; }
-  AdamOptions& eps(double v) { eps_ = v; return *this; }
-  AdamOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
+  AdamOptions& lr(double v) {
+    lr_ = v;
+    return *this;
+  }
+  AdamOptions& betas(double b1, double b2) {
+    beta1_ = b1;
+    beta2_ = b2;
+    return *this;
+  }
+  AdamOptions& eps(double v) {
+    eps_ = v;
+    return *this;
+  }
+  AdamOptions& weight_decay(double v) {
+    weight_decay_ = v;
+    return *this;
+  }
   double lr() const { return lr_; }
   double beta1() const { return beta1_; }
   double beta2() const { return beta2_; }
@@ -39,8 +52,10 @@ class Adam : public Optimizer<T> {
     NoGradGuard no_grad;
     ++steps_;
     const auto t = static_cast<double>(steps_);
-    const AdamRule<T> rule{static_cast<T>(options_.lr()), static_cast<T>(options_.beta1()),
-                           static_cast<T>(options_.beta2()), static_cast<T>(options_.eps()),
+    const AdamRule<T> rule{static_cast<T>(options_.lr()),
+                           static_cast<T>(options_.beta1()),
+                           static_cast<T>(options_.beta2()),
+                           static_cast<T>(options_.eps()),
                            static_cast<T>(options_.weight_decay()),
                            static_cast<T>(1 - std::pow(options_.beta1(), t)),
                            static_cast<T>(1 - std::pow(options_.beta2(), t))};

@@ -9,11 +9,26 @@ namespace convkit::optim {
 
 struct SGDOptions {
   explicit SGDOptions(double lr) : lr_(lr) {}
-  SGDOptions& lr(double v) { lr_ = v; return *this; }
-  SGDOptions& momentum(double v) { momentum_ = v; return *this; }
-  SGDOptions& dampening(double v) { dampening_ = v; return *this; }
-  SGDOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
-  SGDOptions& nesterov(bool v) { nesterov_ = v; return *this; }
+  SGDOptions& lr(double v) {
+    lr_ = v;
+    return *this;
+  }
+  SGDOptions& momentum(double v) {
+    momentum_ = v;
+    return *this;
+  }
+  SGDOptions& dampening(double v) {
+    dampening_ = v;
+    return *this;
+  }
+  SGDOptions& weight_decay(double v) {
+    weight_decay_ = v;
+    return *this;
+  }
+  SGDOptions& nesterov(bool v) {
+    nesterov_ = v;
+    return *this;
+  }
   double lr() const { return lr_; }
   double momentum() const { return momentum_; }
   double dampening() const { return dampening_; }
@@ -39,9 +54,12 @@ class SGD : public Optimizer<T> {
   void step() override {
     NoGradGuard no_grad;
     const bool first = steps_ == 0;
-    const SgdRule<T> rule{static_cast<T>(options_.lr()), static_cast<T>(options_.momentum()),
-                          static_cast<T>(options_.dampening()), static_cast<T>(options_.weight_decay()),
-                          options_.nesterov(), first};
+    const SgdRule<T> rule{static_cast<T>(options_.lr()),
+                          static_cast<T>(options_.momentum()),
+                          static_cast<T>(options_.dampening()),
+                          static_cast<T>(options_.weight_decay()),
+                          options_.nesterov(),
+                          first};
     for (size_t i = 0; i < this->params_.size(); ++i) {
       Tensor<T>& p = this->params_[i];
       const Tensor<T> g = p.grad();

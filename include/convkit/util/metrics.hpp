@@ -75,8 +75,10 @@ class ConfusionMatrix {
         std::snprintf(buf, sizeof buf, "%6lld", static_cast<long long>(c));
         out += buf;
       }
-      std::snprintf(buf, sizeof buf, "  %.3f\n",
-                    row ? static_cast<double>(count(static_cast<int64_t>(i), static_cast<int64_t>(i))) / static_cast<double>(row) : 0.0);
+      std::snprintf(
+          buf, sizeof buf, "  %.3f\n",
+          row ? static_cast<double>(count(static_cast<int64_t>(i), static_cast<int64_t>(i))) / static_cast<double>(row)
+              : 0.0);
       out += buf;
     }
     return out;

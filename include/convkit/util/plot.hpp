@@ -24,19 +24,33 @@ class LinePlot {
       }
     series_.push_back({name, {{x, y}}});
   }
-  void set_xlim(double lo, double hi) { xlim_ = {lo, hi}; has_xlim_ = true; }
+  void set_xlim(double lo, double hi) {
+    xlim_ = {lo, hi};
+    has_xlim_ = true;
+  }
 
   std::string svg() const {
     const double W = 640, H = 420, L = 60, R = 20, T = 20, B = 50;
     double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
     for (const auto& s : series_)
       for (auto [x, y] : s.points) {
-        x0 = std::min(x0, x); x1 = std::max(x1, x);
-        y0 = std::min(y0, y); y1 = std::max(y1, y);
+        x0 = std::min(x0, x);
+        x1 = std::max(x1, x);
+        y0 = std::min(y0, y);
+        y1 = std::max(y1, y);
       }
-    if (has_xlim_) { x0 = xlim_.first; x1 = xlim_.second; }
-    if (!(x1 > x0)) { x0 -= 1; x1 += 1; }
-    if (!(y1 > y0)) { y0 -= 1; y1 += 1; }
+    if (has_xlim_) {
+      x0 = xlim_.first;
+      x1 = xlim_.second;
+    }
+    if (!(x1 > x0)) {
+      x0 -= 1;
+      x1 += 1;
+    }
+    if (!(y1 > y0)) {
+      y0 -= 1;
+      y1 += 1;
+    }
     y0 = std::min(y0, 0.0);
     const double pad = (y1 - y0) * 0.05;
     y1 += pad;
@@ -46,7 +60,8 @@ class LinePlot {
     char buf[512];
     std::snprintf(buf, sizeof buf,
                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
-                  "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
+                  "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+                  W, H);
     out += buf;
     for (int i = 0; i <= 5; ++i) {  // grid and tick labels
       const double fx = x0 + (x1 - x0) * i / 5, fy = y0 + (y1 - y0) * i / 5;
@@ -64,7 +79,8 @@ class LinePlot {
                   L, T, W - L - R, H - T - B, (L + W - R) / 2, H - 12, xlabel_.c_str());
     out += buf;
     if (!ylabel_.empty()) {
-      std::snprintf(buf, sizeof buf, "<text transform=\"translate(14,%.1f) rotate(-90)\" text-anchor=\"middle\">%s</text>\n",
+      std::snprintf(buf, sizeof buf,
+                    "<text transform=\"translate(14,%.1f) rotate(-90)\" text-anchor=\"middle\">%s</text>\n",
                     (T + H - B) / 2, ylabel_.c_str());
       out += buf;
     }
@@ -77,7 +93,8 @@ class LinePlot {
         std::snprintf(buf, sizeof buf, "%.1f,%.1f ", px(x), py(y));
         pts += buf;
       }
-      std::snprintf(buf, sizeof buf, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"%s\" points=\"",
+      std::snprintf(buf, sizeof buf,
+                    "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"%s\" points=\"",
                     colours[k % 6], dashes[k % 6]);
       out += buf + pts + "\"/>\n";
       for (auto [x, y] : s.points) {
@@ -90,7 +107,8 @@ class LinePlot {
       std::snprintf(buf, sizeof buf,
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\" "
                     "stroke-dasharray=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
-                    W - R - 130, ly, W - R - 105, ly, colours[k % 6], dashes[k % 6], W - R - 98, ly + 4, s.name.c_str());
+                    W - R - 130, ly, W - R - 105, ly, colours[k % 6], dashes[k % 6], W - R - 98, ly + 4,
+                    s.name.c_str());
       out += buf;
     }
     return out + "</svg>\n";

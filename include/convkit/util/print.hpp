@@ -32,9 +32,12 @@ std::vector<std::string> format_elements(const std::vector<T>& v) {
     char buf[64];
     for (T x : v) {
       const double d = x == T(0) ? 0.0 : static_cast<double>(x);  // no "-0."
-      if (integral) std::snprintf(buf, sizeof buf, "%.0f.", d);
-      else if (sci) std::snprintf(buf, sizeof buf, "%.4e", d);
-      else std::snprintf(buf, sizeof buf, "%.4f", d);
+      if (integral)
+        std::snprintf(buf, sizeof buf, "%.0f.", d);
+      else if (sci)
+        std::snprintf(buf, sizeof buf, "%.4e", d);
+      else
+        std::snprintf(buf, sizeof buf, "%.4f", d);
       out.push_back(buf);
     }
     return out;

@@ -12,7 +12,9 @@ namespace convkit::util {
 class ProgressBar {
  public:
   ProgressBar(int64_t total, std::string label)
-      : total_(total), label_(std::move(label)), enabled_(::isatty(::fileno(stderr)) != 0),
+      : total_(total),
+        label_(std::move(label)),
+        enabled_(::isatty(::fileno(stderr)) != 0),
         start_(std::chrono::steady_clock::now()) {}
   ~ProgressBar() { finish(); }
   ProgressBar(const ProgressBar&) = delete;

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "../../ops/geometry.hpp"
-#include "elementwise.hpp"
 #include "conv_direct.hpp"
+#include "elementwise.hpp"
 #include "gemm.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"

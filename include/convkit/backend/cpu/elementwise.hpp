@@ -50,9 +50,21 @@ void binary_map(const BroadcastPlan& p, const T* a, const T* b, T* y, F f) {
   using K = BroadcastPlan::Kind;
   const int64_t n = p.numel;
   switch (p.kind) {
-    case K::Same: zip_map(n, a, b, y, f); break;
-    case K::AScalar: { const T s = a[0]; parallel_for(n, 4, [&](int64_t u, int64_t v) { for (int64_t i = u; i < v; ++i) y[i] = f(s, b[i]); }); } break;
-    case K::BScalar: { const T s = b[0]; parallel_for(n, 4, [&](int64_t u, int64_t v) { for (int64_t i = u; i < v; ++i) y[i] = f(a[i], s); }); } break;
+    case K::Same:
+      zip_map(n, a, b, y, f);
+      break;
+    case K::AScalar: {
+      const T s = a[0];
+      parallel_for(n, 4, [&](int64_t u, int64_t v) {
+        for (int64_t i = u; i < v; ++i) y[i] = f(s, b[i]);
+      });
+    } break;
+    case K::BScalar: {
+      const T s = b[0];
+      parallel_for(n, 4, [&](int64_t u, int64_t v) {
+        for (int64_t i = u; i < v; ++i) y[i] = f(a[i], s);
+      });
+    } break;
     case K::BSuffix:
       for (int64_t i = 0; i < n; i += p.b_numel)
         for (int64_t j = 0; j < p.b_numel; ++j) y[i + j] = f(a[i + j], b[j]);

@@ -19,7 +19,7 @@ struct InteriorRange {
   int64_t lo, hi;
 };
 inline InteriorRange interior(int64_t L, int64_t out, int64_t k, int64_t s, int64_t p, int64_t d) {
-  int64_t lo = (p + s - 1) / s;  // first i with i*s - p >= 0
+  int64_t lo = (p + s - 1) / s;                    // first i with i*s - p >= 0
   int64_t hi = (L + p - d * (k - 1) - 1) / s + 1;  // i*s - p + d*(k-1) <= L - 1
   if (L + p - d * (k - 1) - 1 < 0) hi = 0;
   if (hi > out) hi = out;
@@ -49,9 +49,12 @@ void for_each_pool_output(const Pool2dGeometry& g, int64_t p0, int64_t p1, Borde
 /// row loops below vectorise with a compile-time stride), else S = 0 (run-time stride).
 template <class F>
 void with_stride(int64_t stride, F f) {
-  if (stride == 1) f(std::integral_constant<int, 1>{});
-  else if (stride == 2) f(std::integral_constant<int, 2>{});
-  else f(std::integral_constant<int, 0>{});
+  if (stride == 1)
+    f(std::integral_constant<int, 1>{});
+  else if (stride == 2)
+    f(std::integral_constant<int, 2>{});
+  else
+    f(std::integral_constant<int, 0>{});
 }
 
 constexpr int64_t kRowChunk = 256;  // outputs of one row handled per pass (stack buffers)
@@ -186,7 +189,8 @@ void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
     for_each_pool_output(
         g, p0, p1, [&](int64_t p, int64_t i, int64_t j) { kernels::avg_pool_backward_at(g, gy, gx, p, i, j); },
         [&](int64_t p, int64_t i, int64_t j0, int64_t j1) {
-          with_stride(g.sw, [&](auto stride) { avg_row_backward<T, decltype(stride)::value>(g, gy, gx, p, i, j0, j1); });
+          with_stride(g.sw,
+                      [&](auto stride) { avg_row_backward<T, decltype(stride)::value>(g, gy, gx, p, i, j0, j1); });
         });
   });
 }

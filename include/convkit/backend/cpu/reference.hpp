@@ -22,11 +22,12 @@ void corr2d_forward(int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, co
 
 /// Gradients of sum(Y * gY) with respect to X and K (either may be null).
 template <class T>
-void corr2d_backward(int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, const T* K,
-                     const T* gY, T* gX, T* gK) {
+void corr2d_backward(int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, const T* K, const T* gY, T* gX, T* gK) {
   const int64_t oh = h - kh + 1, ow = w - kw + 1;
-  if (gX) for (int64_t i = 0; i < h * w; ++i) gX[i] = T(0);
-  if (gK) for (int64_t i = 0; i < kh * kw; ++i) gK[i] = T(0);
+  if (gX)
+    for (int64_t i = 0; i < h * w; ++i) gX[i] = T(0);
+  if (gK)
+    for (int64_t i = 0; i < kh * kw; ++i) gK[i] = T(0);
   for (int64_t i = 0; i < oh; ++i)
     for (int64_t j = 0; j < ow; ++j) {
       const T g = gY[i * ow + j];
@@ -61,12 +62,12 @@ void conv2d_reference_forward(const Conv2dGeometry& g, const T* x, const T* w, c
 
 /// Gradients of sum(y * gy) by the same loops; gx, gw, gb are overwritten (gb may be null).
 template <class T>
-void conv2d_reference_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx,
-                               T* gw, T* gb) {
+void conv2d_reference_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group();
   for (int64_t i = 0; i < g.N * g.C * g.H * g.W; ++i) gx[i] = T(0);
   for (int64_t i = 0; i < g.O * Cg * g.kh * g.kw; ++i) gw[i] = T(0);
-  if (gb) for (int64_t o = 0; o < g.O; ++o) gb[o] = T(0);
+  if (gb)
+    for (int64_t o = 0; o < g.O; ++o) gb[o] = T(0);
   for (int64_t n = 0; n < g.N; ++n)
     for (int64_t o = 0; o < g.O; ++o)
       for (int64_t i = 0; i < g.OH; ++i)

@@ -19,32 +19,49 @@ void deallocate(Device d, void* p) noexcept;
 void copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes);
 void zero(Device d, void* p, size_t bytes);
 
-template <class T, class F> void unary_map(int64_t n, const T* x, T* y, F f);
-template <class T, class F> void zip_map(int64_t n, const T* a, const T* b, T* y, F f);
-template <class T, class F> void binary_map(const BroadcastPlan& p, const T* a, const T* b, T* y, F f);
-template <class T> void sum_to_a(const BroadcastPlan& p, const T* g, T* out);
-template <class T> T sum(int64_t n, const T* x);
-template <class T> void fill(int64_t n, T* x, T value);
-template <class T> void axpy(int64_t n, T alpha, const T* x, T* y);
-template <class T> void add_bias(int64_t rows, int64_t channels, int64_t inner, const T* b, T* y);
-template <class T> void bias_grad(int64_t rows, int64_t channels, int64_t inner, const T* gy, T* gb);
+template <class T, class F>
+void unary_map(int64_t n, const T* x, T* y, F f);
+template <class T, class F>
+void zip_map(int64_t n, const T* a, const T* b, T* y, F f);
+template <class T, class F>
+void binary_map(const BroadcastPlan& p, const T* a, const T* b, T* y, F f);
+template <class T>
+void sum_to_a(const BroadcastPlan& p, const T* g, T* out);
+template <class T>
+T sum(int64_t n, const T* x);
+template <class T>
+void fill(int64_t n, T* x, T value);
+template <class T>
+void axpy(int64_t n, T alpha, const T* x, T* y);
+template <class T>
+void add_bias(int64_t rows, int64_t channels, int64_t inner, const T* b, T* y);
+template <class T>
+void bias_grad(int64_t rows, int64_t channels, int64_t inner, const T* gy, T* gb);
 template <class T>
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, const T* B, T beta, T* C);
 template <class T>
 void corr2d_forward(int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, const T* K, T* Y);
 template <class T>
 void corr2d_backward(int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, const T* K, const T* gY, T* gX, T* gK);
-template <class T> void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y);
+template <class T>
+void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y);
 template <class T>
 void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb);
-template <class T> void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax);
-template <class T> void max_pool2d_backward(const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx);
-template <class T> void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y);
-template <class T> void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx);
-template <class T> T cross_entropy_forward(int64_t N, int64_t K, const T* logits, const int64_t* labels);
+template <class T>
+void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax);
+template <class T>
+void max_pool2d_backward(const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx);
+template <class T>
+void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y);
+template <class T>
+void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx);
+template <class T>
+T cross_entropy_forward(int64_t N, int64_t K, const T* logits, const int64_t* labels);
 template <class T>
 void cross_entropy_backward(int64_t N, int64_t K, const T* logits, const int64_t* labels, T scale, T* glogits);
-template <class T, class Rule> void sgd_step(int64_t n, T* p, const T* g, T* buf, const Rule& rule);
-template <class T, class Rule> void adam_step(int64_t n, T* p, const T* g, T* m, T* v, const Rule& rule);
+template <class T, class Rule>
+void sgd_step(int64_t n, T* p, const T* g, T* buf, const Rule& rule);
+template <class T, class Rule>
+void adam_step(int64_t n, T* p, const T* g, T* m, T* v, const Rule& rule);
 
 }  // namespace convkit::backend::cuda

@@ -46,7 +46,8 @@ size_t round_size(size_t bytes) { return bytes <= 512 ? 512 : (bytes + 4095) / 4
 
 void* allocate(Device d, size_t bytes) {
   if (!device_available())
-    throw Error("allocate: no usable CUDA device (none present, or CONVKIT_DISABLE_CUDA is set); use ck::Device::cpu()");
+    throw Error(
+        "allocate: no usable CUDA device (none present, or CONVKIT_DISABLE_CUDA is set); use ck::Device::cpu()");
   check(cudaSetDevice(d.index), "cudaSetDevice");
   const size_t size = round_size(bytes);
   auto& c = cache();
@@ -198,8 +199,10 @@ template <class T>
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, const T* B, T beta, T* C) {
   if (M == 0 || N == 0) return;
   if (K == 0) {
-    if (beta == T(0)) fill(M * N, C, T(0));
-    else if (beta != T(1)) launch("gemm scale", M * N, [=] __device__(int64_t i) { C[i] *= beta; });
+    if (beta == T(0))
+      fill(M * N, C, T(0));
+    else if (beta != T(1))
+      launch("gemm scale", M * N, [=] __device__(int64_t i) { C[i] *= beta; });
     return;
   }
   check_blas(gemm_call(tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(N),
@@ -216,23 +219,33 @@ void corr2d_forward(int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, co
 }
 template <class T>
 void corr2d_backward(int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, const T* K, const T* gY, T* gX, T* gK) {
-  if (gX) launch("corr2d grad input", h * w, [=] __device__(int64_t i) { kernels::corr2d_grad_input(h, w, kh, kw, K, gY, gX, i); });
-  if (gK) launch("corr2d grad kernel", kh * kw, [=] __device__(int64_t i) { kernels::corr2d_grad_kernel(h, w, kh, kw, X, gY, gK, i); });
+  if (gX)
+    launch("corr2d grad input", h * w,
+           [=] __device__(int64_t i) { kernels::corr2d_grad_input(h, w, kh, kw, K, gY, gX, i); });
+  if (gK)
+    launch("corr2d grad kernel", kh * kw,
+           [=] __device__(int64_t i) { kernels::corr2d_grad_kernel(h, w, kh, kw, X, gY, gK, i); });
 }
 
 namespace {
 /// What the shared plans (plans.hpp) need, on the device.
 struct DeviceOps {
   template <class Body>
-  void launch(const char* what, int64_t n, Body body) { cuda::launch(what, n, body); }
+  void launch(const char* what, int64_t n, Body body) {
+    cuda::launch(what, n, body);
+  }
   template <class T>
   void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, const T* B, T beta, T* C) {
     cuda::gemm<T>(ta, tb, M, N, K, alpha, A, B, beta, C);
   }
   template <class T>
-  void fill(int64_t n, T* x, T value) { cuda::fill<T>(n, x, value); }
+  void fill(int64_t n, T* x, T value) {
+    cuda::fill<T>(n, x, value);
+  }
   template <class T>
-  T sum(int64_t n, const T* x) { return cuda::sum<T>(n, x); }
+  T sum(int64_t n, const T* x) {
+    return cuda::sum<T>(n, x);
+  }
 };
 }  // namespace
 
@@ -300,7 +313,7 @@ void adam_step(int64_t n, T* p, const T* g, T* m, T* v, const Rule& rule) {
 }
 
 // ---- explicit instantiations: every (type, functor) pair the ops use
-#define CK_CUDA_INSTANTIATE(T)                                                                                  \
+#define CK_CUDA_INSTANTIATE(T)                                                                                \
   template void unary_map<T, fn::Neg>(int64_t, const T*, T*, fn::Neg);                                        \
   template void unary_map<T, fn::Sigmoid>(int64_t, const T*, T*, fn::Sigmoid);                                \
   template void unary_map<T, fn::Relu>(int64_t, const T*, T*, fn::Relu);                                      \
@@ -322,17 +335,17 @@ void adam_step(int64_t n, T* p, const T* g, T* m, T* v, const Rule& rule) {
   template void add_bias<T>(int64_t, int64_t, int64_t, const T*, T*);                                         \
   template void bias_grad<T>(int64_t, int64_t, int64_t, const T*, T*);                                        \
   template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, const T*, T, T*);                 \
-  template void corr2d_forward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, T*);               \
+  template void corr2d_forward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, T*);                \
   template void corr2d_backward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, const T*, T*, T*); \
-  template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*);                  \
-  template void conv2d_backward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*, T*, T*);         \
-  template void max_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*, int64_t*);                        \
-  template void max_pool2d_backward<T>(const Pool2dGeometry&, const int64_t*, const T*, T*);                 \
-  template void avg_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*);                                  \
-  template void avg_pool2d_backward<T>(const Pool2dGeometry&, const T*, T*);                                 \
-  template T cross_entropy_forward<T>(int64_t, int64_t, const T*, const int64_t*);                           \
-  template void cross_entropy_backward<T>(int64_t, int64_t, const T*, const int64_t*, T, T*);               \
-  template void sgd_step<T, optim::SgdRule<T>>(int64_t, T*, const T*, T*, const optim::SgdRule<T>&);         \
+  template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*);                   \
+  template void conv2d_backward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*, T*, T*);          \
+  template void max_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*, int64_t*);                         \
+  template void max_pool2d_backward<T>(const Pool2dGeometry&, const int64_t*, const T*, T*);                  \
+  template void avg_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*);                                   \
+  template void avg_pool2d_backward<T>(const Pool2dGeometry&, const T*, T*);                                  \
+  template T cross_entropy_forward<T>(int64_t, int64_t, const T*, const int64_t*);                            \
+  template void cross_entropy_backward<T>(int64_t, int64_t, const T*, const int64_t*, T, T*);                 \
+  template void sgd_step<T, optim::SgdRule<T>>(int64_t, T*, const T*, T*, const optim::SgdRule<T>&);          \
   template void adam_step<T, optim::AdamRule<T>>(int64_t, T*, const T*, T*, T*, const optim::AdamRule<T>&);
 
 CK_CUDA_INSTANTIATE(float)

@@ -11,45 +11,82 @@
 namespace convkit::backend::cuda {
 
 // Kernel bodies as functors (usable from CUDA kernels and from emulated launches).
-template <class T> struct Im2colBody {
-  Conv2dGeometry g; const T* x; T* col;
+template <class T>
+struct Im2colBody {
+  Conv2dGeometry g;
+  const T* x;
+  T* col;
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::im2col(g, x, col, i); }
 };
-template <class T> struct Col2imBody {
-  Conv2dGeometry g; const T* col; T* x;
+template <class T>
+struct Col2imBody {
+  Conv2dGeometry g;
+  const T* col;
+  T* x;
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::col2im(g, col, x, i); }
 };
-template <class T> struct AddBiasBody {
-  int64_t channels, inner; const T* b; T* y;
+template <class T>
+struct AddBiasBody {
+  int64_t channels, inner;
+  const T* b;
+  T* y;
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::add_bias(channels, inner, b, y, i); }
 };
-template <class T> struct BiasGradBody {
-  int64_t rows, channels, inner; const T* gy; T* gb;
+template <class T>
+struct BiasGradBody {
+  int64_t rows, channels, inner;
+  const T* gy;
+  T* gb;
   CK_HOST_DEVICE void operator()(int64_t c) const { kernels::bias_grad(rows, channels, inner, gy, gb, c); }
 };
-template <class T> struct MaxPoolForwardBody {
-  Pool2dGeometry g; const T* x; T* y; int64_t* argmax;
+template <class T>
+struct MaxPoolForwardBody {
+  Pool2dGeometry g;
+  const T* x;
+  T* y;
+  int64_t* argmax;
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::max_pool_forward(g, x, y, argmax, i); }
 };
-template <class T> struct MaxPoolBackwardBody {
-  Pool2dGeometry g; const int64_t* argmax; const T* gy; T* gx;
+template <class T>
+struct MaxPoolBackwardBody {
+  Pool2dGeometry g;
+  const int64_t* argmax;
+  const T* gy;
+  T* gx;
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::max_pool_backward(g, argmax, gy, gx, i); }
 };
-template <class T> struct AvgPoolForwardBody {
-  Pool2dGeometry g; const T* x; T* y;
+template <class T>
+struct AvgPoolForwardBody {
+  Pool2dGeometry g;
+  const T* x;
+  T* y;
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::avg_pool_forward(g, x, y, i); }
 };
-template <class T> struct AvgPoolBackwardBody {
-  Pool2dGeometry g; const T* gy; T* gx;
+template <class T>
+struct AvgPoolBackwardBody {
+  Pool2dGeometry g;
+  const T* gy;
+  T* gx;
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::avg_pool_backward(g, gy, gx, i); }
 };
-template <class T> struct CrossEntropyRowsBody {
-  int64_t K; const T* logits; const int64_t* labels; T* rows;
+template <class T>
+struct CrossEntropyRowsBody {
+  int64_t K;
+  const T* logits;
+  const int64_t* labels;
+  T* rows;
   CK_HOST_DEVICE void operator()(int64_t n) const { rows[n] = kernels::cross_entropy_row(K, logits, labels, n); }
 };
-template <class T> struct CrossEntropyGradBody {
-  int64_t K; const T* logits; const int64_t* labels; T per_row; T* glogits;
-  CK_HOST_DEVICE void operator()(int64_t n) const { kernels::cross_entropy_row_grad(K, logits, labels, per_row, glogits, n); }
+template <class T>
+struct CrossEntropyGradBody {
+  int64_t K;
+  const T* logits;
+  const int64_t* labels;
+  T per_row;
+  T* glogits;
+  CK_HOST_DEVICE void operator()(int64_t n) const {
+    kernels::cross_entropy_row_grad(K, logits, labels, per_row, glogits, n);
+  }
 };
 
 /// conv2d forward: per sample and group, im2col then one GEMM; then the bias.
@@ -128,7 +165,8 @@ T cross_entropy_forward_plan(Ops& ops, int64_t N, int64_t K, const T* logits, co
 template <class T, class Ops>
 void cross_entropy_backward_plan(Ops& ops, int64_t N, int64_t K, const T* logits, const int64_t* labels, T scale,
                                  T* glogits) {
-  ops.launch("cross_entropy backward", N, CrossEntropyGradBody<T>{K, logits, labels, scale / static_cast<T>(N), glogits});
+  ops.launch("cross_entropy backward", N,
+             CrossEntropyGradBody<T>{K, logits, labels, scale / static_cast<T>(N), glogits});
 }
 
 }  // namespace convkit::backend::cuda
