@@ -168,3 +168,18 @@ TEST_CASE("version header") {
                              std::to_string(CONVKIT_VERSION_PATCH));
   CHECK(ck::version().find('.') != std::string::npos);
 }
+
+TEST_CASE("the CPU GEMM handles every transpose combination") {
+  ck::Generator gen(8);
+  const int64_t M = 5, N = 7, K = 3;
+  auto A = TD::uniform({M, K}, -1.0, 1.0, gen), B = TD::uniform({K, N}, -1.0, 1.0, gen);
+  auto At = A.transpose(), Bt = B.transpose();
+  const auto ref = ck::matmul(A, B).to_vector();
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      std::vector<double> c(static_cast<size_t>(M * N), 1.0);
+      ck::backend::cpu::gemm<double>(ta, tb, M, N, K, 2.0, ta ? At.data() : A.data(), tb ? Bt.data() : B.data(), 0.5,
+                                     c.data());
+      for (size_t i = 0; i < c.size(); ++i) CHECK(c[i] == doctest::Approx(2.0 * ref[i] + 0.5));
+    }
+}
