@@ -9,15 +9,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 
 namespace {
 
 struct Args {
   int epochs = 10;
-  double lr = 0.9;
-  int64_t batch_size = 256;
-  int threads = 0;  // 0: leave the default
+  std::string optimizer;    // default: sgd for d2l (the book's), adam for modern
+  double lr = -1;           // default: 0.9 for d2l (the book's), 1e-3 for modern
+  double momentum = -1;     // default: 0 for d2l, 0.9 for modern
+  int64_t batch_size = -1;  // default: 256 for d2l (the book's), 64 for modern
+  int threads = 0;          // 0: leave the default
   uint64_t seed = 0;
   std::string data = ck::data::default_fashion_mnist_dir();
   std::string model = "d2l";
@@ -31,8 +34,10 @@ struct Args {
   std::fprintf(stderr,
                "usage: lenet [options]\n"
                "  --epochs N        training epochs (10)\n"
-               "  --lr X            SGD learning rate (0.9)\n"
-               "  --batch-size N    mini-batch size (256)\n"
+               "  --optimizer NAME  sgd (default for d2l, as the book) or adam (default for modern)\n"
+               "  --lr X            learning rate (0.9 for d2l, as the book; 1e-3 for modern)\n"
+               "  --momentum X      SGD momentum (0)\n"
+               "  --batch-size N    mini-batch size (256 for d2l, as the book; 64 for modern)\n"
                "  --threads N       CPU threads for the linear algebra (library default)\n"
                "  --seed N          seed for initialisation and shuffling (0)\n"
                "  --data DIR        folder with the four Fashion-MNIST/MNIST IDX files\n"
@@ -88,7 +93,12 @@ Args parse(int argc, char** argv) {
       usage("bad value '" + v + "' for " + key);
     }
   }
-  if (a.epochs < 0 || a.batch_size <= 0 || a.lr < 0 || a.limit < 0 || a.threads < 0) usage("values must be positive");
+  if (a.optimizer.empty()) a.optimizer = a.model == "d2l" ? "sgd" : "adam";
+  if (a.optimizer != "sgd" && a.optimizer != "adam") usage("--optimizer must be sgd or adam");
+  if (a.lr < 0) a.lr = a.model == "d2l" ? 0.9 : 1e-3;
+  if (a.batch_size < 0) a.batch_size = a.model == "d2l" ? 256 : 64;
+  if (a.momentum < 0) a.momentum = 0.0;
+  if (a.epochs < 0 || a.batch_size <= 0 || a.limit < 0 || a.threads < 0) usage("values must be positive");
   if (a.model != "d2l" && a.model != "modern") usage("--model must be d2l or modern");
   if (a.device != "cpu" && a.device != "cuda") usage("--device must be cpu or cuda");
   return a;
@@ -140,7 +150,12 @@ int main(int argc, char** argv) try {
   net.to(device);
   std::cout << net << "\n";
   ck::data::DataLoader<float> train_iter(train_set, args.batch_size, true, args.seed);
-  ck::optim::SGD<float> trainer(net.parameters(), args.lr);
+  std::unique_ptr<ck::optim::Optimizer<float>> trainer;
+  if (args.optimizer == "sgd")
+    trainer = std::make_unique<ck::optim::SGD<float>>(net.parameters(),
+                                                      ck::optim::SGDOptions(args.lr).momentum(args.momentum));
+  else
+    trainer = std::make_unique<ck::optim::Adam<float>>(net.parameters(), ck::optim::AdamOptions(args.lr));
   ck::util::LinePlot plot("epoch");
   plot.set_xlim(0, args.epochs);
   double train_loss = 0, train_acc = 0, test_acc = 0, train_seconds = 0;
@@ -155,9 +170,9 @@ int main(int argc, char** argv) try {
       const auto batch = *it;
       auto y_hat = net(batch.x.to(device));
       auto l = ck::cross_entropy(y_hat, batch.y);
-      trainer.zero_grad();
+      trainer->zero_grad();
       l.backward();
-      trainer.step();
+      trainer->step();
       const auto pred = ck::util::argmax_rows(y_hat);
       for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == batch.labels[i];
       loss_sum += static_cast<double>(l.item()) * static_cast<double>(batch.size());
