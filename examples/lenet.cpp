@@ -38,7 +38,7 @@ struct Args {
                "  --lr X            learning rate (0.9 for d2l, as the book; 1e-3 for modern)\n"
                "  --momentum X      SGD momentum (0)\n"
                "  --batch-size N    mini-batch size (256 for d2l, as the book; 64 for modern)\n"
-               "  --threads N       CPU threads for the linear algebra (library default)\n"
+               "  --threads N       CPU threads (default: every core)\n"
                "  --seed N          seed for initialisation and shuffling (0)\n"
                "  --data DIR        folder with the four Fashion-MNIST/MNIST IDX files\n"
                "                    (default %s)\n"
@@ -123,7 +123,7 @@ ck::util::ConfusionMatrix evaluate(Net& net, ck::data::DataLoader<float>& loader
 
 int main(int argc, char** argv) try {
   const Args args = parse(argc, argv);
-  if (args.threads > 0) Eigen::setNbThreads(args.threads);
+  if (args.threads > 0) ck::set_num_threads(args.threads);
 
   ck::data::MnistDataset train_set(args.data, ck::data::Split::Train);
   ck::data::MnistDataset test_set(args.data, ck::data::Split::Test);
