@@ -13,8 +13,7 @@ namespace convkit::backend::cpu {
 /// A is (M, K) after op (stored (K, M) when trans_a), B is (K, N) after op, C is (M, N);
 /// all contiguous row-major. Single-threaded: callers parallelise around it.
 template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, const T* B, T beta,
-          T* C) {
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, const T* B, T beta, T* C) {
   if (beta != T(1)) {
     for (int64_t i = 0; i < M * N; ++i) C[i] = beta == T(0) ? T(0) : C[i] * beta;
   }
