@@ -90,7 +90,7 @@ Args parse(int argc, char** argv) {
       else
         usage("unknown option " + key);
     } catch (const std::logic_error&) {
-      usage("bad value '" + v + "' for " + key);
+      usage(ck::detail::cat("bad value '", v, "' for ", key));
     }
   }
   if (a.optimizer.empty()) a.optimizer = a.model == "d2l" ? "sgd" : "adam";

@@ -77,7 +77,7 @@ class MnistDataset {
     return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   }
   static std::string find(const std::string& dir, const std::string& name) {
-    const std::string plain = dir + "/" + name;
+    std::string plain = dir + "/" + name;
     if (exists(plain + ".gz")) return plain + ".gz";
     if (exists(plain)) return plain;
     throw Error(convkit::detail::cat("MnistDataset: '", plain,

@@ -121,7 +121,7 @@ inline std::map<std::string, StoredTensor> load_safetensors(const std::string& p
   size_t covered = 0;
   for (const auto& [name, entry] : root.object) {
     if (name == "__metadata__") continue;
-    const std::string where = what + " tensor '" + name + "'";
+    const std::string where = convkit::detail::cat(what, " tensor '", name, "'");
     CK_CHECK(entry.kind == Json::Kind::Object, where, ": entry is not an object");
     const Json* dtype = entry.find("dtype");
     const Json* shape = entry.find("shape");

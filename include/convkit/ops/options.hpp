@@ -26,6 +26,8 @@ struct Pair2 {
   friend bool operator==(const Pair2& a, const Pair2& b) { return a.h == b.h && a.w == b.w; }
 };
 
+// Type is a type, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CK_OPTION(Owner, Type, name, initial)  \
  public:                                       \
   Owner& name(Type value) {                    \
@@ -36,6 +38,7 @@ struct Pair2 {
                                                \
  private:                                      \
   Type name##_ = initial;
+// NOLINTEND(bugprone-macro-parentheses)
 
 /// conv2d's options. `bias` is read by nn::Conv2d; the functional conv2d takes the bias tensor.
 class Conv2dOptions {
