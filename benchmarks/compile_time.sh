@@ -5,7 +5,7 @@
 # OpenMP, -march=native). Usage: bash benchmarks/compile_time.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-flags=(-std=c++17 -O2 -fopenmp -march=native -I include -I /usr/include/eigen3 -c -o /dev/null)
+flags=(-std=c++17 -O2 -fopenmp -march=native -fno-trapping-math -I include -I /usr/include/eigen3 -c -o /dev/null)
 measure() {  # prints "seconds peak_MB" (best of 3 wall times, max memory)
   local best=999 mem=0
   for _ in 1 2 3; do

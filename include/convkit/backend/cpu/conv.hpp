@@ -54,7 +54,8 @@ void im2col(const Conv2dGeometry& g, int64_t channels, const T* x, T* col) {
       }
 }
 
-/// The adjoint of im2col: adds col (channels*kh*kw, OH*OW) back into x's planes.
+/// The adjoint of im2col: adds col (channels*kh*kw, OH*OW) back into x's planes (the same
+/// per-row valid column ranges, so no bounds checks in the inner loops).
 template <class T>
 void col2im_add(const Conv2dGeometry& g, int64_t channels, const T* col, T* x) {
   const int64_t S = g.OH * g.OW;
@@ -63,14 +64,20 @@ void col2im_add(const Conv2dGeometry& g, int64_t channels, const T* col, T* x) {
       for (int64_t v = 0; v < g.kw; ++v) {
         const T* row = col + ((c * g.kh + u) * g.kw + v) * S;
         T* plane = x + c * g.H * g.W;
+        const int64_t off = v * g.dw - g.pw;
+        int64_t j0 = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+        int64_t j1 = g.W - 1 - off >= 0 ? (g.W - 1 - off) / g.sw + 1 : 0;
+        j1 = std::min(j1, g.OW);
+        j0 = std::min(j0, j1);
         for (int64_t i = 0; i < g.OH; ++i) {
           const int64_t hi = i * g.sh - g.ph + u * g.dh;
           if (hi < 0 || hi >= g.H) continue;
-          T* out = plane + hi * g.W;
+          T* out = plane + hi * g.W + off;
           const T* in = row + i * g.OW;
-          for (int64_t j = 0; j < g.OW; ++j) {
-            const int64_t wi = j * g.sw - g.pw + v * g.dw;
-            if (wi >= 0 && wi < g.W) out[wi] += in[j];
+          if (g.sw == 1) {
+            for (int64_t j = j0; j < j1; ++j) out[j] += in[j];
+          } else {
+            for (int64_t j = j0; j < j1; ++j) out[j * g.sw] += in[j];
           }
         }
       }
