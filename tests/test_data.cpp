@@ -11,6 +11,7 @@
 #include <string>
 
 #include "golden.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -69,16 +70,6 @@ std::string make_dataset(const std::string& name, int n, bool gzip, int label_of
     write_file(dir + "/" + split + "-labels-idx1-ubyte" + sfx, idx_bytes({uint32_t(n)}, labels), gzip);
   }
   return dir;
-}
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const ck::Error& e) {
-    return e.what();
-  }
-  return "<no ck::Error>";
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }

@@ -4,21 +4,9 @@
 #include <convkit/convkit.hpp>
 #include <string>
 
-using TF = ck::Tensor<float>;
+#include "test_util.hpp"
 
-namespace {
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const ck::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("<not a ck::Error: ") + e.what() + ">";
-  }
-  return "<nothing thrown>";
-}
-}  // namespace
+using TF = ck::Tensor<float>;
 
 #define CHECK_ERROR(expr, ...)                                                         \
   do {                                                                                 \

@@ -18,9 +18,7 @@ Conv2dGeometry conv2d_geometry(const char* op, const Tensor<T>& x, const Tensor<
   detail::require_rank(op, "weight", w, 4, "(out_channels, in_channels/groups, kh, kw)");
   detail::require_same_device(op, x, w);
   const auto s = o.stride(), p = o.padding(), d = o.dilation();
-  CK_CHECK(s.h > 0 && s.w > 0, op, ": stride must be positive, got ", s.str());
-  CK_CHECK(d.h > 0 && d.w > 0, op, ": dilation must be positive, got ", d.str());
-  CK_CHECK(p.h >= 0 && p.w >= 0, op, ": padding must be non-negative, got ", p.str());
+  detail::require_window_options(op, s, p, d);
   CK_CHECK(o.groups() > 0, op, ": groups must be positive, got ", o.groups());
   Conv2dGeometry g{};
   g.N = x.size(0);

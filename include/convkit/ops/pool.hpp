@@ -14,9 +14,7 @@ Pool2dGeometry pool2d_geometry(const char* op, const Tensor<T>& x, const Pool2dO
   detail::require_rank(op, "input", x, 4, "(N, C, H, W)");
   const auto k = o.kernel_size(), s = o.stride(), p = o.padding(), d = o.dilation();
   CK_CHECK(k.h > 0 && k.w > 0, op, ": kernel size must be positive, got ", k.str());
-  CK_CHECK(s.h > 0 && s.w > 0, op, ": stride must be positive, got ", s.str());
-  CK_CHECK(d.h > 0 && d.w > 0, op, ": dilation must be positive, got ", d.str());
-  CK_CHECK(p.h >= 0 && p.w >= 0, op, ": padding must be non-negative, got ", p.str());
+  detail::require_window_options(op, s, p, d);
   Pool2dGeometry g{};
   g.N = x.size(0);
   g.C = x.size(1);
