@@ -51,6 +51,7 @@ class CachingAllocator {
     if (!p) return;
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = sizes_.find(p);
+    if (it == sizes_.end()) return;  // not ours: never happens for convkit's own buffers
     const size_t size = it->second;
     sizes_.erase(it);
     if (cached_ + size > kMaxCached) {
