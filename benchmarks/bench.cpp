@@ -66,7 +66,6 @@ int main(int argc, char** argv) {
       auto y = ck::conv2d(x, w, b, opt);
     });
     auto xg = x.clone().requires_grad_(), wg = w.clone().requires_grad_(), bg = b.clone().requires_grad_();
-    const auto gy = T::ones({1});
     measure(c.name + "_fwdbwd", [&] {
       auto y = ck::conv2d(xg, wg, bg, opt);
       y.sum().backward();

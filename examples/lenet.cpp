@@ -3,7 +3,6 @@
 //   lenet [--epochs 10] [--lr 0.9] [--batch-size 256] [--threads N] [--seed 0]
 //         [--data DIR] [--model d2l|modern] [--save PATH] [--resume PATH]
 //         [--evaluate PATH] [--plot PATH] [--limit N]
-#include <Eigen/Core>
 #include <chrono>
 #include <convkit/convkit.hpp>
 #include <cstdio>

@@ -90,10 +90,6 @@ inline void copy(Device dst_dev, void* dst, Device src_dev, const void* src, siz
   if (dst_dev.is_cpu() && src_dev.is_cpu()) return cpu::copy(dst, src, bytes);
   CK_CUDA_OR_THROW("copy", cuda::copy(dst_dev, dst, src_dev, src, bytes));
 }
-inline void zero(Device d, void* p, size_t bytes) {
-  if (d.is_cpu()) return cpu::zero(p, bytes);
-  CK_CUDA_OR_THROW("zero", cuda::zero(d, p, bytes));
-}
 
 // ---- elementwise and reductions
 template <class T, class F>

@@ -128,11 +128,5 @@ struct PowGrad {
   CK_HOST_DEVICE T operator()(T x, T gy) const { return gy * p * std::pow(x, p - T(1)); }
 };
 
-template <class T>
-struct Scale {
-  T s;
-  CK_HOST_DEVICE T operator()(T x) const { return s * x; }
-};
-
 }  // namespace fn
 }  // namespace convkit

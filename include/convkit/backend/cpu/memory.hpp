@@ -123,8 +123,5 @@ inline void copy(void* dst, const void* src, size_t bytes) {
     std::memcpy(static_cast<char*>(dst) + begin, static_cast<const char*>(src) + begin, end - begin);
   });
 }
-inline void zero(void* dst, size_t bytes) {
-  if (bytes) std::memset(dst, 0, bytes);
-}
 
 }  // namespace convkit::backend::cpu

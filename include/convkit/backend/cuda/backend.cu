@@ -319,7 +319,6 @@ void adam_step(int64_t n, T* p, const T* g, T* m, T* v, const Rule& rule) {
   template void unary_map<T, fn::Relu>(int64_t, const T*, T*, fn::Relu);                                      \
   template void unary_map<T, fn::Tanh>(int64_t, const T*, T*, fn::Tanh);                                      \
   template void unary_map<T, fn::Pow<T>>(int64_t, const T*, T*, fn::Pow<T>);                                  \
-  template void unary_map<T, fn::Scale<T>>(int64_t, const T*, T*, fn::Scale<T>);                              \
   template void zip_map<T, fn::SigmoidGrad>(int64_t, const T*, const T*, T*, fn::SigmoidGrad);                \
   template void zip_map<T, fn::ReluGrad>(int64_t, const T*, const T*, T*, fn::ReluGrad);                      \
   template void zip_map<T, fn::TanhGrad>(int64_t, const T*, const T*, T*, fn::TanhGrad);                      \
