@@ -25,6 +25,15 @@ inline int thread_index() {
 #endif
 }
 
+/// True inside a parallel region (a kernel called there should not start threads of its own).
+inline bool in_parallel() {
+#if defined(_OPENMP)
+  return omp_in_parallel() != 0;
+#else
+  return false;
+#endif
+}
+
 /// Calls body(begin, end) on contiguous chunks of [0, n), one per thread, in parallel when
 /// the work (n * cost_per_item, in rough flops) is large enough to pay for the threads.
 template <class Body>

@@ -1,0 +1,110 @@
+#pragma once
+// Which vector instructions this CPU has, read once at run time, so that one binary built
+// for plain x86-64 still uses AVX2 or AVX-512 where the machine has them (and a binary
+// built with -march=native is not required for speed).
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define CONVKIT_X86_DISPATCH 1
+#else
+#define CONVKIT_X86_DISPATCH 0
+#endif
+
+namespace convkit::backend::cpu {
+
+/// The instruction sets the float GEMM has a micro-kernel for, best last.
+enum class Isa { generic = 0, avx2 = 1, avx512 = 2 };
+
+inline const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::avx512:
+      return "avx512";
+    case Isa::avx2:
+      return "avx2";
+    default:
+      return "generic";
+  }
+}
+
+/// True when this CPU can run `isa`'s micro-kernel.
+inline bool cpu_supports(Isa isa) {
+#if CONVKIT_X86_DISPATCH
+  switch (isa) {
+    case Isa::avx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    case Isa::avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default:
+      return true;
+  }
+#else
+  return isa == Isa::generic;
+#endif
+}
+
+/// True when this build carries `isa`'s micro-kernel. A kernel that can never be the best
+/// on a CPU able to run the binary is left out (a -march=native build on an AVX-512 machine
+/// has only the AVX-512 one), which keeps compile time down; CONVKIT_ALL_GEMM_KERNELS keeps
+/// them all (the tests use it to check every kernel).
+inline constexpr bool kernel_compiled(Isa isa) {
+#if defined(CONVKIT_ALL_GEMM_KERNELS)
+  return CONVKIT_X86_DISPATCH || isa == Isa::generic;
+#elif !CONVKIT_X86_DISPATCH
+  return isa == Isa::generic;
+#else
+  switch (isa) {
+    case Isa::avx512:
+      return true;
+#if defined(__AVX512F__)
+    case Isa::avx2:
+      return false;
+#else
+    case Isa::avx2:
+      return true;
+#endif
+    default:
+#if defined(__AVX2__) && defined(__FMA__)
+      return false;
+#else
+      return true;
+#endif
+  }
+#endif
+}
+
+/// True when this build has `isa`'s kernel and this CPU can run it.
+inline bool isa_usable(Isa isa) { return kernel_compiled(isa) && cpu_supports(isa); }
+
+namespace detail {
+/// The best usable instruction set, or the one the environment variable CONVKIT_ISA names
+/// (generic, avx2 or avx512) when it is usable: a way to run the other paths.
+inline Isa detect_isa() {
+  Isa best = Isa::generic;
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
+    if (isa_usable(isa)) best = isa;
+  if (const char* env = std::getenv("CONVKIT_ISA")) {
+    for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
+      if (std::strcmp(env, isa_name(isa)) == 0 && isa_usable(isa)) return isa;
+  }
+  return best;
+}
+inline std::atomic<int>& active_isa_slot() {
+  static std::atomic<int> slot{static_cast<int>(detect_isa())};
+  return slot;
+}
+}  // namespace detail
+
+/// The instruction set the float GEMM uses now.
+inline Isa active_isa() { return static_cast<Isa>(detail::active_isa_slot().load(std::memory_order_relaxed)); }
+
+/// Makes the float GEMM use `isa` (tests run every path this CPU supports). Returns false,
+/// changing nothing, when the build lacks its kernel or the CPU cannot run it.
+inline bool set_active_isa(Isa isa) {
+  if (!isa_usable(isa)) return false;
+  detail::active_isa_slot().store(static_cast<int>(isa), std::memory_order_relaxed);
+  return true;
+}
+
+}  // namespace convkit::backend::cpu

@@ -1,0 +1,111 @@
+// The CPU GEMM (backend/cpu/gemm.hpp) against a plain triple loop in double, for every
+// micro-kernel this CPU can run: edge tiles, all transpose combinations, alpha and beta,
+// depths that cross the packing block, and products big enough to be split over threads.
+// Every kernel is compiled in here, whatever -march the build uses (see cpu_features.hpp).
+#define CONVKIT_ALL_GEMM_KERNELS 1
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <convkit/convkit.hpp>
+#include <vector>
+
+namespace {
+
+namespace cpu = convkit::backend::cpu;
+
+// C = alpha op(A) op(B) + beta C, accumulated in double.
+std::vector<float> naive_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+                              const std::vector<float>& A, const std::vector<float>& B, float beta,
+                              std::vector<float> C) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double s = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double a = ta ? A[static_cast<size_t>(k * M + i)] : A[static_cast<size_t>(i * K + k)];
+        const double b = tb ? B[static_cast<size_t>(j * K + k)] : B[static_cast<size_t>(k * N + j)];
+        s += a * b;
+      }
+      float& c = C[static_cast<size_t>(i * N + j)];
+      c = static_cast<float>(alpha * s + (beta == 0.0f ? 0.0 : static_cast<double>(beta) * c));
+    }
+  return C;
+}
+
+std::vector<float> random_vector(int64_t n, ck::Generator& gen) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = static_cast<float>(gen.uniform(-1.0, 1.0));
+  return v;
+}
+
+// Runs the body once per micro-kernel the CPU supports, and restores the active one.
+template <class Body>
+void for_each_isa(Body body) {
+  const cpu::Isa saved = cpu::active_isa();
+  int tested = 0;
+  for (cpu::Isa isa : {cpu::Isa::generic, cpu::Isa::avx2, cpu::Isa::avx512}) {
+    if (!cpu::set_active_isa(isa)) continue;
+    CAPTURE(cpu::isa_name(isa));
+    CHECK(cpu::active_isa() == isa);
+    body();
+    ++tested;
+  }
+  CHECK(tested >= 1);
+  cpu::set_active_isa(saved);
+}
+
+void check_case(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, float beta, ck::Generator& gen) {
+  CAPTURE(ta);
+  CAPTURE(tb);
+  CAPTURE(M);
+  CAPTURE(N);
+  CAPTURE(K);
+  CAPTURE(alpha);
+  CAPTURE(beta);
+  const auto A = random_vector(M * K, gen), B = random_vector(K * N, gen);
+  auto C = random_vector(M * N, gen);
+  if (beta == 0.0f) std::fill(C.begin(), C.end(), std::nanf(""));  // beta 0 must not read C
+  const auto expect = naive_gemm(ta, tb, M, N, K, alpha, A, B, beta, C);
+  cpu::gemm<float>(ta, tb, M, N, K, alpha, A.data(), B.data(), beta, C.data());
+  double worst = 0;
+  for (size_t i = 0; i < C.size(); ++i) worst = std::max(worst, std::fabs(double(C[i]) - double(expect[i])));
+  CHECK(worst <= 1e-5 * std::sqrt(double(K) + 1) * 4);
+}
+
+}  // namespace
+
+TEST_CASE("float GEMM matches the triple loop on every micro-kernel") {
+  ck::Generator gen(7);
+  for_each_isa([&] {
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        // Sizes around every tile edge (MR in 4..8, NR in 16..32) and the KC = 256 block.
+        for (int64_t M : {1, 5, 6, 8, 13, 17})
+          for (int64_t N : {1, 15, 16, 33, 100})
+            for (int64_t K : {1, 7, 150}) check_case(ta, tb, M, N, K, 1.0f, 0.0f, gen);
+        check_case(ta, tb, 37, 71, 300, 0.5f, 1.0f, gen);
+        check_case(ta, tb, 9, 40, 513, -2.0f, 0.25f, gen);
+      }
+  });
+}
+
+TEST_CASE("a large float GEMM, split over threads, matches the triple loop") {
+  ck::Generator gen(8);
+  for_each_isa([&] {
+    check_case(false, false, 200, 300, 270, 1.0f, 0.0f, gen);
+    check_case(true, false, 70, 5000, 40, 1.0f, 1.0f, gen);  // more than one NC block of columns
+    check_case(false, true, 129, 257, 129, 1.0f, 0.0f, gen);
+  });
+}
+
+TEST_CASE("GEMM with an empty dimension") {
+  std::vector<float> C = {1, 2, 3, 4};
+  cpu::gemm<float>(false, false, 2, 2, 0, 1.0f, nullptr, nullptr, 0.5f, C.data());
+  CHECK(C == std::vector<float>{0.5f, 1, 1.5f, 2});
+  cpu::gemm<float>(false, false, 0, 2, 3, 1.0f, nullptr, nullptr, 0.0f, C.data());  // nothing to write
+  CHECK(C[0] == 0.5f);
+}
+
+TEST_CASE("the active instruction set is one this CPU supports") {
+  CHECK(cpu::isa_usable(cpu::active_isa()));
+  CHECK(cpu::isa_usable(cpu::Isa::generic));  // compiled in here, and runs anywhere
+}
