@@ -18,9 +18,14 @@ namespace convkit::kernels {
 
 /// A broadcast plan in fixed-size arrays (device code cannot hold a std::vector).
 struct BroadcastIndexer {
+  /// The largest rank a broadcast can have.
   static constexpr int kMaxRank = 8;
+  /// The output's rank.
   int rank = 0;
+  /// Per dimension: output size, and the strides of a and b (0 where broadcast).
+  ///@{
   int64_t out[kMaxRank] = {}, a_stride[kMaxRank] = {}, b_stride[kMaxRank] = {};
+  ///@}
 
   /// Offsets into a and b of output element i.
   CK_HOST_DEVICE void offsets(int64_t i, int64_t& ia, int64_t& ib) const {

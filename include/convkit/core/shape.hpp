@@ -14,18 +14,30 @@ namespace convkit {
 class Shape {
  public:
   Shape() = default;
+  /// A shape from a brace list, e.g. {256, 1, 28, 28}.
   Shape(std::initializer_list<int64_t> dims) : dims_(dims) {}
+  /// A shape from a vector of dimensions.
   explicit Shape(std::vector<int64_t> dims) : dims_(std::move(dims)) {}
 
+  /// The number of dimensions.
   int64_t rank() const { return static_cast<int64_t>(dims_.size()); }
+  /// The number of dimensions, as size_t.
   size_t size() const { return dims_.size(); }
+  /// True for a 0-d (scalar) shape.
   bool empty() const { return dims_.empty(); }
+  /// Dimension i (unchecked).
   int64_t operator[](size_t i) const { return dims_[i]; }
+  /// Dimension i, writable (unchecked).
   int64_t& operator[](size_t i) { return dims_[i]; }
+  /// Iterator to the first dimension.
   auto begin() const { return dims_.begin(); }
+  /// Iterator past the last dimension.
   auto end() const { return dims_.end(); }
+  /// The dimensions as a vector.
   const std::vector<int64_t>& dims() const { return dims_; }
+  /// Appends a dimension.
   void push_back(int64_t d) { dims_.push_back(d); }
+  /// Inserts a dimension before position pos.
   void insert(size_t pos, int64_t d) { dims_.insert(dims_.begin() + static_cast<long>(pos), d); }
 
   /// Product of the dimensions (1 for rank 0).
@@ -46,8 +58,11 @@ class Shape {
     return s + ")";
   }
 
+  /// Equal when the dimensions are.
   friend bool operator==(const Shape& a, const Shape& b) { return a.dims_ == b.dims_; }
+  /// Not equal when any dimension differs.
   friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
+  /// Writes str(), e.g. "(2, 3)".
   friend std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.str(); }
 
  private:

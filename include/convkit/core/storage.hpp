@@ -8,9 +8,11 @@
 
 namespace convkit {
 
+/// A reference-counted, 64-byte aligned block of `numel` elements on a device, from that device's caching allocator.
 template <class T>
 class Storage {
  public:
+  /// Allocates uninitialised memory; throws ck::Error when the device cannot provide it.
   Storage(int64_t numel, Device device)
       : numel_(numel),
         device_(device),
@@ -19,8 +21,11 @@ class Storage {
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 
+  /// The first element.
   T* data() const { return data_; }
+  /// The number of elements.
   int64_t numel() const { return numel_; }
+  /// The device holding the memory.
   Device device() const { return device_; }
 
  private:

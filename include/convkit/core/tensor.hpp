@@ -32,7 +32,9 @@ struct Node;
 template <class T>
 class NestedList {
  public:
+  /// A scalar leaf.
   NestedList(T value) : value_(value), is_scalar_(true) {}  // NOLINT(google-explicit-constructor)
+  /// A bracketed list of scalars or of lists.
   NestedList(std::initializer_list<NestedList> items) : items_(items) {}
 
   /// Appends the values in row-major order; dims gets one entry per depth. Every
@@ -63,15 +65,21 @@ class NestedList {
 /// The state behind a Tensor handle.
 template <class T>
 struct TensorImpl {
+  /// The elements (shared by views).
   std::shared_ptr<Storage<T>> storage;
-  int64_t offset = 0;  // in elements, into storage
+  int64_t offset = 0;  ///< in elements, into storage
+  /// The dimensions.
   Shape shape;
+  /// True when backward() should compute a gradient for this tensor.
   bool requires_grad = false;
-  std::shared_ptr<TensorImpl<T>> grad;  // accumulated by backward(), leaves only
-  std::shared_ptr<Node<T>> grad_fn;     // the op that produced this tensor, if recorded
+  std::shared_ptr<TensorImpl<T>> grad;  ///< accumulated by backward(), leaves only
+  std::shared_ptr<Node<T>> grad_fn;     ///< the op that produced this tensor, if recorded
 
+  /// Address of the first element.
   T* ptr() const { return storage->data() + offset; }
+  /// Where the storage lives.
   Device device() const { return storage->device(); }
+  /// Number of elements.
   int64_t numel() const { return shape.numel(); }
 };
 
@@ -79,10 +87,12 @@ struct TensorImpl {
 template <class T>
 class Tensor {
  public:
+  /// The element type.
   using value_type = T;
 
   /// An undefined tensor (no storage). Ops take it as "absent", e.g. conv2d's bias.
   Tensor() = default;
+  /// Wraps existing state (as the ops do); `impl` may be null.
   explicit Tensor(std::shared_ptr<TensorImpl<T>> impl) : impl_(std::move(impl)) {}
 
   // ---- construction
@@ -94,12 +104,15 @@ class Tensor {
     impl->shape = shape;
     return Tensor(std::move(impl));
   }
+  /// A tensor of the given shape with every element `value`.
   static Tensor full(const Shape& shape, T value, Device device = Device::cpu()) {
     Tensor t = empty(shape, device);
     backend::fill(device, t.numel(), t.data_ptr(), value);
     return t;
   }
+  /// A tensor of zeros.
   static Tensor zeros(const Shape& shape, Device device = Device::cpu()) { return full(shape, T(0), device); }
+  /// A tensor of ones.
   static Tensor ones(const Shape& shape, Device device = Device::cpu()) { return full(shape, T(1), device); }
   /// Copies `values` into a new CPU tensor; values.size() must equal shape.numel().
   static Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
@@ -142,9 +155,13 @@ class Tensor {
   }
 
   // ---- properties
+  /// False for a default-constructed (absent) tensor.
   bool defined() const { return impl_ != nullptr; }
+  /// The dimensions. Throws ck::Error on an undefined tensor, like every accessor below.
   const Shape& shape() const { return checked("shape").shape; }
+  /// The number of dimensions.
   int64_t dim() const { return shape().rank(); }
+  /// The number of elements.
   int64_t numel() const { return shape().numel(); }
   /// Size of dimension i; negative i counts from the end.
   int64_t size(int i) const {
@@ -153,6 +170,7 @@ class Tensor {
     CK_CHECK(k >= 0 && k < r, "Tensor::size: dimension ", i, " out of range for shape ", shape().str());
     return shape()[static_cast<size_t>(k)];
   }
+  /// The device the data lives on.
   Device device() const { return checked("device").device(); }
   /// Host pointer to the first element (CPU tensors only).
   T* data() const {
@@ -177,10 +195,15 @@ class Tensor {
   }
 
   // ---- views and copies (defined in ops/shape_ops.hpp)
+  /// The same elements in another shape with as many elements (a view; -1 infers one dimension).
   Tensor reshape(const Shape& shape) const;
+  /// Element i along dimension 0, one dimension less (a view; negative i counts from the end).
   Tensor operator[](int64_t i) const;  // select along dimension 0: a view
-  Tensor transpose() const;            // 2-D only; a copy
+  /// The transpose of a 2-D tensor (a copy; tensors are always contiguous).
+  Tensor transpose() const;  // 2-D only; a copy
+  /// A copy on `device` (this tensor itself when it is already there); differentiable.
   Tensor to(Device device) const;
+  /// A copy with its own storage; differentiable.
   Tensor clone() const;
   /// A view of the same data, cut from the graph (requires_grad false).
   Tensor detach() const {
@@ -193,11 +216,15 @@ class Tensor {
   }
 
   // ---- math (defined in ops/*.hpp)
+  /// Every element raised to `exponent`; differentiable.
   Tensor pow(T exponent) const;
+  /// The sum of all elements, as a 0-d tensor; differentiable.
   Tensor sum() const;
+  /// The mean of all elements, as a 0-d tensor; differentiable.
   Tensor mean() const;
 
   // ---- in place (not recorded by autograd: use under NoGradGuard for parameters)
+  /// Sets every element to `value` in place (not recorded by autograd).
   Tensor& fill_(T value) {
     check_inplace("fill_");
     backend::fill(device(), numel(), data_ptr(), value);
@@ -221,6 +248,7 @@ class Tensor {
   }
 
   // ---- autograd
+  /// Marks a leaf as needing a gradient (or not); returns *this for chaining.
   Tensor& requires_grad_(bool on = true) {
     auto& impl = checked("requires_grad_");
     CK_CHECK(std::is_floating_point<T>::value || !on,
@@ -229,6 +257,7 @@ class Tensor {
     impl.requires_grad = on;
     return *this;
   }
+  /// True when backward() computes a gradient for this tensor.
   bool requires_grad() const { return defined() && impl_->requires_grad; }
   /// True for tensors created by the user (not produced by a recorded op).
   bool is_leaf() const { return !checked("is_leaf").grad_fn; }
@@ -243,6 +272,7 @@ class Tensor {
   /// freed afterwards (defined in autograd/engine.hpp).
   void backward() const;
 
+  /// The shared state (for ops and the autograd engine).
   const std::shared_ptr<TensorImpl<T>>& impl() const { return impl_; }
 
  private:
@@ -265,10 +295,13 @@ struct Node {
   /// input needs none).
   using BackwardFn = std::function<std::vector<Tensor<T>>(const Tensor<T>&)>;
 
+  /// The op's name, for error messages and graph dumps.
   const char* name = "";
-  std::vector<std::shared_ptr<TensorImpl<T>>> inputs;  // nullptr where no gradient flows
+  std::vector<std::shared_ptr<TensorImpl<T>>> inputs;  ///< nullptr where no gradient flows
+  /// The gradient function; empty once released.
   BackwardFn backward;
 
+  /// True once backward has run through this node (its saved tensors are gone).
   bool released() const { return !backward; }
   /// Drops saved tensors and edges, so the graph's memory is returned.
   void release() {

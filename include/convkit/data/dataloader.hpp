@@ -10,11 +10,13 @@
 
 namespace convkit::data {
 
+/// One mini-batch: images, labels as a tensor, and the same labels on the host.
 template <class T>
 struct Batch {
-  Tensor<T> x;                  // (B, C, H, W)
-  Tensor<int64_t> y;            // (B)
-  std::vector<int64_t> labels;  // the same labels on the host
+  Tensor<T> x;                  ///< (B, C, H, W)
+  Tensor<int64_t> y;            ///< (B)
+  std::vector<int64_t> labels;  ///< the same labels on the host
+  /// The number of examples in the batch.
   int64_t size() const { return x.size(0); }
 };
 
@@ -24,24 +26,33 @@ struct Batch {
 template <class T>
 class DataLoader {
  public:
+  /// A loader over `dataset` (which must outlive it); throws ck::Error unless batch_size > 0.
   DataLoader(const MnistDataset& dataset, int64_t batch_size, bool shuffle, uint64_t seed = 0)
       : dataset_(&dataset), batch_size_(batch_size), shuffle_(shuffle), gen_(seed) {
     CK_CHECK(batch_size > 0, "DataLoader: batch size must be positive, got ", batch_size);
     order_.resize(static_cast<size_t>(dataset.size()));
   }
 
+  /// Batches per epoch, counting a smaller last one.
   int64_t num_batches() const { return (dataset_->size() + batch_size_ - 1) / batch_size_; }
+  /// The batch size.
   int64_t batch_size() const { return batch_size_; }
+  /// The dataset batches come from.
   const MnistDataset& dataset() const { return *dataset_; }
 
+  /// An input iterator over one epoch's batches; each dereference assembles a batch.
   class Iterator {
    public:
+    /// The iterator at batch `index` of the current epoch.
     Iterator(const DataLoader* loader, int64_t index) : loader_(loader), index_(index) {}
+    /// Assembles the current batch.
     Batch<T> operator*() const { return loader_->make_batch(index_); }
+    /// Moves to the next batch.
     Iterator& operator++() {
       ++index_;
       return *this;
     }
+    /// True while not at the same batch as `other`.
     bool operator!=(const Iterator& other) const { return index_ != other.index_; }
 
    private:
@@ -56,6 +67,7 @@ class DataLoader {
       for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[gen_.below(i)]);
     return Iterator(this, 0);
   }
+  /// The end of the epoch.
   Iterator end() const { return Iterator(this, num_batches()); }
 
   /// Batch number b of the current epoch's order.
@@ -77,6 +89,7 @@ class DataLoader {
     }
     return batch;
   }
+  /// The example indices of the current epoch, in the order they are served.
   const std::vector<int64_t>& order() const { return order_; }
 
  private:

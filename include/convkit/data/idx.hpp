@@ -15,8 +15,9 @@ namespace convkit::data {
 
 /// The contents of one IDX file of unsigned bytes (type code 0x08).
 struct IdxArray {
+  /// The dimensions, outermost first.
   std::vector<int64_t> dims;
-  std::vector<uint8_t> values;  // row-major, prod(dims) bytes
+  std::vector<uint8_t> values;  ///< row-major, prod(dims) bytes
 };
 
 namespace detail {

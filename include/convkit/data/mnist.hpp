@@ -49,9 +49,13 @@ class MnistDataset {
     }
   }
 
+  /// The number of examples.
   int64_t size() const { return images_.size(0); }
+  /// The images, (N, 1, H, W) floats in [0, 1].
   const Tensor<float>& images() const { return images_; }
+  /// The labels, one class id per image.
   const std::vector<int64_t>& labels() const { return labels_; }
+  /// The class names ("t-shirt", "trouser", ...; digits for MNIST).
   const std::vector<std::string>& class_names() const { return classes_; }
   /// Keeps only the first n examples (for quick runs and smoke tests).
   void truncate(int64_t n) {

@@ -11,16 +11,27 @@
 
 namespace convkit::io {
 
+/// A parsed JSON value (only what safetensors headers need): the member matching `kind` holds the value.
 struct Json {
-  enum class Kind { Null, Bool, Number, String, Array, Object } kind = Kind::Null;
+  /// The kinds of JSON value.
+  enum class Kind { Null, Bool, Number, String, Array, Object };
+  /// Which kind of value this is.
+  Kind kind = Kind::Null;
+  /// The value of a Bool.
   bool boolean = false;
+  /// The value of a Number.
   double number = 0;
+  /// True when the Number was written as an integer (then `integer` holds it exactly).
   bool integral = false;
+  /// The value of an integral Number.
   int64_t integer = 0;
+  /// The value of a String.
   std::string string;
+  /// The elements of an Array.
   std::vector<Json> array;
-  std::vector<std::pair<std::string, Json>> object;  // in file order
+  std::vector<std::pair<std::string, Json>> object;  ///< in file order
 
+  /// The member `key` of an Object, or nullptr.
   const Json* find(const std::string& key) const {
     for (const auto& [k, v] : object)
       if (k == key) return &v;
@@ -28,10 +39,13 @@ struct Json {
   }
 };
 
+/// A strict recursive-descent JSON parser with a depth limit; errors are ck::Error naming `what` and the offset.
 class JsonParser {
  public:
+  /// A parser over `text`; `what` names the source in error messages (e.g. the file).
   JsonParser(const std::string& text, std::string what) : s_(text), what_(std::move(what)) {}
 
+  /// Parses the whole text as one value; throws ck::Error on anything else.
   Json parse_document() {
     Json v = parse_value(0);
     skip_ws();

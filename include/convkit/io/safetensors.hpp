@@ -41,10 +41,13 @@ inline const char* dtype_name<double>() {
 
 /// One tensor read from a file, with its raw dtype kept.
 struct StoredTensor {
-  std::string dtype;  // "F32" or "F64"
+  std::string dtype;  ///< "F32" or "F64"
+  /// The tensor's shape.
   Shape shape;
+  /// The raw little-endian element bytes.
   std::vector<unsigned char> bytes;
 
+  /// The data converted to a Tensor<T> (F32 or F64 stored, either T).
   template <class T>
   Tensor<T> as() const {
     Tensor<T> t = Tensor<T>::empty(shape);

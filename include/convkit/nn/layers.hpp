@@ -23,6 +23,8 @@ Tensor<T> default_init(const Shape& s, int64_t fan_in, Generator& gen) {
 template <class T>
 class Conv2d : public Cloneable<Conv2d<T>, T> {
  public:
+  /// Initialises the weight and bias with PyTorch's default (Kaiming-uniform, a = sqrt(5)) from `gen`; throws ck::Error
+  /// on non-positive sizes.
   Conv2d(int64_t in_channels, int64_t out_channels, Pair2 kernel_size, Conv2dOptions options = Conv2dOptions(),
          Generator& gen = default_generator())
       : in_(in_channels), out_(out_channels), kernel_(kernel_size), options_(options) {
@@ -40,8 +42,11 @@ class Conv2d : public Cloneable<Conv2d<T>, T> {
     if (options.bias()) bias_ = this->register_parameter("bias", detail::default_init<T>({out_channels}, fan_in, gen));
   }
   Tensor<T> forward(const Tensor<T>& x) override { return conv2d(x, weight_, bias_, options_); }
+  /// The (out, in/groups, kh, kw) weight.
   Tensor<T>& weight() { return weight_; }
+  /// The (out) bias; undefined when options.bias(false).
   Tensor<T>& bias() { return bias_; }
+  /// The options the layer was built with.
   const Conv2dOptions& options() const { return options_; }
   std::string repr() const override {
     std::string s = "Conv2d(" + std::to_string(in_) + " -> " + std::to_string(out_) + ", kernel_size=" + kernel_.str() +
@@ -64,6 +69,8 @@ class Conv2d : public Cloneable<Conv2d<T>, T> {
 template <class T>
 class Linear : public Cloneable<Linear<T>, T> {
  public:
+  /// Initialises the (out, in) weight and (out) bias as PyTorch does, from `gen`; throws ck::Error on non-positive
+  /// sizes.
   Linear(int64_t in_features, int64_t out_features, bool bias = true, Generator& gen = default_generator())
       : in_(in_features), out_(out_features) {
     CK_CHECK(in_features > 0 && out_features > 0, "nn::Linear: features must be positive, got ", in_features, " -> ",
@@ -73,7 +80,9 @@ class Linear : public Cloneable<Linear<T>, T> {
     if (bias) bias_ = this->register_parameter("bias", detail::default_init<T>({out_features}, in_features, gen));
   }
   Tensor<T> forward(const Tensor<T>& x) override { return linear(x, weight_, bias_); }
+  /// The (out, in) weight.
   Tensor<T>& weight() { return weight_; }
+  /// The (out) bias; undefined when built without one.
   Tensor<T>& bias() { return bias_; }
   std::string repr() const override {
     return "Linear(" + std::to_string(in_) + " -> " + std::to_string(out_) + (bias_.defined() ? "" : ", bias=False") +
@@ -85,9 +94,11 @@ class Linear : public Cloneable<Linear<T>, T> {
   Tensor<T> weight_, bias_;
 };
 
+/// Max pooling over NCHW input (see max_pool2d).
 template <class T>
 class MaxPool2d : public Cloneable<MaxPool2d<T>, T> {
  public:
+  /// A layer with these options; a bare number or pair is the kernel size.
   MaxPool2d(Pool2dOptions options) : options_(options) {}  // NOLINT(google-explicit-constructor)
   Tensor<T> forward(const Tensor<T>& x) override { return max_pool2d(x, options_); }
   std::string repr() const override {
@@ -99,9 +110,11 @@ class MaxPool2d : public Cloneable<MaxPool2d<T>, T> {
   Pool2dOptions options_;
 };
 
+/// Average pooling over NCHW input (see avg_pool2d).
 template <class T>
 class AvgPool2d : public Cloneable<AvgPool2d<T>, T> {
  public:
+  /// A layer with these options; a bare number or pair is the kernel size.
   AvgPool2d(Pool2dOptions options) : options_(options) {}  // NOLINT(google-explicit-constructor)
   Tensor<T> forward(const Tensor<T>& x) override { return avg_pool2d(x, options_); }
   std::string repr() const override {
@@ -114,6 +127,7 @@ class AvgPool2d : public Cloneable<AvgPool2d<T>, T> {
   Pool2dOptions options_;
 };
 
+/// Elementwise logistic sigmoid.
 template <class T>
 class Sigmoid : public Cloneable<Sigmoid<T>, T> {
  public:
@@ -121,6 +135,7 @@ class Sigmoid : public Cloneable<Sigmoid<T>, T> {
   std::string repr() const override { return "Sigmoid()"; }
 };
 
+/// Elementwise max(x, 0).
 template <class T>
 class ReLU : public Cloneable<ReLU<T>, T> {
  public:
@@ -128,6 +143,7 @@ class ReLU : public Cloneable<ReLU<T>, T> {
   std::string repr() const override { return "ReLU()"; }
 };
 
+/// Elementwise hyperbolic tangent.
 template <class T>
 class Tanh : public Cloneable<Tanh<T>, T> {
  public:

@@ -25,14 +25,17 @@ inline void manual_seed(uint64_t seed) { default_generator().seed(seed); }
 
 namespace nn {
 
+/// The base of every layer and model: forward(), named parameters and sub-modules, train/eval mode.
 template <class T>
 class Module {
  public:
+  /// Shared ownership of a module (sub-modules are held this way).
   using Ptr = std::shared_ptr<Module<T>>;
   virtual ~Module() = default;
 
   /// The computation; x's layout depends on the layer (NCHW for convolutions).
   virtual Tensor<T> forward(const Tensor<T>& x) = 0;
+  /// Same as forward(x).
   Tensor<T> operator()(const Tensor<T>& x) { return forward(x); }
 
   /// One line describing this module's configuration, e.g. "Linear(400 -> 120)".
@@ -56,6 +59,7 @@ class Module {
     }
     return out;
   }
+  /// The registered sub-modules with their names, in registration order.
   const std::vector<std::pair<std::string, Ptr>>& children() const { return children_; }
 
   /// Zeroes the gradient of every parameter.
@@ -67,7 +71,9 @@ class Module {
     training_ = on;
     for (auto& [name, child] : children_) child->train(on);
   }
+  /// Evaluation mode: same as train(false).
   void eval() { train(false); }
+  /// True in training mode.
   bool is_training() const { return training_; }
 
   /// Calls f on this module and every descendant (e.g. to initialise weights).
@@ -113,6 +119,7 @@ class Module {
 template <class Derived, class T>
 class Cloneable : public Module<T> {
  public:
+  /// A copy of the Derived module (sharing its parameters).
   typename Module<T>::Ptr clone_shared() const override {
     return std::make_shared<Derived>(static_cast<const Derived&>(*this));
   }

@@ -8,6 +8,7 @@
 
 namespace convkit::nn {
 
+/// Layers applied one after the other, named "0", "1", ... as in PyTorch.
 template <class T>
 class Sequential : public Cloneable<Sequential<T>, T> {
  public:
@@ -19,10 +20,12 @@ class Sequential : public Cloneable<Sequential<T>, T> {
     (push_back(std::forward<Layers>(layers)), ...);
   }
 
+  /// Appends a copy of `layer` (sharing its parameters).
   template <class Layer, class = std::enable_if_t<std::is_base_of<Module<T>, std::decay_t<Layer>>::value>>
   void push_back(Layer&& layer) {
     push_back_shared(std::make_shared<std::decay_t<Layer>>(std::forward<Layer>(layer)));
   }
+  /// Appends a layer held by shared_ptr (the same module object, not a copy).
   void push_back_shared(typename Module<T>::Ptr layer) {
     this->register_module(std::to_string(layers_.size()), layer);
     layers_.push_back(std::move(layer));
@@ -34,7 +37,9 @@ class Sequential : public Cloneable<Sequential<T>, T> {
     return h;
   }
 
+  /// The number of layers.
   size_t size() const { return layers_.size(); }
+  /// The layer at i; throws ck::Error when i is out of range.
   Module<T>& operator[](size_t i) {
     CK_CHECK(i < layers_.size(), "Sequential: layer ", i, " out of range (", layers_.size(), " layers)");
     return *layers_[i];
@@ -46,7 +51,9 @@ class Sequential : public Cloneable<Sequential<T>, T> {
     CK_CHECK(p != nullptr, "Sequential: layer ", i, " is ", layers_[i]->repr(), ", not the requested type");
     return *p;
   }
+  /// Iterator to the first layer (a shared_ptr to Module).
   auto begin() const { return layers_.begin(); }
+  /// Iterator past the last layer.
   auto end() const { return layers_.end(); }
 
   std::string repr() const override {

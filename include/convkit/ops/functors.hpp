@@ -10,32 +10,42 @@
 namespace convkit {
 namespace fn {
 
+/// a + b.
 struct Add {
+  /// Returns a + b.
   template <class T>
   CK_HOST_DEVICE T operator()(T a, T b) const {
     return a + b;
   }
 };
+/// a - b.
 struct Sub {
+  /// Returns a - b.
   template <class T>
   CK_HOST_DEVICE T operator()(T a, T b) const {
     return a - b;
   }
 };
+/// a * b.
 struct Mul {
+  /// Returns a * b.
   template <class T>
   CK_HOST_DEVICE T operator()(T a, T b) const {
     return a * b;
   }
 };
+/// a / b.
 struct Div {
+  /// Returns a / b.
   template <class T>
   CK_HOST_DEVICE T operator()(T a, T b) const {
     return a / b;
   }
 };
 
+/// -x.
 struct Neg {
+  /// Returns -x.
   template <class T>
   CK_HOST_DEVICE T operator()(T x) const {
     return -x;
@@ -77,18 +87,23 @@ CK_HOST_DEVICE inline float exp_float(float x) {
 /// The logistic 1 / (1 + e^-x). In this form a huge e^-x gives 0, never NaN, so it needs
 /// no branch; float uses exp_float so the loop vectorises.
 struct Sigmoid {
+  /// The logistic of a float.
   CK_HOST_DEVICE float operator()(float x) const { return 1.0f / (1.0f + exp_float(-x)); }
+  /// The logistic of a double.
   CK_HOST_DEVICE double operator()(double x) const { return 1.0 / (1.0 + std::exp(-x)); }
 };
 /// d sigmoid, from the forward output y: gy * y * (1 - y).
 struct SigmoidGrad {
+  /// Returns gy * y * (1 - y).
   template <class T>
   CK_HOST_DEVICE T operator()(T y, T gy) const {
     return gy * y * (T(1) - y);
   }
 };
 
+/// max(x, 0).
 struct Relu {
+  /// Returns max(x, 0).
   template <class T>
   CK_HOST_DEVICE T operator()(T x) const {
     return x > T(0) ? x : T(0);
@@ -96,13 +111,16 @@ struct Relu {
 };
 /// d relu, from the forward input x (the derivative at 0 is taken as 0, as PyTorch does).
 struct ReluGrad {
+  /// Returns gy where x > 0, else 0.
   template <class T>
   CK_HOST_DEVICE T operator()(T x, T gy) const {
     return x > T(0) ? gy : T(0);
   }
 };
 
+/// tanh(x).
 struct Tanh {
+  /// Returns tanh(x).
   template <class T>
   CK_HOST_DEVICE T operator()(T x) const {
     return std::tanh(x);
@@ -110,21 +128,27 @@ struct Tanh {
 };
 /// d tanh, from the forward output y: gy * (1 - y^2).
 struct TanhGrad {
+  /// Returns gy * (1 - y^2).
   template <class T>
   CK_HOST_DEVICE T operator()(T y, T gy) const {
     return gy * (T(1) - y * y);
   }
 };
 
+/// x^p for a fixed exponent p.
 template <class T>
 struct Pow {
+  /// The exponent.
   T p;
+  /// Returns x^p.
   CK_HOST_DEVICE T operator()(T x) const { return std::pow(x, p); }
 };
 /// d x^p = p * x^(p-1), times the upstream gradient.
 template <class T>
 struct PowGrad {
+  /// The exponent.
   T p;
+  /// Returns gy * p * x^(p-1).
   CK_HOST_DEVICE T operator()(T x, T gy) const { return gy * p * std::pow(x, p - T(1)); }
 };
 

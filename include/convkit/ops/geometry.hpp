@@ -20,20 +20,43 @@ namespace convkit {
 /// `a_stride[d]`/`b_stride[d]` are the element strides of a and b along output
 /// dimension d, 0 where that input is broadcast.
 struct BroadcastPlan {
+  /// The fast paths: same shapes, one side a scalar, one side a suffix of the other, or general.
   enum class Kind { Same, AScalar, BScalar, BSuffix, ASuffix, General };
+  /// The broadcast output shape.
   Shape out;
+  /// Per output dimension, the element strides of a and b (0 where broadcast).
+  ///@{
   std::vector<int64_t> a_stride, b_stride;
+  ///@}
+  /// Elements of the output, of a and of b.
+  ///@{
   int64_t numel = 0, a_numel = 0, b_numel = 0;
+  ///@}
+  /// Which fast path applies.
   Kind kind = Kind::General;
 };
 
 /// One conv2d call: NCHW input, (O, C/groups, kh, kw) weight, NCHW output.
 struct Conv2dGeometry {
+  /// Input batch, channels, height, width.
+  ///@{
   int64_t N, C, H, W;  // input
-  int64_t O, kh, kw;   // output channels, kernel
+  ///@}
+  /// Output channels and kernel height, width.
+  ///@{
+  int64_t O, kh, kw;  // output channels, kernel
+  ///@}
+  /// Stride, padding, dilation (height, width) and groups.
+  ///@{
   int64_t sh, sw, ph, pw, dh, dw, groups;
+  ///@}
+  /// Output height and width.
+  ///@{
   int64_t OH, OW;  // output spatial size
+  ///@}
+  /// Input channels per group.
   int64_t in_per_group() const { return C / groups; }
+  /// Output channels per group.
   int64_t out_per_group() const { return O / groups; }
   /// Rows of the im2col matrix of one group: (C/g) * kh * kw.
   int64_t patch() const { return in_per_group() * kh * kw; }
@@ -43,11 +66,21 @@ struct Conv2dGeometry {
 
 /// One pooling call on NCHW input.
 struct Pool2dGeometry {
+  /// Input batch, channels, height, width.
+  ///@{
   int64_t N, C, H, W;
+  ///@}
+  /// Window height, width; stride, padding, dilation (height, width).
+  ///@{
   int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+  ///@}
+  /// Output height and width.
+  ///@{
   int64_t OH, OW;
+  ///@}
+  /// True when the output length rounds up (PyTorch's ceil_mode).
   bool ceil_mode = false;
-  bool count_include_pad = true;  // average pooling only
+  bool count_include_pad = true;  ///< average pooling only
 };
 
 /// Output length of a convolution or pooling along one axis (PyTorch's rule).
@@ -62,7 +95,11 @@ CK_HOST_DEVICE inline int64_t pooled_length(int64_t L, int64_t k, int64_t s, int
 
 /// The input rectangle an average-pooling output (i, j) sums over, and its divisor.
 struct AvgWindow {
+  /// The window clipped to the input: rows [h0, h1), columns [w0, w1).
+  ///@{
   int64_t h0, h1, w0, w1;  // clipped to the input: rows [h0, h1), columns [w0, w1)
+  ///@}
+  /// The number the window's sum is divided by.
   int64_t divisor;
 };
 

@@ -15,9 +15,13 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Te
   return y;
 }
 
+/// The three gradients of a convolution (gb undefined when it has no bias).
 template <class T>
 struct Conv2dGrads {
+  /// Gradients of the input, the weight and the bias.
+  ///@{
   Tensor<T> gx, gw, gb;
+  ///@}
 };
 
 /// Gradients of sum(conv2d(x, w, b) * gy) with respect to x, w and b (gb undefined without bias).

@@ -6,10 +6,17 @@
 
 namespace convkit::optim {
 
+/// The SGD update of one element, shared by the CPU loop and the CUDA kernel.
 template <class T>
 struct SgdRule {
+  /// The step's hyper-parameters, as in PyTorch's SGD.
+  ///@{
   T lr, momentum, dampening, weight_decay;
+  ///@}
+  /// Nesterov momentum; true on the first step (the buffer starts as the gradient).
+  ///@{
   bool nesterov, first_step;
+  ///@}
   /// Updates one parameter p with gradient g and momentum buffer buf (PyTorch's SGD).
   CK_HOST_DEVICE void operator()(T& p, T g, T& buf) const {
     if (weight_decay != T(0)) g += weight_decay * p;
@@ -21,10 +28,17 @@ struct SgdRule {
   }
 };
 
+/// The Adam update of one element, shared by the CPU loop and the CUDA kernel.
 template <class T>
 struct AdamRule {
+  /// The step's hyper-parameters, as in PyTorch's Adam.
+  ///@{
   T lr, beta1, beta2, eps, weight_decay;
+  ///@}
+  /// 1 - beta1^t and 1 - beta2^t for step t.
+  ///@{
   T bias_correction1, bias_correction2;  // 1 - beta^t
+  ///@}
   /// Updates one parameter p with gradient g and moment estimates m, v (Kingma & Ba).
   CK_HOST_DEVICE void operator()(T& p, T g, T& m, T& v) const {
     if (weight_decay != T(0)) g += weight_decay * p;

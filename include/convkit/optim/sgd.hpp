@@ -7,32 +7,44 @@
 
 namespace convkit::optim {
 
+/// SGD's settings; defaults as in PyTorch (no momentum, dampening or weight decay; no Nesterov).
 struct SGDOptions {
+  /// Settings with learning rate `lr`.
   explicit SGDOptions(double lr) : lr_(lr) {}
+  /// Sets the learning rate.
   SGDOptions& lr(double v) {
     lr_ = v;
     return *this;
   }
+  /// Sets the momentum factor.
   SGDOptions& momentum(double v) {
     momentum_ = v;
     return *this;
   }
+  /// Sets the dampening of the momentum.
   SGDOptions& dampening(double v) {
     dampening_ = v;
     return *this;
   }
+  /// Sets the L2 penalty added to the gradient.
   SGDOptions& weight_decay(double v) {
     weight_decay_ = v;
     return *this;
   }
+  /// Turns Nesterov momentum on or off.
   SGDOptions& nesterov(bool v) {
     nesterov_ = v;
     return *this;
   }
+  /// The learning rate.
   double lr() const { return lr_; }
+  /// The momentum factor.
   double momentum() const { return momentum_; }
+  /// The dampening.
   double dampening() const { return dampening_; }
+  /// The L2 penalty.
   double weight_decay() const { return weight_decay_; }
+  /// True for Nesterov momentum.
   bool nesterov() const { return nesterov_; }
 
  private:
@@ -40,10 +52,13 @@ struct SGDOptions {
   bool nesterov_ = false;
 };
 
+/// Stochastic gradient descent with momentum, as PyTorch's torch.optim.SGD.
 template <class T>
 class SGD : public Optimizer<T> {
  public:
+  /// Plain SGD with learning rate `lr` over `params` (leaves that require grad; else ck::Error).
   SGD(std::vector<Tensor<T>> params, double lr) : SGD(std::move(params), SGDOptions(lr)) {}
+  /// SGD with the given settings over `params`.
   SGD(std::vector<Tensor<T>> params, SGDOptions options) : Optimizer<T>(std::move(params)), options_(options) {
     CK_CHECK(options.lr() >= 0, "SGD: learning rate must be non-negative, got ", options.lr());
     CK_CHECK(options.momentum() >= 0, "SGD: momentum must be non-negative, got ", options.momentum());
@@ -73,6 +88,7 @@ class SGD : public Optimizer<T> {
     }
     ++steps_;
   }
+  /// The settings; changing lr here takes effect at the next step().
   SGDOptions& options() { return options_; }
 
  private:

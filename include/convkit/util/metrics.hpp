@@ -26,9 +26,11 @@ std::vector<int64_t> argmax_rows(const Tensor<T>& logits) {
 /// counts[true][predicted] over a classification run.
 class ConfusionMatrix {
  public:
+  /// An empty matrix over these classes.
   explicit ConfusionMatrix(std::vector<std::string> class_names)
       : names_(std::move(class_names)), counts_(names_.size() * names_.size(), 0) {}
 
+  /// Counts each (truth, predicted) pair; throws ck::Error on mismatched sizes or ids out of range.
   void add(const std::vector<int64_t>& predicted, const std::vector<int64_t>& truth) {
     CK_CHECK(predicted.size() == truth.size(), "ConfusionMatrix::add: ", predicted.size(), " predictions for ",
              truth.size(), " labels");
@@ -39,14 +41,17 @@ class ConfusionMatrix {
       ++counts_[static_cast<size_t>(truth[i] * k + predicted[i])];
     }
   }
+  /// How many examples of class `truth` were predicted as `predicted`.
   int64_t count(int64_t truth, int64_t predicted) const {
     return counts_[static_cast<size_t>(truth * static_cast<int64_t>(names_.size()) + predicted)];
   }
+  /// The number of examples counted.
   int64_t total() const {
     int64_t t = 0;
     for (auto c : counts_) t += c;
     return t;
   }
+  /// The fraction predicted correctly (0 when empty).
   double accuracy() const {
     int64_t right = 0;
     for (size_t i = 0; i < names_.size(); ++i) right += count(static_cast<int64_t>(i), static_cast<int64_t>(i));

@@ -11,8 +11,10 @@
 
 namespace convkit::util {
 
+/// Line plots of named series, written as a self-contained SVG file (the training curves).
 class LinePlot {
  public:
+  /// A plot with these axis labels.
   LinePlot(std::string xlabel, std::string ylabel = "") : xlabel_(std::move(xlabel)), ylabel_(std::move(ylabel)) {}
 
   /// Adds (x, y) to the series `name` (created on first use, in a new colour).
@@ -24,11 +26,13 @@ class LinePlot {
       }
     series_.push_back({name, {{x, y}}});
   }
+  /// Fixes the x-axis range (otherwise it fits the data).
   void set_xlim(double lo, double hi) {
     xlim_ = {lo, hi};
     has_xlim_ = true;
   }
 
+  /// The plot as an SVG document.
   std::string svg() const {
     const double W = 640, H = 420, L = 60, R = 20, T = 20, B = 50;
     double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;

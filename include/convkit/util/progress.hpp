@@ -9,8 +9,10 @@
 
 namespace convkit::util {
 
+/// A progress bar on stderr with rate and time left, drawn only when stderr is a terminal (logs stay clean).
 class ProgressBar {
  public:
+  /// A bar for `total` steps, prefixed by `label`.
   ProgressBar(int64_t total, std::string label)
       : total_(total),
         label_(std::move(label)),

@@ -22,9 +22,14 @@ inline bool use_direct_conv(const Conv2dGeometry& g) {
 
 /// The padded layout of one plane.
 struct PaddedPlane {
+  /// Padded height and row width, and the buffer size (with slack so the last tap's shifted run stays inside).
+  ///@{
   int64_t Hp, Wp, size;  // size includes slack so the last tap's shifted run stays inside
+  ///@}
+  /// The layout for this convolution's planes.
   explicit PaddedPlane(const Conv2dGeometry& g)
       : Hp(g.H + 2 * g.ph), Wp(g.W + 2 * g.pw), size((g.H + 2 * g.ph) * (g.W + 2 * g.pw) + (g.kw - 1) * g.dw) {}
+  /// Elements of one output plane kept Wp wide.
   int64_t out_size(const Conv2dGeometry& g) const { return g.OH * Wp; }
 };
 

@@ -22,9 +22,17 @@ namespace convkit::backend::cpu::gemm_kernels {
 
 /// Portable kernel: plain loops over a small accumulator array.
 struct Generic {
+  /// The tile: MR rows by NR columns.
+  ///@{
   static constexpr int MR = 4, NR = 16;
+  ///@}
+  /// No masked edge tiles and no register transpose here (the driver handles both).
+  ///@{
   static constexpr bool handles_edges = false, has_transpose16 = false;
+  ///@}
+  /// Not used (has_transpose16 is false).
   static void transpose16(const float*, int64_t, float*, int64_t) {}
+  /// One full MR x NR tile (see the file comment).
   static void run(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha, bool accumulate) {
     float acc[MR][NR] = {};
     for (int64_t k = 0; k < kc; ++k, Ap += MR, Bp += NR)

@@ -18,12 +18,16 @@ namespace convkit::backend::cpu {
 
 constexpr size_t kAlignment = 64;
 
+/// Keeps freed CPU blocks by size bucket and hands them out again, so a training step after the first allocates nothing
+/// from the system.
 class CachingAllocator {
  public:
+  /// The process-wide allocator.
   static CachingAllocator& instance() {
     static CachingAllocator* a = new CachingAllocator();  // never destroyed: tensors may outlive statics
     return *a;
   }
+  /// A 64-byte aligned block of at least `bytes` (from the cache when one fits).
   void* allocate(size_t bytes) {
     const size_t size = bucket(bytes);
     {
@@ -47,6 +51,7 @@ class CachingAllocator {
     sizes_[p] = size;
     return p;
   }
+  /// Returns a block to the cache (pointers it did not hand out are ignored).
   void deallocate(void* p) {
     if (!p) return;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -69,6 +74,7 @@ class CachingAllocator {
     free_.clear();
     cached_ = 0;
   }
+  /// Bytes held in the cache.
   size_t cached_bytes() const { return cached_; }
 
  private:
@@ -105,10 +111,12 @@ inline void deallocate(void* p) { CachingAllocator::instance().deallocate(p); }
 template <class T>
 class Workspace {
  public:
+  /// Room for n elements (none when n is 0).
   explicit Workspace(size_t n) : p_(n ? static_cast<T*>(allocate(n * sizeof(T))) : nullptr) {}
   ~Workspace() { deallocate(p_); }
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
+  /// The first element.
   T* data() const { return p_; }
 
  private:

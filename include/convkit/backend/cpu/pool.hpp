@@ -16,7 +16,10 @@ namespace convkit::backend::cpu {
 
 /// Output rows/columns whose whole window lies inside the input: [lo, hi).
 struct InteriorRange {
+  /// The range: [lo, hi).
+  ///@{
   int64_t lo, hi;
+  ///@}
 };
 inline InteriorRange interior(int64_t L, int64_t out, int64_t k, int64_t s, int64_t p, int64_t d) {
   int64_t lo = (p + s - 1) / s;                    // first i with i*s - p >= 0

@@ -8,8 +8,12 @@
 
 namespace convkit::backend::cuda {
 
+/// A 1-D launch: `grid` blocks of `block` threads.
 struct LaunchConfig {
+  /// Blocks and threads per block.
+  ///@{
   int64_t grid, block;
+  ///@}
 };
 
 /// 256 threads a block; enough blocks to cover n, capped so huge tensors loop instead.

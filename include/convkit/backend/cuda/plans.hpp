@@ -11,79 +11,129 @@
 namespace convkit::backend::cuda {
 
 // Kernel bodies as functors (usable from CUDA kernels and from emulated launches).
+/// Per output element of im2col: one column-matrix entry.
 template <class T>
 struct Im2colBody {
+  /// The kernel's arguments.
+  ///@{
   Conv2dGeometry g;
   const T* x;
   T* col;
+  ///@}
+  /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::im2col(g, x, col, i); }
 };
+/// Per input element of col2im: sums the column entries that came from it.
 template <class T>
 struct Col2imBody {
+  /// The kernel's arguments.
+  ///@{
   Conv2dGeometry g;
   const T* col;
   T* x;
+  ///@}
+  /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::col2im(g, col, x, i); }
 };
+/// Per output element: adds its channel's bias.
 template <class T>
 struct AddBiasBody {
+  /// The kernel's arguments.
+  ///@{
   int64_t channels, inner;
   const T* b;
   T* y;
+  ///@}
+  /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::add_bias(channels, inner, b, y, i); }
 };
+/// Per channel: sums the output gradient into the bias gradient.
 template <class T>
 struct BiasGradBody {
+  /// The kernel's arguments.
+  ///@{
   int64_t rows, channels, inner;
   const T* gy;
   T* gb;
+  ///@}
+  /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t c) const { kernels::bias_grad(rows, channels, inner, gy, gb, c); }
 };
+/// Per output element of max pooling: the maximum and where it was.
 template <class T>
 struct MaxPoolForwardBody {
+  /// The kernel's arguments.
+  ///@{
   Pool2dGeometry g;
   const T* x;
   T* y;
   int64_t* argmax;
+  ///@}
+  /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::max_pool_forward(g, x, y, argmax, i); }
 };
+/// Per input element of max pooling's backward: gathers the gradients of the outputs that chose it.
 template <class T>
 struct MaxPoolBackwardBody {
+  /// The kernel's arguments.
+  ///@{
   Pool2dGeometry g;
   const int64_t* argmax;
   const T* gy;
   T* gx;
+  ///@}
+  /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::max_pool_backward(g, argmax, gy, gx, i); }
 };
+/// Per output element of average pooling.
 template <class T>
 struct AvgPoolForwardBody {
+  /// The kernel's arguments.
+  ///@{
   Pool2dGeometry g;
   const T* x;
   T* y;
+  ///@}
+  /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::avg_pool_forward(g, x, y, i); }
 };
+/// Per input element of average pooling's backward.
 template <class T>
 struct AvgPoolBackwardBody {
+  /// The kernel's arguments.
+  ///@{
   Pool2dGeometry g;
   const T* gy;
   T* gx;
+  ///@}
+  /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::avg_pool_backward(g, gy, gx, i); }
 };
+/// Per row of cross-entropy: the loss of one example.
 template <class T>
 struct CrossEntropyRowsBody {
+  /// The kernel's arguments.
+  ///@{
   int64_t K;
   const T* logits;
   const int64_t* labels;
   T* rows;
+  ///@}
+  /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t n) const { rows[n] = kernels::cross_entropy_row(K, logits, labels, n); }
 };
+/// Per row of cross-entropy's backward: softmax minus one-hot, scaled.
 template <class T>
 struct CrossEntropyGradBody {
+  /// The kernel's arguments.
+  ///@{
   int64_t K;
   const T* logits;
   const int64_t* labels;
   T per_row;
   T* glogits;
+  ///@}
+  /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t n) const {
     kernels::cross_entropy_row_grad(K, logits, labels, per_row, glogits, n);
   }
