@@ -1,5 +1,9 @@
 // convkit's side of the benchmark suite. Prints one line per measurement:
 //   <case>\t<median ms>\t<min ms>\t<max ms>\t<runs>
+// and, for benchmarks/compare.py's GFLOP/s figures, the machine's measured FMA peak and
+// each convolution case's flop count:
+//   #peak\t<GFLOP/s with the threads in use>
+//   #flops\t<case>\t<flops>
 // benchmarks/run.sh runs this and benchmarks/torch_peer.py on the same shapes and prints
 // one table with both and the ratio. Usage: bench [--threads N] [--runs R] [--filter S]
 #include <Eigen/Core>
@@ -16,6 +20,9 @@
 #endif
 
 #include "cases.hpp"
+#if CONVKIT_X86_DISPATCH
+#include <immintrin.h>
+#endif
 
 namespace {
 
@@ -39,6 +46,79 @@ void measure(const std::string& name, const std::function<void()>& fn, int runs 
 
 using T = ck::Tensor<float>;
 
+// The FMA peak: independent chains of fused multiply-adds, enough of them to cover the
+// instruction's latency on both FMA ports, with the widest vectors the CPU runs.
+constexpr int kChains = 12;
+constexpr int64_t kPeakIters = 20'000'000;
+
+#if CONVKIT_X86_DISPATCH
+// The false positive of GCC 12's AVX-512 headers (see backend/cpu/gemm_kernels.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+__attribute__((target("avx512f"))) double fma_chains_avx512(int64_t iters) {
+  __m512 acc[kChains];
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  for (int64_t it = 0; it < iters; ++it)
+#pragma GCC unroll 12
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  float sum = 0;
+  for (int i = 0; i < kChains; ++i) sum += _mm512_reduce_add_ps(acc[i]);
+  return sum;  // returned so the loop is not optimised away
+}
+__attribute__((target("avx2,fma"))) double fma_chains_avx2(int64_t iters) {
+  __m256 acc[kChains];
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  for (int64_t it = 0; it < iters; ++it)
+#pragma GCC unroll 12
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  alignas(32) float lanes[8];
+  float sum = 0;
+  for (int i = 0; i < kChains; ++i) {
+    _mm256_store_ps(lanes, acc[i]);
+    for (float v : lanes) sum += v;
+  }
+  return sum;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
+/// GFLOP/s of fused multiply-adds on every thread in use: the best of 3 runs.
+double fma_peak_gflops() {
+  namespace cpu = convkit::backend::cpu;
+  int lanes = 0;
+  double (*chains)(int64_t) = nullptr;
+#if CONVKIT_X86_DISPATCH
+  if (cpu::cpu_supports(cpu::Isa::avx512)) {
+    lanes = 16;
+    chains = fma_chains_avx512;
+  } else if (cpu::cpu_supports(cpu::Isa::avx2)) {
+    lanes = 8;
+    chains = fma_chains_avx2;
+  }
+#endif
+  if (!chains) return 0;  // no vector FMA kernel for this CPU: compare.py leaves the column out
+  const int threads = cpu::max_threads();
+  double best = 0, sink = 0;
+  for (int run = 0; run < 3; ++run) {
+    const auto t0 = std::chrono::steady_clock::now();
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+#endif
+    sink += chains(kPeakIters);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * lanes * kChains * static_cast<double>(kPeakIters) * threads / s / 1e9);
+  }
+  if (sink == 42) std::puts("");  // keeps the sum alive
+  return best;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,12 +135,16 @@ int main(int argc, char** argv) {
     ck::set_num_threads(threads);
   }
   ck::Generator gen(0);
+  if (g_filter.empty() || g_filter == "peak") std::printf("#peak\t%.1f\n", fma_peak_gflops());
 
   for (const auto& c : conv_cases()) {
     auto x = T::uniform({c.N, c.C, c.H, c.W}, -1.f, 1.f, gen);
     auto w = T::uniform({c.O, c.C / c.groups, c.k, c.k}, -0.1f, 0.1f, gen);
     auto b = T::uniform({c.O}, -0.1f, 0.1f, gen);
     const auto opt = ck::Conv2dOptions().stride(c.stride).padding(c.pad).groups(c.groups);
+    const int64_t OH = (c.H + 2 * c.pad - c.k) / c.stride + 1, OW = (c.W + 2 * c.pad - c.k) / c.stride + 1;
+    const double flops = 2.0 * c.N * c.O * OH * OW * (c.C / c.groups) * c.k * c.k;
+    std::printf("#flops\t%s_fwd\t%.0f\n#flops\t%s_fwdbwd\t%.0f\n", c.name.c_str(), flops, c.name.c_str(), 3 * flops);
     measure(c.name + "_fwd", [&] {
       ck::NoGradGuard no_grad;
       auto y = ck::conv2d(x, w, b, opt);

@@ -5,14 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   echo "benchmarks: installing python3-torch (the peer to compare against)"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get install -y -qq python3-torch
+fi
+if [ ! -x /usr/bin/time ]; then  # GNU time measures the peak memory of the LeNet run
+  $SUDO apt-get install -y -qq time
 fi
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build "$BUILD_DIR" -j "$(nproc)" --target bench > /dev/null
+cmake --build "$BUILD_DIR" -j "$(nproc)" --target bench lenet > /dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(/usr/bin/python3 -c 'import torch; print("PyTorch", torch.__version__)')"
@@ -22,4 +25,13 @@ for t in 2 1; do
   echo "running PyTorch, $t thread(s)..." >&2
   /usr/bin/python3 benchmarks/torch_peer.py --threads "$t" "$@" > "$out/torch_$t.tsv"
 done
-/usr/bin/python3 benchmarks/compare.py "$out/convkit_2.tsv" "$out/torch_2.tsv" "$out/convkit_1.tsv" "$out/torch_1.tsv"
+# Peak memory (maximum resident set) of one full LeNet training epoch on Fashion-MNIST,
+# against the size of the dataset's 70,000 images held as float32.
+echo "measuring the peak memory of a LeNet training epoch..." >&2
+memory=()
+if rss_kb=$( { /usr/bin/time -f "%M" "$BUILD_DIR/examples/lenet" --epochs 1 --plot none > /dev/null; } 2>&1 | tail -1); then
+  memory=(--memory "$((rss_kb / 1024))" "$((70000 * 784 * 4 / 1024 / 1024))")
+else
+  echo "benchmarks: the LeNet run failed (is Fashion-MNIST installed?); no memory figure" >&2
+fi
+/usr/bin/python3 benchmarks/compare.py "$out/convkit_2.tsv" "$out/torch_2.tsv" "$out/convkit_1.tsv" "$out/torch_1.tsv" "${memory[@]}"

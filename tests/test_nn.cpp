@@ -187,3 +187,32 @@ TEST_CASE("optimizer and layer argument errors") {
   auto net = ck::models::lenet<float>();
   CHECK_THROWS_AS(net(TF::zeros({1, 3, 28, 28})), ck::Error);  // wrong channels: conv2d names it
 }
+
+// The caching allocator's promise: after the first step of a training loop, the next steps
+// reuse its blocks and take nothing new from the system. (AddressSanitizer builds bypass the
+// cache on purpose, so there is nothing to check there.)
+#if !defined(__SANITIZE_ADDRESS__)
+TEST_CASE("a steady LeNet training step allocates nothing from the system") {
+  ck::Generator gen(3);
+  auto net = ck::models::lenet<float>(gen);
+  ck::optim::SGD<float> opt(net.parameters(), ck::optim::SGDOptions(0.1).momentum(0.9));
+  const auto x = TF::uniform({32, 1, 28, 28}, 0.0f, 1.0f, gen);
+  auto y = ck::Tensor<int64_t>::zeros({32});
+  for (int64_t i = 0; i < 32; ++i) y.data()[i] = i % 10;
+  auto step = [&] {
+    auto l = ck::cross_entropy(net(x), y);
+    opt.zero_grad();
+    l.backward();
+    opt.step();
+    return l.item();
+  };
+  const float first = step();
+  step();
+  const size_t before = convkit::backend::cpu::CachingAllocator::instance().system_allocations();
+  float last = 0;
+  for (int i = 0; i < 5; ++i) last = step();
+  CHECK(convkit::backend::cpu::CachingAllocator::instance().system_allocations() == before);
+  CHECK(std::isfinite(last));
+  CHECK(last != first);  // the steps did train
+}
+#endif

@@ -49,6 +49,7 @@ class CachingAllocator {
     }
     std::lock_guard<std::mutex> lock(mutex_);
     sizes_[p] = size;
+    ++system_allocations_;
     return p;
   }
   /// Returns a block to the cache (pointers it did not hand out are ignored).
@@ -76,6 +77,9 @@ class CachingAllocator {
   }
   /// Bytes held in the cache.
   size_t cached_bytes() const { return cached_; }
+  /// How many blocks were taken from the system so far (a steady training loop stops
+  /// adding to it after its first step; the tests check that).
+  size_t system_allocations() const { return system_allocations_; }
 
  private:
   static constexpr size_t kMaxCached = size_t(1) << 30;
@@ -92,6 +96,7 @@ class CachingAllocator {
   std::map<size_t, std::vector<void*>> free_;
   std::map<void*, size_t> sizes_;
   size_t cached_ = 0;
+  size_t system_allocations_ = 0;
 };
 
 #if defined(__SANITIZE_ADDRESS__)
