@@ -52,12 +52,7 @@ constexpr int kChains = 12;
 constexpr int64_t kPeakIters = 20'000'000;
 
 #if CONVKIT_X86_DISPATCH
-// The false positive of GCC 12's AVX-512 headers (see backend/cpu/gemm_kernels.hpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+CONVKIT_AVX512_INTRINSICS_BEGIN
 __attribute__((target("avx512f"))) double fma_chains_avx512(int64_t iters) {
   __m512 acc[kChains];
   const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
@@ -84,9 +79,7 @@ __attribute__((target("avx2,fma"))) double fma_chains_avx2(int64_t iters) {
   }
   return sum;
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+CONVKIT_AVX512_INTRINSICS_END
 #endif
 
 /// GFLOP/s of fused multiply-adds on every thread in use: the best of 3 runs.

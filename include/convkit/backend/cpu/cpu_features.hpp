@@ -12,6 +12,19 @@
 #define CONVKIT_X86_DISPATCH 0
 #endif
 
+// GCC 12's AVX-512 intrinsics (_mm512_undefined_ps inside e.g. _mm512_set1_ps) trip
+// -Wuninitialized when inlined into a function with a target attribute: a known false
+// positive. Code that uses them sits between these two macros.
+#if defined(__GNUC__) && !defined(__clang__)
+#define CONVKIT_AVX512_INTRINSICS_BEGIN                                                \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wuninitialized\"") \
+      _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
+#define CONVKIT_AVX512_INTRINSICS_END _Pragma("GCC diagnostic pop")
+#else
+#define CONVKIT_AVX512_INTRINSICS_BEGIN
+#define CONVKIT_AVX512_INTRINSICS_END
+#endif
+
 namespace convkit::backend::cpu {
 
 /// The instruction sets the float GEMM has a micro-kernel for, best last.

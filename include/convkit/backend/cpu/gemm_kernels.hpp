@@ -45,13 +45,7 @@ struct Generic {
 
 #if CONVKIT_X86_DISPATCH
 
-// GCC 12's AVX-512 intrinsics (_mm512_undefined_ps, used inside e.g. _mm512_set1_ps) trip
-// -Wuninitialized when inlined into a target-attribute function: a known false positive.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+CONVKIT_AVX512_INTRINSICS_BEGIN
 
 /// AVX2 + FMA: 6 rows x 16 columns, 12 ymm accumulators (the classic BLIS shape).
 struct Avx2 {
@@ -183,9 +177,7 @@ struct Avx512 {
   }
 };
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+CONVKIT_AVX512_INTRINSICS_END
 
 #endif  // CONVKIT_X86_DISPATCH
 
