@@ -5,6 +5,7 @@
 #define CONVKIT_ALL_GEMM_KERNELS 1
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <convkit/convkit.hpp>
 #include <vector>
@@ -108,4 +109,30 @@ TEST_CASE("GEMM with an empty dimension") {
 TEST_CASE("the active instruction set is one this CPU supports") {
   CHECK(cpu::isa_usable(cpu::active_isa()));
   CHECK(cpu::isa_usable(cpu::Isa::generic));  // compiled in here, and runs anywhere
+}
+
+TEST_CASE("PreparedA (A packed once, used for many products) matches the triple loop") {
+  ck::Generator gen(9);
+  for_each_isa([&] {
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        // Past MC = 192 rows and KC = 256 depth, so several packed blocks are used.
+        for (auto [M, N, K] : {std::array<int64_t, 3>{16, 100, 150}, {200, 70, 600}, {3, 33, 1}}) {
+          CAPTURE(ta);
+          CAPTURE(tb);
+          CAPTURE(M);
+          CAPTURE(K);
+          const auto A = random_vector(M * K, gen);
+          const cpu::PreparedA<float> prepared(ta, M, K, A.data());
+          for (float beta : {0.0f, 1.0f}) {  // the same prepared A for two different products
+            const auto B = random_vector(K * N, gen);
+            auto C = random_vector(M * N, gen);
+            const auto expect = naive_gemm(ta, tb, M, N, K, 1.5f, A, B, beta, C);
+            prepared.multiply(tb, N, 1.5f, B.data(), beta, C.data());
+            double worst = 0;
+            for (size_t i = 0; i < C.size(); ++i) worst = std::max(worst, std::fabs(double(C[i]) - double(expect[i])));
+            CHECK(worst <= 1e-5 * std::sqrt(double(K) + 1) * 6);
+          }
+        }
+  });
 }

@@ -87,6 +87,10 @@ template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
   if (use_direct_conv(g)) return direct_conv2d_forward(g, x, w, b, y);
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
+  // Each group's weights are packed once for all samples.
+  std::vector<PreparedA<T>> weights;
+  weights.reserve(static_cast<size_t>(g.groups));
+  for (int64_t grp = 0; grp < g.groups; ++grp) weights.emplace_back(false, Og, P, w + grp * Og * P);
   // Samples run in parallel; each thread unfolds into its own im2col workspace.
   parallel_for(g.N, g.O * P * S, [&](int64_t n0, int64_t n1) {
     Workspace<T> col(g.is_pointwise() ? 0 : static_cast<size_t>(P * S));
@@ -99,7 +103,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
           cols = col.data();
         }
         T* yg = y + (n * g.O + grp * Og) * S;
-        gemm<T>(false, false, Og, S, P, T(1), w + grp * Og * P, cols, T(0), yg);
+        weights[static_cast<size_t>(grp)].multiply(false, S, T(1), cols, T(0), yg);
         if (b) add_bias(1, Og, S, b + grp * Og, yg);
       }
   });
@@ -117,6 +121,12 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
   // thread straight into gw); the buffers are added up at the end.
   const int threads = max_threads();
   Workspace<T> partial(gw && threads > 1 ? static_cast<size_t>(wsize * (threads - 1)) : 0);
+  // For the input gradient, each group's transposed weights are packed once for all samples.
+  std::vector<PreparedA<T>> weights_t;
+  if (gx) {
+    weights_t.reserve(static_cast<size_t>(g.groups));
+    for (int64_t grp = 0; grp < g.groups; ++grp) weights_t.emplace_back(true, P, Og, w + grp * Og * P);
+  }
   std::vector<char> used(static_cast<size_t>(threads), 0);
   parallel_for(g.N, 2 * g.O * P * S, [&](int64_t n0, int64_t n1) {
     const int t = thread_index();
@@ -137,10 +147,11 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
           gemm<T>(false, true, Og, P, S, T(1), gyg, cols, T(1), gw_local + grp * Og * P);
         }
         if (gx) {
+          const PreparedA<T>& wt = weights_t[static_cast<size_t>(grp)];
           if (g.is_pointwise()) {
-            gemm<T>(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), gx + xoff);
+            wt.multiply(false, S, T(1), gyg, T(0), gx + xoff);
           } else {
-            gemm<T>(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), col.data());
+            wt.multiply(false, S, T(1), gyg, T(0), col.data());
             fill(Cg * g.H * g.W, gx + xoff, T(0));
             col2im_add(g, Cg, col.data(), gx + xoff);
           }

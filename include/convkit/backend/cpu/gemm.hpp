@@ -130,12 +130,30 @@ void pack_b(bool trans_b, const float* B, int64_t N, int64_t K, int64_t k0, int6
 
 /// C's columns [j_begin, j_end) with micro-kernel `Kernel`. beta has already been applied
 /// unless `overwrite` (beta == 0, when C is written without being read).
+/// The rows of A rounded up to whole MR-row panels.
+template <class Kernel>
+int64_t padded_rows(int64_t M) {
+  return (M + Kernel::MR - 1) / Kernel::MR * Kernel::MR;
+}
+
+/// Packs all of op(A) (M x K): for each KC-deep block, every MR-row panel; the block that
+/// starts at depth pc begins at element pc * padded_rows(M). Size: padded_rows(M) * K.
+template <class Kernel>
+void pack_all_a(bool trans_a, const float* A, int64_t M, int64_t K, float* out) {
+  const int64_t rows = padded_rows<Kernel>(M);
+  for (int64_t pc = 0; pc < K; pc += KC)
+    pack_a<Kernel::MR>(trans_a, A, M, K, 0, pc, M, std::min(KC, K - pc), out + pc * rows);
+}
+
+/// C's columns [j_begin, j_end) with micro-kernel `Kernel`. beta has already been applied
+/// unless `overwrite` (beta == 0, when C is written without being read). `a_packed`, when
+/// not null, is all of op(A) packed by pack_all_a (A itself is then not read).
 template <class Kernel>
 void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                 const float* B, float* C, bool overwrite, int64_t j_begin, int64_t j_end) {
+                 const float* a_packed, const float* B, float* C, bool overwrite, int64_t j_begin, int64_t j_end) {
   constexpr int MR = Kernel::MR, NR = Kernel::NR;
   const int64_t kc_max = std::min(KC, K), mc_max = std::min(MC, M), nc_max = std::min(NC, j_end - j_begin);
-  Workspace<float> a_pack(static_cast<size_t>((mc_max + MR - 1) / MR * MR * kc_max));
+  Workspace<float> a_pack(a_packed ? 0 : static_cast<size_t>((mc_max + MR - 1) / MR * MR * kc_max));
   Workspace<float> b_pack(static_cast<size_t>((nc_max + NR - 1) / NR * NR * kc_max));
   alignas(64) float edge[MR * NR];
   for (int64_t jc = j_begin; jc < j_end; jc += NC) {
@@ -149,14 +167,15 @@ void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
       if (!b_in_place) pack_b<Kernel>(trans_b, B, N, K, pc, jc, kc, nc, b_pack.data());
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
-        pack_a<MR>(trans_a, A, M, K, ic, pc, mc, kc, a_pack.data());
+        const float* a_block = a_packed ? a_packed + pc * padded_rows<Kernel>(M) + ic * kc : a_pack.data();
+        if (!a_packed) pack_a<MR>(trans_a, A, M, K, ic, pc, mc, kc, a_pack.data());
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = std::min<int64_t>(NR, nc - jr);
           const float* bp = b_in_place ? B + pc * N + jc + jr : b_pack.data() + jr * kc;
           const int64_t ldb = b_in_place ? N : NR;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t mr = std::min<int64_t>(MR, mc - ir);
-            const float* ap = a_pack.data() + ir * kc;
+            const float* ap = a_block + ir * kc;
             float* c = C + (ic + ir) * N + jc + jr;
             if constexpr (Kernel::handles_edges) {
               Kernel::run(kc, ap, bp, c, N, alpha, accumulate, static_cast<int>(mr), static_cast<int>(nr), ldb);
@@ -181,15 +200,42 @@ void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
 /// Splits C's columns over threads (in whole NR panels) when the product is big enough and
 /// the caller is not already running in parallel; each thread packs its own panels.
 template <class Kernel>
-void run(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, const float* B,
-         float* C, bool overwrite) {
+void run(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+         const float* a_packed, const float* B, float* C, bool overwrite) {
   constexpr int64_t NR = Kernel::NR;
   const int64_t panels = (N + NR - 1) / NR;
   const bool threaded = !in_parallel() && M * N * K >= (int64_t(1) << 21) && panels >= 2;
-  if (!threaded) return run_columns<Kernel>(trans_a, trans_b, M, N, K, alpha, A, B, C, overwrite, 0, N);
+  if (!threaded) return run_columns<Kernel>(trans_a, trans_b, M, N, K, alpha, A, a_packed, B, C, overwrite, 0, N);
   parallel_for(panels, M * K * NR, [&](int64_t p0, int64_t p1) {
-    run_columns<Kernel>(trans_a, trans_b, M, N, K, alpha, A, B, C, overwrite, p0 * NR, std::min(N, p1 * NR));
+    run_columns<Kernel>(trans_a, trans_b, M, N, K, alpha, A, a_packed, B, C, overwrite, p0 * NR, std::min(N, p1 * NR));
   });
+}
+
+/// Calls f(kernel) with a value of the micro-kernel type for `isa` (one this build has).
+template <class F>
+void with_kernel(Isa isa, F f) {
+#if CONVKIT_X86_DISPATCH
+  if constexpr (kernel_compiled(Isa::avx512))
+    if (isa == Isa::avx512) return f(gemm_kernels::Avx512{});
+  if constexpr (kernel_compiled(Isa::avx2))
+    if (isa == Isa::avx2) return f(gemm_kernels::Avx2{});
+  // What is left is the generic kernel, or in builds without it the only kernel compiled.
+  using Last =
+      std::conditional_t<kernel_compiled(Isa::generic), gemm_kernels::Generic,
+                         std::conditional_t<kernel_compiled(Isa::avx2), gemm_kernels::Avx2, gemm_kernels::Avx512>>;
+  f(Last{});
+#else
+  (void)isa;
+  f(gemm_kernels::Generic{});
+#endif
+}
+
+/// Applies beta to C (M x N) ahead of the product; returns true when C is to be
+/// overwritten (beta == 0: C is then never read).
+inline bool apply_beta(int64_t M, int64_t N, float beta, float* C) {
+  if (beta != 0.0f && beta != 1.0f)
+    for (int64_t i = 0; i < M * N; ++i) C[i] *= beta;
+  return beta == 0.0f;
 }
 
 }  // namespace packed_gemm
@@ -212,34 +258,61 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
       for (int64_t i = 0; i < M * N; ++i) C[i] = beta == 0.0f ? 0.0f : C[i] * beta;
       return;
     }
-    if (beta != 0.0f && beta != 1.0f)
-      for (int64_t i = 0; i < M * N; ++i) C[i] *= beta;
-    const bool overwrite = beta == 0.0f;
+    const bool overwrite = packed_gemm::apply_beta(M, N, beta, C);
     if (M == 1 && trans_b) {  // one row times B^T (a linear layer on one sample): dot products
       for (int64_t j = 0; j < N; ++j) C[j] = alpha * dot(K, A, B + j * K) + (overwrite ? 0.0f : C[j]);
       return;
     }
-    const Isa isa = active_isa();
-#if CONVKIT_X86_DISPATCH
-    if constexpr (kernel_compiled(Isa::avx512))
-      if (isa == Isa::avx512)
-        return packed_gemm::run<gemm_kernels::Avx512>(trans_a, trans_b, M, N, K, alpha, A, B, C, overwrite);
-    if constexpr (kernel_compiled(Isa::avx2))
-      if (isa == Isa::avx2)
-        return packed_gemm::run<gemm_kernels::Avx2>(trans_a, trans_b, M, N, K, alpha, A, B, C, overwrite);
-#endif
-        // What is left is the generic kernel, or in builds without it the only kernel compiled.
-#if CONVKIT_X86_DISPATCH
-    using Last =
-        std::conditional_t<kernel_compiled(Isa::generic), gemm_kernels::Generic,
-                           std::conditional_t<kernel_compiled(Isa::avx2), gemm_kernels::Avx2, gemm_kernels::Avx512>>;
-#else
-    using Last = gemm_kernels::Generic;
-#endif
-    packed_gemm::run<Last>(trans_a, trans_b, M, N, K, alpha, A, B, C, overwrite);
+    packed_gemm::with_kernel(active_isa(), [&](auto kernel) {
+      packed_gemm::run<decltype(kernel)>(trans_a, trans_b, M, N, K, alpha, A, nullptr, B, C, overwrite);
+    });
   } else {
     eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, B, beta, C);
   }
 }
+
+/// op(A) made ready for many products with different B (a convolution's weights, used for
+/// every sample): for float it is packed once, for the micro-kernel active when it was
+/// made, instead of once per product. multiply() may run on several threads at once.
+template <class T>
+class PreparedA {
+ public:
+  /// Prepares op(A), which is (M, K) (A stored (K, M) when trans_a). A must outlive this.
+  PreparedA(bool trans_a, int64_t M, int64_t K, const T* A) : trans_a_(trans_a), M_(M), K_(K), A_(A) {
+    if constexpr (kPacked) {
+      if (M == 0 || K == 0) return;
+      packed_gemm::with_kernel(isa_, [&](auto kernel) {
+        using Kernel = decltype(kernel);
+        packed_ = Workspace<float>(static_cast<size_t>(packed_gemm::padded_rows<Kernel>(M) * K));
+        packed_gemm::pack_all_a<Kernel>(trans_a, A, M, K, packed_.data());
+      });
+    }
+  }
+
+  /// C (M, N) = alpha * op(A) * op(B) + beta * C, as gemm() with this A.
+  void multiply(bool trans_b, int64_t N, T alpha, const T* B, T beta, T* C) const {
+    if constexpr (kPacked) {
+      if (M_ == 0 || N == 0 || K_ == 0) return gemm(trans_a_, trans_b, M_, N, K_, alpha, A_, B, beta, C);
+      const bool overwrite = packed_gemm::apply_beta(M_, N, beta, C);
+      packed_gemm::with_kernel(isa_, [&](auto kernel) {
+        packed_gemm::run<decltype(kernel)>(trans_a_, trans_b, M_, N, K_, alpha, A_, packed_.data(), B, C, overwrite);
+      });
+    } else {
+      gemm(trans_a_, trans_b, M_, N, K_, alpha, A_, B, beta, C);
+    }
+  }
+
+ private:
+#if defined(CONVKIT_EIGEN_GEMM)
+  static constexpr bool kPacked = false;
+#else
+  static constexpr bool kPacked = std::is_same_v<T, float>;
+#endif
+  bool trans_a_;
+  int64_t M_, K_;
+  const T* A_;
+  Isa isa_ = active_isa();
+  Workspace<T> packed_{0};
+};
 
 }  // namespace convkit::backend::cpu

@@ -121,6 +121,17 @@ class Workspace {
   ~Workspace() { deallocate(p_); }
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
+  /// Takes over `other`'s memory.
+  Workspace(Workspace&& other) noexcept : p_(other.p_) { other.p_ = nullptr; }
+  /// Frees this memory and takes over `other`'s.
+  Workspace& operator=(Workspace&& other) noexcept {
+    if (this != &other) {
+      deallocate(p_);
+      p_ = other.p_;
+      other.p_ = nullptr;
+    }
+    return *this;
+  }
   /// The first element.
   T* data() const { return p_; }
 

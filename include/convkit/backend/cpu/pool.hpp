@@ -163,9 +163,11 @@ template <class T>
 void max_pool2d_backward(const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx) {
   const int64_t S = g.OH * g.OW, plane = g.H * g.W;
   parallel_for(g.N * g.C, S + plane, [&](int64_t p0, int64_t p1) {
-    fill((p1 - p0) * plane, gx + p0 * plane, T(0));
     for (int64_t p = p0; p < p1; ++p) {
+      // Zeroed plane by plane, right before its scatter, so the plane is still in cache
+      // when the gradients land (zeroing all planes first sent gx through memory twice).
       T* out = gx + p * plane;
+      std::fill(out, out + plane, T(0));
       const T* g_in = gy + p * S;
       const int64_t* a = argmax + p * S;
       for (int64_t o = 0; o < S; ++o) out[a[o]] += g_in[o];
@@ -188,13 +190,15 @@ template <class T>
 void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
   const int64_t plane = g.H * g.W;
   parallel_for(g.N * g.C, g.OH * g.OW * g.kh * g.kw + plane, [&](int64_t p0, int64_t p1) {
-    fill((p1 - p0) * plane, gx + p0 * plane, T(0));
-    for_each_pool_output(
-        g, p0, p1, [&](int64_t p, int64_t i, int64_t j) { kernels::avg_pool_backward_at(g, gy, gx, p, i, j); },
-        [&](int64_t p, int64_t i, int64_t j0, int64_t j1) {
-          with_stride(g.sw,
-                      [&](auto stride) { avg_row_backward<T, decltype(stride)::value>(g, gy, gx, p, i, j0, j1); });
-        });
+    for (int64_t q = p0; q < p1; ++q) {  // plane by plane, as in max_pool2d_backward
+      std::fill(gx + q * plane, gx + (q + 1) * plane, T(0));
+      for_each_pool_output(
+          g, q, q + 1, [&](int64_t p, int64_t i, int64_t j) { kernels::avg_pool_backward_at(g, gy, gx, p, i, j); },
+          [&](int64_t p, int64_t i, int64_t j0, int64_t j1) {
+            with_stride(g.sw,
+                        [&](auto stride) { avg_row_backward<T, decltype(stride)::value>(g, gy, gx, p, i, j0, j1); });
+          });
+    }
   });
 }
 
