@@ -55,3 +55,26 @@ TEST_CASE_TEMPLATE("random conv2d configurations match the reference", T, float,
   }
   CHECK(tested > 150);
 }
+
+// Layers whose im2col matrix is too big for one piece (above 1 MB) are unfolded in bands of
+// output rows (backend/cpu/conv.hpp); the bands' edges must line up with strides, padding
+// and dilation, including a last band shorter than the others.
+TEST_CASE_TEMPLATE("large conv2d, unfolded in bands, matches the reference", T, float, double) {
+  const double tol = std::is_same<T, double>::value ? 1e-12 : 1e-5;
+  ck::Generator gen(77);
+  struct Case {
+    int64_t C, H, W, O, k, stride, pad, dilation, groups;
+  };
+  for (const Case& c : {Case{16, 47, 45, 8, 3, 1, 1, 1, 1}, Case{24, 61, 58, 6, 5, 2, 2, 1, 2},
+                       Case{32, 37, 41, 4, 3, 1, 2, 2, 1}}) {
+    const auto opt = ck::Conv2dOptions().stride(c.stride).padding(c.pad).dilation(c.dilation).groups(c.groups);
+    auto x = ck::Tensor<T>::uniform({2, c.C, c.H, c.W}, T(-1), T(1), gen);
+    auto w = ck::Tensor<T>::uniform({c.O, c.C / c.groups, c.k, c.k}, T(-1), T(1), gen);
+    auto b = ck::Tensor<T>::uniform({c.O}, T(-1), T(1), gen);
+    const auto y = ck::conv2d(x, w, b, opt);
+    const int64_t P = c.C / c.groups * c.k * c.k;
+    CAPTURE(P * y.size(2) * y.size(3));
+    CHECK(P * y.size(2) * y.size(3) > (1 << 18));  // big enough to be unfolded in bands
+    CHECK(max_rel_diff(y, ck::reference::conv2d(x, w, b, opt)) < tol);
+  }
+}

@@ -136,3 +136,29 @@ TEST_CASE("PreparedA (A packed once, used for many products) matches the triple 
         }
   });
 }
+
+TEST_CASE("PreparedA reads a block of a wider B and writes into a wider C") {
+  ck::Generator gen(10);
+  for_each_isa([&] {
+    const int64_t M = 13, K = 70, N = 40, ldb = 100, ldc = 90;
+    const auto A = random_vector(M * K, gen), Bwide = random_vector(K * ldb, gen);
+    const cpu::PreparedA<float> prepared(false, M, K, A.data());
+    std::vector<float> C(static_cast<size_t>(M * ldc), -7.0f);
+    prepared.multiply(false, N, 1.0f, Bwide.data() + 5, 0.0f, C.data() + 3, ldb, ldc);
+    // The same product on contiguous copies.
+    std::vector<float> B(static_cast<size_t>(K * N));
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < N; ++j) B[static_cast<size_t>(k * N + j)] = Bwide[static_cast<size_t>(k * ldb + 5 + j)];
+    const auto expect = naive_gemm(false, false, M, N, K, 1.0f, A, B, 0.0f, std::vector<float>(M * N));
+    double worst = 0;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < ldc; ++j) {
+        const float got = C[static_cast<size_t>(i * ldc + j)];
+        if (j >= 3 && j < 3 + N)
+          worst = std::max(worst, std::fabs(double(got) - double(expect[static_cast<size_t>(i * N + j - 3)])));
+        else
+          CHECK(got == -7.0f);  // outside the block: untouched
+      }
+    CHECK(worst < 1e-4);
+  });
+}

@@ -19,12 +19,33 @@
 
 namespace convkit::backend::cpu {
 
-/// Unfolds `channels` planes of x (H, W each) into col (channels*kh*kw, OH*OW); zero padding.
-/// Each output row's valid columns are computed once, so the copy loops carry no bounds
-/// checks (and are plain copies for stride 1).
+/// Copies / zeroes a short run (an output row of im2col: often 10-60 elements). Written
+/// as fixed-width blocks plus a tail, which compilers keep inline; std::copy / std::fill
+/// of a run this short became a library call each (memmove, memset) that cost more than
+/// the copy itself.
 template <class T>
-void im2col(const Conv2dGeometry& g, int64_t channels, const T* x, T* col) {
-  const int64_t S = g.OH * g.OW;
+inline void copy_run(const T* in, T* out, int64_t n) {
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int l = 0; l < 16; ++l) out[j + l] = in[j + l];
+  for (; j < n; ++j) out[j] = in[j];
+}
+template <class T>
+inline void zero_run(T* out, int64_t n) {
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int l = 0; l < 16; ++l) out[j + l] = T(0);
+  for (; j < n; ++j) out[j] = T(0);
+}
+
+/// Unfolds `channels` planes of x (H, W each) into col (channels*kh*kw, OH*OW); zero padding.
+/// With i0, i1 only output rows [i0, i1) are unfolded, into col (channels*kh*kw,
+/// (i1-i0)*OW). Each output row's valid columns are computed once, so the copy loops carry
+/// no bounds checks (and are plain copies for stride 1).
+template <class T>
+void im2col(const Conv2dGeometry& g, int64_t channels, const T* x, T* col, int64_t i0 = 0, int64_t i1 = -1) {
+  if (i1 < 0) i1 = g.OH;
+  const int64_t S = (i1 - i0) * g.OW;
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t u = 0; u < g.kh; ++u)
       for (int64_t v = 0; v < g.kw; ++v) {
@@ -35,21 +56,21 @@ void im2col(const Conv2dGeometry& g, int64_t channels, const T* x, T* col) {
         int64_t j1 = g.W - 1 - off >= 0 ? (g.W - 1 - off) / g.sw + 1 : 0;
         j1 = std::min(j1, g.OW);
         j0 = std::min(j0, j1);
-        for (int64_t i = 0; i < g.OH; ++i) {
+        for (int64_t i = i0; i < i1; ++i) {
           const int64_t hi = i * g.sh - g.ph + u * g.dh;
-          T* out = row + i * g.OW;
+          T* out = row + (i - i0) * g.OW;
           if (hi < 0 || hi >= g.H) {
-            std::fill(out, out + g.OW, T(0));
+            zero_run(out, g.OW);
             continue;
           }
           const T* in = plane + hi * g.W + off;
-          std::fill(out, out + j0, T(0));
+          zero_run(out, j0);
           if (g.sw == 1) {
-            std::copy(in + j0, in + j1, out + j0);
+            copy_run(in + j0, out + j0, j1 - j0);
           } else {
             for (int64_t j = j0; j < j1; ++j) out[j] = in[j * g.sw];
           }
-          std::fill(out + j1, out + g.OW, T(0));
+          zero_run(out + j1, g.OW - j1);
         }
       }
 }
@@ -83,6 +104,16 @@ void col2im_add(const Conv2dGeometry& g, int64_t channels, const T* col, T* x) {
       }
 }
 
+/// Output rows per im2col band: the whole output when its col matrix is small (up to about
+/// 1 MB, half of a core's L2 here), else bands of about 256 KB, and never narrower than
+/// 256 columns (a narrower GEMM would run at a fraction of its speed).
+inline int64_t im2col_band_rows(const Conv2dGeometry& g, int64_t P) {
+  constexpr int64_t kWhole = (1 << 20) / 4, kBand = (1 << 18) / 4, kMinColumns = 256;  // in floats
+  if (P * g.OH * g.OW <= kWhole) return g.OH;
+  const int64_t rows = std::max(kBand / (P * g.OW), (kMinColumns + g.OW - 1) / g.OW);
+  return std::clamp<int64_t>(rows, 1, g.OH);
+}
+
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
   if (use_direct_conv(g)) return direct_conv2d_forward(g, x, w, b, y);
@@ -91,19 +122,26 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   std::vector<PreparedA<T>> weights;
   weights.reserve(static_cast<size_t>(g.groups));
   for (int64_t grp = 0; grp < g.groups; ++grp) weights.emplace_back(false, Og, P, w + grp * Og * P);
+  // A large im2col matrix is unfolded a band of output rows at a time, so that the band
+  // is still in cache when the GEMM packs it (the whole matrix of a 56x56 layer is 7 MB).
+  const int64_t rows = im2col_band_rows(g, P);
   // Samples run in parallel; each thread unfolds into its own im2col workspace.
   parallel_for(g.N, g.O * P * S, [&](int64_t n0, int64_t n1) {
-    Workspace<T> col(g.is_pointwise() ? 0 : static_cast<size_t>(P * S));
+    Workspace<T> col(g.is_pointwise() ? 0 : static_cast<size_t>(P * rows * g.OW));
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
-        const T* cols = xg;  // a pointwise convolution's input already is its col matrix
-        if (!g.is_pointwise()) {
-          im2col(g, Cg, xg, col.data());
-          cols = col.data();
-        }
         T* yg = y + (n * g.O + grp * Og) * S;
-        weights[static_cast<size_t>(grp)].multiply(false, S, T(1), cols, T(0), yg);
+        const PreparedA<T>& wg = weights[static_cast<size_t>(grp)];
+        if (g.is_pointwise()) {  // the input already is its col matrix
+          wg.multiply(false, S, T(1), xg, T(0), yg);
+        } else {
+          for (int64_t i0 = 0; i0 < g.OH; i0 += rows) {
+            const int64_t i1 = std::min(g.OH, i0 + rows), cols = (i1 - i0) * g.OW;
+            im2col(g, Cg, xg, col.data(), i0, i1);
+            wg.multiply(false, cols, T(1), col.data(), T(0), yg + i0 * g.OW, cols, S);
+          }
+        }
         if (b) add_bias(1, Og, S, b + grp * Og, yg);
       }
   });

@@ -25,12 +25,14 @@
 
 namespace convkit::backend::cpu {
 
-/// Eigen's GEMM; same contract as gemm() below, single-threaded.
+/// Eigen's GEMM; same contract as gemm() below, single-threaded. ldb and ldc are the row
+/// strides of B's storage and of C.
 template <class T>
-void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, const T* B, T beta,
-                T* C) {
+void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, const T* B,
+                int64_t ldb, T beta, T* C, int64_t ldc) {
   if (beta != T(1)) {
-    for (int64_t i = 0; i < M * N; ++i) C[i] = beta == T(0) ? T(0) : C[i] * beta;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : C[i * ldc + j] * beta;
   }
   if (M == 0 || N == 0 || K == 0) return;
   using Eigen::ColMajor;
@@ -41,24 +43,24 @@ void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T a
   // is B's storage (column-major (N, K) unless trans_b), the right one is A's storage.
   Eigen::internal::gemm_blocking_space<ColMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic> blocking(
       N, M, K, 1, true);
-  const Index n = N, m = M, k = K;
+  const Index n = N, m = M, k = K, lb = ldb, lc = ldc;
   if (!trans_b && !trans_a)
     general_matrix_matrix_product<Index, T, ColMajor, false, T, ColMajor, false, ColMajor, 1>::run(
-        n, m, k, B, n, A, k, C, 1, n, alpha, blocking, nullptr);
+        n, m, k, B, lb, A, k, C, 1, lc, alpha, blocking, nullptr);
   else if (!trans_b && trans_a)
     general_matrix_matrix_product<Index, T, ColMajor, false, T, RowMajor, false, ColMajor, 1>::run(
-        n, m, k, B, n, A, m, C, 1, n, alpha, blocking, nullptr);
+        n, m, k, B, lb, A, m, C, 1, lc, alpha, blocking, nullptr);
   else if (trans_b && !trans_a)
     general_matrix_matrix_product<Index, T, RowMajor, false, T, ColMajor, false, ColMajor, 1>::run(
-        n, m, k, B, k, A, k, C, 1, n, alpha, blocking, nullptr);
+        n, m, k, B, lb, A, k, C, 1, lc, alpha, blocking, nullptr);
   else {
     // op(A) = A^T and op(B) = B^T: no convkit op asks for it; transpose B into scratch so
     // a fourth kernel variant is not compiled into every program.
     std::vector<T> bt(static_cast<size_t>(N * K));
     for (int64_t r = 0; r < N; ++r)
-      for (int64_t c = 0; c < K; ++c) bt[static_cast<size_t>(c * N + r)] = B[r * K + c];
+      for (int64_t c = 0; c < K; ++c) bt[static_cast<size_t>(c * N + r)] = B[r * ldb + c];
     general_matrix_matrix_product<Index, T, ColMajor, false, T, RowMajor, false, ColMajor, 1>::run(
-        n, m, k, bt.data(), n, A, m, C, 1, n, alpha, blocking, nullptr);
+        n, m, k, bt.data(), n, A, m, C, 1, lc, alpha, blocking, nullptr);
   }
 }
 
@@ -99,30 +101,29 @@ void pack_a(bool trans_a, const float* A, int64_t M, int64_t K, int64_t i0, int6
 /// Packs depth [k0, k0+kc) x columns [j0, j0+nc) of op(B) into NR-column panels, each kc
 /// steps of NR values; columns past the end are zero.
 template <class Kernel, int NR = Kernel::NR>
-void pack_b(bool trans_b, const float* B, int64_t N, int64_t K, int64_t k0, int64_t j0, int64_t kc, int64_t nc,
-            float* Bp) {
+void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t j0, int64_t kc, int64_t nc, float* Bp) {
   for (int64_t q = 0; q < nc; q += NR, Bp += NR * kc) {
     const int64_t cols = std::min<int64_t>(NR, nc - q);
     if (cols < NR) std::fill(Bp, Bp + NR * kc, 0.0f);
     if (trans_b) {  // B stored (N, K): a column of op(B) is a contiguous run of B
-      const float* b = B + (j0 + q) * K + k0;
+      const float* b = B + (j0 + q) * ldb + k0;
       int64_t k = 0;
       if constexpr (Kernel::has_transpose16) {  // 16 x 16 blocks transposed in registers
         for (; k + 16 <= kc; k += 16)
-          for (int64_t c = 0; c + 16 <= cols; c += 16) Kernel::transpose16(b + c * K + k, K, Bp + k * NR + c, NR);
+          for (int64_t c = 0; c + 16 <= cols; c += 16) Kernel::transpose16(b + c * ldb + k, ldb, Bp + k * NR + c, NR);
         for (int64_t c = cols / 16 * 16; c < cols; ++c)  // columns left of the 16-wide blocks
-          for (int64_t kk = 0; kk < k; ++kk) Bp[kk * NR + c] = b[c * K + kk];
+          for (int64_t kk = 0; kk < k; ++kk) Bp[kk * NR + c] = b[c * ldb + kk];
       }
       for (; k < kc; ++k)
-        for (int64_t c = 0; c < cols; ++c) Bp[k * NR + c] = b[c * K + k];
+        for (int64_t c = 0; c < cols; ++c) Bp[k * NR + c] = b[c * ldb + k];
     } else {
-      const float* b = B + k0 * N + j0 + q;
+      const float* b = B + k0 * ldb + j0 + q;
       if (cols == NR) {
         for (int64_t k = 0; k < kc; ++k)
-          for (int c = 0; c < NR; ++c) Bp[k * NR + c] = b[k * N + c];
+          for (int c = 0; c < NR; ++c) Bp[k * NR + c] = b[k * ldb + c];
       } else {
         for (int64_t k = 0; k < kc; ++k)
-          for (int64_t c = 0; c < cols; ++c) Bp[k * NR + c] = b[k * N + c];
+          for (int64_t c = 0; c < cols; ++c) Bp[k * NR + c] = b[k * ldb + c];
       }
     }
   }
@@ -149,8 +150,8 @@ void pack_all_a(bool trans_a, const float* A, int64_t M, int64_t K, float* out) 
 /// unless `overwrite` (beta == 0, when C is written without being read). `a_packed`, when
 /// not null, is all of op(A) packed by pack_all_a (A itself is then not read).
 template <class Kernel>
-void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                 const float* a_packed, const float* B, float* C, bool overwrite, int64_t j_begin, int64_t j_end) {
+void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t K, float alpha, const float* A, const float* a_packed,
+                 const float* B, int64_t ldb, float* C, int64_t ldc, bool overwrite, int64_t j_begin, int64_t j_end) {
   constexpr int MR = Kernel::MR, NR = Kernel::NR;
   const int64_t kc_max = std::min(KC, K), mc_max = std::min(MC, M), nc_max = std::min(NC, j_end - j_begin);
   Workspace<float> a_pack(a_packed ? 0 : static_cast<size_t>((mc_max + MR - 1) / MR * MR * kc_max));
@@ -164,24 +165,24 @@ void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
       // A small untransposed B is read in place by a kernel that can (it stays in cache, and
       // packing it would cost as much as the multiply when A has few rows).
       const bool b_in_place = Kernel::handles_edges && !trans_b && kc * nc <= kUnpackedB;
-      if (!b_in_place) pack_b<Kernel>(trans_b, B, N, K, pc, jc, kc, nc, b_pack.data());
+      if (!b_in_place) pack_b<Kernel>(trans_b, B, ldb, pc, jc, kc, nc, b_pack.data());
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
         const float* a_block = a_packed ? a_packed + pc * padded_rows<Kernel>(M) + ic * kc : a_pack.data();
         if (!a_packed) pack_a<MR>(trans_a, A, M, K, ic, pc, mc, kc, a_pack.data());
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = std::min<int64_t>(NR, nc - jr);
-          const float* bp = b_in_place ? B + pc * N + jc + jr : b_pack.data() + jr * kc;
-          const int64_t ldb = b_in_place ? N : NR;
+          const float* bp = b_in_place ? B + pc * ldb + jc + jr : b_pack.data() + jr * kc;
+          const int64_t ldbp = b_in_place ? ldb : NR;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t mr = std::min<int64_t>(MR, mc - ir);
             const float* ap = a_block + ir * kc;
-            float* c = C + (ic + ir) * N + jc + jr;
+            float* c = C + (ic + ir) * ldc + jc + jr;
             if constexpr (Kernel::handles_edges) {
-              Kernel::run(kc, ap, bp, c, N, alpha, accumulate, static_cast<int>(mr), static_cast<int>(nr), ldb);
+              Kernel::run(kc, ap, bp, c, ldc, alpha, accumulate, static_cast<int>(mr), static_cast<int>(nr), ldbp);
               continue;
             } else if (mr == MR && nr == NR) {
-              Kernel::run(kc, ap, bp, c, N, alpha, accumulate);
+              Kernel::run(kc, ap, bp, c, ldc, alpha, accumulate);
               continue;
             }
             // A partial tile at the bottom or right edge: compute the whole tile aside
@@ -189,7 +190,7 @@ void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
             Kernel::run(kc, ap, bp, edge, NR, alpha, false);
             for (int64_t r = 0; r < mr; ++r)
               for (int64_t col = 0; col < nr; ++col)
-                c[r * N + col] = edge[r * NR + col] + (accumulate ? c[r * N + col] : 0.0f);
+                c[r * ldc + col] = edge[r * NR + col] + (accumulate ? c[r * ldc + col] : 0.0f);
           }
         }
       }
@@ -201,13 +202,15 @@ void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
 /// the caller is not already running in parallel; each thread packs its own panels.
 template <class Kernel>
 void run(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-         const float* a_packed, const float* B, float* C, bool overwrite) {
+         const float* a_packed, const float* B, int64_t ldb, float* C, int64_t ldc, bool overwrite) {
   constexpr int64_t NR = Kernel::NR;
   const int64_t panels = (N + NR - 1) / NR;
   const bool threaded = !in_parallel() && M * N * K >= (int64_t(1) << 21) && panels >= 2;
-  if (!threaded) return run_columns<Kernel>(trans_a, trans_b, M, N, K, alpha, A, a_packed, B, C, overwrite, 0, N);
+  if (!threaded)
+    return run_columns<Kernel>(trans_a, trans_b, M, K, alpha, A, a_packed, B, ldb, C, ldc, overwrite, 0, N);
   parallel_for(panels, M * K * NR, [&](int64_t p0, int64_t p1) {
-    run_columns<Kernel>(trans_a, trans_b, M, N, K, alpha, A, a_packed, B, C, overwrite, p0 * NR, std::min(N, p1 * NR));
+    run_columns<Kernel>(trans_a, trans_b, M, K, alpha, A, a_packed, B, ldb, C, ldc, overwrite, p0 * NR,
+                        std::min(N, p1 * NR));
   });
 }
 
@@ -230,11 +233,12 @@ void with_kernel(Isa isa, F f) {
 #endif
 }
 
-/// Applies beta to C (M x N) ahead of the product; returns true when C is to be
-/// overwritten (beta == 0: C is then never read).
-inline bool apply_beta(int64_t M, int64_t N, float beta, float* C) {
+/// Applies beta to C (M x N, rows ldc apart) ahead of the product; returns true when C is
+/// to be overwritten (beta == 0: C is then never read).
+inline bool apply_beta(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   if (beta != 0.0f && beta != 1.0f)
-    for (int64_t i = 0; i < M * N; ++i) C[i] *= beta;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] *= beta;
   return beta == 0.0f;
 }
 
@@ -258,16 +262,17 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
       for (int64_t i = 0; i < M * N; ++i) C[i] = beta == 0.0f ? 0.0f : C[i] * beta;
       return;
     }
-    const bool overwrite = packed_gemm::apply_beta(M, N, beta, C);
+    const bool overwrite = packed_gemm::apply_beta(M, N, beta, C, N);
     if (M == 1 && trans_b) {  // one row times B^T (a linear layer on one sample): dot products
       for (int64_t j = 0; j < N; ++j) C[j] = alpha * dot(K, A, B + j * K) + (overwrite ? 0.0f : C[j]);
       return;
     }
     packed_gemm::with_kernel(active_isa(), [&](auto kernel) {
-      packed_gemm::run<decltype(kernel)>(trans_a, trans_b, M, N, K, alpha, A, nullptr, B, C, overwrite);
+      packed_gemm::run<decltype(kernel)>(trans_a, trans_b, M, N, K, alpha, A, nullptr, B, trans_b ? K : N, C, N,
+                                         overwrite);
     });
   } else {
-    eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, B, beta, C);
+    eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, B, trans_b ? K : N, beta, C, N);
   }
 }
 
@@ -289,16 +294,26 @@ class PreparedA {
     }
   }
 
-  /// C (M, N) = alpha * op(A) * op(B) + beta * C, as gemm() with this A.
-  void multiply(bool trans_b, int64_t N, T alpha, const T* B, T beta, T* C) const {
+  /// C (M, N) = alpha * op(A) * op(B) + beta * C, as gemm() with this A. ldb and ldc are
+  /// the row strides of B's storage and of C (by default, their rows are contiguous): a
+  /// product can read a block of columns of a wider B and write into a wider C.
+  void multiply(bool trans_b, int64_t N, T alpha, const T* B, T beta, T* C, int64_t ldb = -1, int64_t ldc = -1) const {
+    if (ldb < 0) ldb = trans_b ? K_ : N;
+    if (ldc < 0) ldc = N;
+    if (M_ == 0 || N == 0) return;
     if constexpr (kPacked) {
-      if (M_ == 0 || N == 0 || K_ == 0) return gemm(trans_a_, trans_b, M_, N, K_, alpha, A_, B, beta, C);
-      const bool overwrite = packed_gemm::apply_beta(M_, N, beta, C);
+      const bool overwrite = packed_gemm::apply_beta(M_, N, beta, C, ldc);
+      if (K_ == 0) {
+        if (overwrite)
+          for (int64_t i = 0; i < M_; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
+        return;
+      }
       packed_gemm::with_kernel(isa_, [&](auto kernel) {
-        packed_gemm::run<decltype(kernel)>(trans_a_, trans_b, M_, N, K_, alpha, A_, packed_.data(), B, C, overwrite);
+        packed_gemm::run<decltype(kernel)>(trans_a_, trans_b, M_, N, K_, alpha, A_, packed_.data(), B, ldb, C, ldc,
+                                           overwrite);
       });
     } else {
-      gemm(trans_a_, trans_b, M_, N, K_, alpha, A_, B, beta, C);
+      eigen_gemm(trans_a_, trans_b, M_, N, K_, alpha, A_, B, ldb, beta, C, ldc);
     }
   }
 
