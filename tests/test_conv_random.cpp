@@ -65,8 +65,8 @@ TEST_CASE_TEMPLATE("large conv2d, unfolded in bands, matches the reference", T, 
   struct Case {
     int64_t C, H, W, O, k, stride, pad, dilation, groups;
   };
-  for (const Case& c : {Case{16, 47, 45, 8, 3, 1, 1, 1, 1}, Case{24, 61, 58, 6, 5, 2, 2, 1, 2},
-                       Case{32, 37, 41, 4, 3, 1, 2, 2, 1}}) {
+  for (const Case& c :
+       {Case{16, 47, 45, 8, 3, 1, 1, 1, 1}, Case{24, 61, 58, 6, 5, 2, 2, 1, 2}, Case{32, 37, 41, 4, 3, 1, 2, 2, 1}}) {
     const auto opt = ck::Conv2dOptions().stride(c.stride).padding(c.pad).dilation(c.dilation).groups(c.groups);
     auto x = ck::Tensor<T>::uniform({2, c.C, c.H, c.W}, T(-1), T(1), gen);
     auto w = ck::Tensor<T>::uniform({c.O, c.C / c.groups, c.k, c.k}, T(-1), T(1), gen);
