@@ -30,6 +30,7 @@ inline void copy_run(const T* in, T* out, int64_t n) {
     for (int l = 0; l < 16; ++l) out[j + l] = in[j + l];
   for (; j < n; ++j) out[j] = in[j];
 }
+/// Zeroes a short run; see copy_run.
 template <class T>
 inline void zero_run(T* out, int64_t n) {
   int64_t j = 0;

@@ -62,29 +62,24 @@ inline bool cpu_supports(Isa isa) {
 /// has only the AVX-512 one), which keeps compile time down; CONVKIT_ALL_GEMM_KERNELS keeps
 /// them all (the tests use it to check every kernel).
 inline constexpr bool kernel_compiled(Isa isa) {
-#if defined(CONVKIT_ALL_GEMM_KERNELS)
-  return CONVKIT_X86_DISPATCH || isa == Isa::generic;
-#elif !CONVKIT_X86_DISPATCH
-  return isa == Isa::generic;
+#if !CONVKIT_X86_DISPATCH
+  constexpr bool avx512 = false, avx2 = false, generic = true;
+#elif defined(CONVKIT_ALL_GEMM_KERNELS)
+  constexpr bool avx512 = true, avx2 = true, generic = true;
 #else
-  switch (isa) {
-    case Isa::avx512:
-      return true;
+  constexpr bool avx512 = true;
 #if defined(__AVX512F__)
-    case Isa::avx2:
-      return false;
+  constexpr bool avx2 = false;  // whatever runs this binary has AVX-512
 #else
-    case Isa::avx2:
-      return true;
+  constexpr bool avx2 = true;
 #endif
-    default:
 #if defined(__AVX2__) && defined(__FMA__)
-      return false;
+  constexpr bool generic = false;  // whatever runs this binary has AVX2 and FMA
 #else
-      return true;
+  constexpr bool generic = true;
 #endif
-  }
 #endif
+  return isa == Isa::avx512 ? avx512 : isa == Isa::avx2 ? avx2 : generic;
 }
 
 /// True when this build has `isa`'s kernel and this CPU can run it.
