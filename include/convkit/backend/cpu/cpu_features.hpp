@@ -69,7 +69,7 @@ inline constexpr bool kernel_compiled(Isa isa) {
 #else
   constexpr bool avx512 = true;
 #if defined(__AVX512F__)
-  constexpr bool avx2 = false;  // whatever runs this binary has AVX-512
+  constexpr bool avx2 = false;     // whatever runs this binary has AVX-512
 #else
   constexpr bool avx2 = true;
 #endif
