@@ -166,27 +166,35 @@ TEST_CASE("PreparedA reads a block of a wider B and writes into a wider C") {
 TEST_CASE("PreparedA::multiply_rows takes B as row pointers") {
   ck::Generator gen(11);
   for_each_isa([&] {
-    for (auto [M, N, K] : {std::array<int64_t, 3>{16, 140, 150}, {70, 300, 290}, {5, 7, 3}}) {
-      CAPTURE(M);
-      CAPTURE(N);
-      CAPTURE(K);
-      const auto A = random_vector(M * K, gen);
-      // B's rows are scattered through a pool, in no particular order.
-      const auto pool = random_vector(K * (N + 9) + 50, gen);
-      std::vector<const float*> rows(static_cast<size_t>(K));
-      std::vector<float> B(static_cast<size_t>(K * N));
-      for (int64_t k = 0; k < K; ++k) {
-        const int64_t at = ((k * 37) % K) * (N + 9) + (k % 7);
-        rows[static_cast<size_t>(k)] = pool.data() + at;
-        for (int64_t j = 0; j < N; ++j) B[static_cast<size_t>(k * N + j)] = pool[static_cast<size_t>(at + j)];
+    for (bool tb : {false, true})
+      for (auto [M, N, K] : {std::array<int64_t, 3>{16, 140, 150}, {70, 300, 290}, {5, 7, 3}, {16, 150, 140}}) {
+        CAPTURE(tb);
+        CAPTURE(M);
+        CAPTURE(N);
+        CAPTURE(K);
+        const auto A = random_vector(M * K, gen);
+        // B's storage rows (K of N values, or N of K when transposed) are scattered through
+        // a pool, in no particular order.
+        const int64_t rows_n = tb ? N : K, row_len = tb ? K : N;
+        const auto pool = random_vector(rows_n * (row_len + 9) + 50, gen);
+        std::vector<const float*> rows(static_cast<size_t>(rows_n));
+        std::vector<float> B(static_cast<size_t>(K * N));
+        for (int64_t r = 0; r < rows_n; ++r) {
+          const int64_t at = ((r * 37) % rows_n) * (row_len + 9) + (r % 7);
+          rows[static_cast<size_t>(r)] = pool.data() + at;
+          for (int64_t e = 0; e < row_len; ++e)
+            B[static_cast<size_t>(r * row_len + e)] = pool[static_cast<size_t>(at + e)];
+        }
+        const cpu::PreparedA<float> prepared(false, M, K, A.data());
+        for (float beta : {0.0f, 1.0f}) {
+          auto C = random_vector(M * N, gen);
+          if (beta == 0.0f) std::fill(C.begin(), C.end(), std::nanf(""));
+          const auto expect = naive_gemm(false, tb, M, N, K, 1.0f, A, B, beta, C);
+          prepared.multiply_rows(tb, N, rows.data(), beta, C.data(), N);
+          double worst = 0;
+          for (size_t i = 0; i < C.size(); ++i) worst = std::max(worst, std::fabs(double(C[i]) - double(expect[i])));
+          CHECK(worst <= 1e-5 * std::sqrt(double(K) + 1) * 6);
+        }
       }
-      const cpu::PreparedA<float> prepared(false, M, K, A.data());
-      std::vector<float> C(static_cast<size_t>(M * N), std::nanf(""));
-      prepared.multiply_rows(N, rows.data(), C.data(), N);
-      const auto expect = naive_gemm(false, false, M, N, K, 1.0f, A, B, 0.0f, std::vector<float>(M * N));
-      double worst = 0;
-      for (size_t i = 0; i < C.size(); ++i) worst = std::max(worst, std::fabs(double(C[i]) - double(expect[i])));
-      CHECK(worst <= 1e-5 * std::sqrt(double(K) + 1) * 6);
-    }
   });
 }

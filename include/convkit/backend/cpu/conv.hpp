@@ -153,7 +153,7 @@ inline void indirect_conv2d_forward(const Conv2dGeometry& g, const float* x,
               rows[static_cast<size_t>((c * g.kh + u) * g.kw + v)] =
                   xpad.data() + c * pp.size + u * g.dh * pp.Wp + v * g.dw;
         }
-        weights[static_cast<size_t>(grp)].multiply_rows(run, rows.data(), out.data(), run);
+        weights[static_cast<size_t>(grp)].multiply_rows(false, run, rows.data(), 0.0f, out.data(), run);
         for (int64_t o = 0; o < Og; ++o) {  // keep OW of every Wp columns, adding the bias
           const float bias = b ? b[grp * Og + o] : 0.0f;
           float* yo = y + (n * g.O + grp * Og + o) * S;
@@ -202,6 +202,54 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   });
 }
 
+/// The backward pass of samples [n0, n1) by use_indirect_conv's method, with the output
+/// gradient laid out Wp wide (zero in the junk columns):
+///   gw_g += gy_g * B^T, B's rows being the shifted views of the padded input;
+///   gx: colT = w_g^T * gy_g, each of its rows added into the padded gradient at its
+///   view's shift (one long add per row, instead of col2im's short rows), then cropped.
+/// gw_local (this thread's weight-gradient sum) or gx may be null.
+inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const float* x, const float* gy, float* gx,
+                                             float* gw_local, const std::vector<PreparedA<float>>& weights_t,
+                                             int64_t n0, int64_t n1) {
+  const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
+  const PaddedPlane pp(g);
+  const int64_t run = pp.out_size(g);
+  Workspace<float> pad(static_cast<size_t>(Cg * pp.size)), gypad(static_cast<size_t>(Og * run));
+  Workspace<float> cols(gx ? static_cast<size_t>(P * run) : 0);
+  std::vector<const float*> rows(static_cast<size_t>(P));
+  std::vector<int64_t> shift(static_cast<size_t>(P));
+  for (int64_t c = 0; c < Cg; ++c)
+    for (int64_t u = 0; u < g.kh; ++u)
+      for (int64_t v = 0; v < g.kw; ++v)
+        shift[static_cast<size_t>((c * g.kh + u) * g.kw + v)] = c * pp.size + u * g.dh * pp.Wp + v * g.dw;
+  for (int64_t n = n0; n < n1; ++n)
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      fill(Og * run, gypad.data(), 0.0f);
+      for (int64_t o = 0; o < Og; ++o)
+        for (int64_t i = 0; i < g.OH; ++i)
+          copy_run(gy + (n * g.O + grp * Og + o) * S + i * g.OW, gypad.data() + o * run + i * pp.Wp, g.OW);
+      const int64_t plane0 = n * g.C + grp * Cg;  // first input plane of this sample and group
+      if (gw_local) {
+        for (int64_t c = 0; c < Cg; ++c) pad_plane(g, pp, x + (plane0 + c) * g.H * g.W, pad.data() + c * pp.size);
+        for (int64_t p = 0; p < P; ++p) rows[static_cast<size_t>(p)] = pad.data() + shift[static_cast<size_t>(p)];
+        const PreparedA<float> gyg(false, Og, run, gypad.data());
+        gyg.multiply_rows(true, P, rows.data(), 1.0f, gw_local + grp * Og * P, P);
+      }
+      if (gx) {
+        weights_t[static_cast<size_t>(grp)].multiply(false, run, 1.0f, gypad.data(), 0.0f, cols.data());
+        fill(Cg * pp.size, pad.data(), 0.0f);  // now the padded input gradient
+        for (int64_t p = 0; p < P; ++p) {
+          float* dst = pad.data() + shift[static_cast<size_t>(p)];
+          const float* src = cols.data() + p * run;
+          for (int64_t q = 0; q < run; ++q) dst[q] += src[q];
+        }
+        for (int64_t c = 0; c < Cg; ++c)
+          for (int64_t h = 0; h < g.H; ++h)
+            copy_run(pad.data() + c * pp.size + (h + g.ph) * pp.Wp + g.pw, gx + ((plane0 + c) * g.H + h) * g.W, g.W);
+      }
+    }
+}
+
 /// Any of gx, gw, gb may be null (that gradient is not needed). Outputs are overwritten.
 template <class T>
 void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
@@ -221,11 +269,16 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
     for (int64_t grp = 0; grp < g.groups; ++grp) weights_t.emplace_back(true, P, Og, w + grp * Og * P);
   }
   std::vector<char> used(static_cast<size_t>(threads), 0);
+  bool indirect = false;
+  if constexpr (std::is_same_v<T, float>) indirect = use_indirect_conv(g);
   parallel_for(g.N, 2 * g.O * P * S, [&](int64_t n0, int64_t n1) {
     const int t = thread_index();
     used[static_cast<size_t>(t)] = 1;
     T* gw_local = gw ? (t == 0 ? gw : partial.data() + (t - 1) * wsize) : nullptr;
     if (gw_local) fill(wsize, gw_local, T(0));
+    if constexpr (std::is_same_v<T, float>) {
+      if (indirect) return indirect_conv2d_backward_samples(g, x, gy, gx, gw_local, weights_t, n0, n1);
+    }
     Workspace<T> col(static_cast<size_t>(P * S));
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < g.groups; ++grp) {

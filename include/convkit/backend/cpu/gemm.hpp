@@ -98,54 +98,44 @@ void pack_a(bool trans_a, const float* A, int64_t M, int64_t K, int64_t i0, int6
   }
 }
 
+/// Where the rows of B's storage are: `ld` apart from `base`, or at explicit pointers (the
+/// shifted views of a convolution's padded input, see conv.hpp). Storage rows are rows of
+/// op(B) when B is not transposed, and its columns when it is.
+struct BRows {
+  const float* base = nullptr;
+  int64_t ld = 0;
+  const float* const* ptrs = nullptr;
+  /// Storage row r.
+  const float* operator[](int64_t r) const { return ptrs ? ptrs[r] : base + r * ld; }
+};
+
 /// Packs depth [k0, k0+kc) x columns [j0, j0+nc) of op(B) into NR-column panels, each kc
 /// steps of NR values; columns past the end are zero.
 template <class Kernel, int NR = Kernel::NR>
-void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t j0, int64_t kc, int64_t nc, float* Bp) {
+void pack_b(bool trans_b, const BRows& rows, int64_t k0, int64_t j0, int64_t kc, int64_t nc, float* Bp) {
   for (int64_t q = 0; q < nc; q += NR, Bp += NR * kc) {
     const int64_t cols = std::min<int64_t>(NR, nc - q);
     if (cols < NR) std::fill(Bp, Bp + NR * kc, 0.0f);
     if (trans_b) {  // B stored (N, K): a column of op(B) is a contiguous run of B
-      const float* b = B + (j0 + q) * ldb + k0;
+      const float* col[NR];
+      for (int64_t c = 0; c < cols; ++c) col[c] = rows[j0 + q + c] + k0;
       int64_t k = 0;
       if constexpr (Kernel::has_transpose16) {  // 16 x 16 blocks transposed in registers
         for (; k + 16 <= kc; k += 16)
-          for (int64_t c = 0; c + 16 <= cols; c += 16) Kernel::transpose16(b + c * ldb + k, ldb, Bp + k * NR + c, NR);
+          for (int64_t c = 0; c + 16 <= cols; c += 16) Kernel::transpose16(col + c, k, Bp + k * NR + c, NR);
         for (int64_t c = cols / 16 * 16; c < cols; ++c)  // columns left of the 16-wide blocks
-          for (int64_t kk = 0; kk < k; ++kk) Bp[kk * NR + c] = b[c * ldb + kk];
+          for (int64_t kk = 0; kk < k; ++kk) Bp[kk * NR + c] = col[c][kk];
       }
       for (; k < kc; ++k)
-        for (int64_t c = 0; c < cols; ++c) Bp[k * NR + c] = b[c * ldb + k];
-    } else {
-      const float* b = B + k0 * ldb + j0 + q;
-      if (cols == NR) {
-        for (int64_t k = 0; k < kc; ++k)
-          for (int c = 0; c < NR; ++c) Bp[k * NR + c] = b[k * ldb + c];
-      } else {
-        for (int64_t k = 0; k < kc; ++k)
-          for (int64_t c = 0; c < cols; ++c) Bp[k * NR + c] = b[k * ldb + c];
-      }
-    }
-  }
-}
-
-/// C's columns [j_begin, j_end) with micro-kernel `Kernel`. beta has already been applied
-/// unless `overwrite` (beta == 0, when C is written without being read).
-/// As pack_b for an untransposed B given by row pointers: row k of B starts at
-/// b_rows[k] (the "indirect" B of a convolution that reads its input planes in place).
-template <int NR>
-void pack_b_rows(const float* const* b_rows, int64_t k0, int64_t j0, int64_t kc, int64_t nc, float* Bp) {
-  for (int64_t q = 0; q < nc; q += NR, Bp += NR * kc) {
-    const int64_t cols = std::min<int64_t>(NR, nc - q);
-    if (cols == NR) {
+        for (int64_t c = 0; c < cols; ++c) Bp[k * NR + c] = col[c][k];
+    } else if (cols == NR) {
       for (int64_t k = 0; k < kc; ++k) {
-        const float* b = b_rows[k0 + k] + j0 + q;
+        const float* b = rows[k0 + k] + j0 + q;
         for (int c = 0; c < NR; ++c) Bp[k * NR + c] = b[c];
       }
     } else {
-      std::fill(Bp, Bp + NR * kc, 0.0f);
       for (int64_t k = 0; k < kc; ++k) {
-        const float* b = b_rows[k0 + k] + j0 + q;
+        const float* b = rows[k0 + k] + j0 + q;
         for (int64_t c = 0; c < cols; ++c) Bp[k * NR + c] = b[c];
       }
     }
@@ -172,8 +162,7 @@ void pack_all_a(bool trans_a, const float* A, int64_t M, int64_t K, float* out) 
 /// not null, is all of op(A) packed by pack_all_a (A itself is then not read).
 template <class Kernel>
 void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t K, float alpha, const float* A, const float* a_packed,
-                 const float* B, int64_t ldb, const float* const* b_rows, float* C, int64_t ldc, bool overwrite,
-                 int64_t j_begin, int64_t j_end) {
+                 const BRows& B, float* C, int64_t ldc, bool overwrite, int64_t j_begin, int64_t j_end) {
   constexpr int MR = Kernel::MR, NR = Kernel::NR;
   const int64_t kc_max = std::min(KC, K), mc_max = std::min(MC, M), nc_max = std::min(NC, j_end - j_begin);
   Workspace<float> a_pack(a_packed ? 0 : static_cast<size_t>((mc_max + MR - 1) / MR * MR * kc_max));
@@ -186,19 +175,16 @@ void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t K, float alpha, 
       const bool accumulate = pc > 0 || !overwrite;
       // A small untransposed B is read in place by a kernel that can (it stays in cache, and
       // packing it would cost as much as the multiply when A has few rows).
-      const bool b_in_place = Kernel::handles_edges && !trans_b && !b_rows && kc * nc <= kUnpackedB;
-      if (b_rows)
-        pack_b_rows<NR>(b_rows, pc, jc, kc, nc, b_pack.data());
-      else if (!b_in_place)
-        pack_b<Kernel>(trans_b, B, ldb, pc, jc, kc, nc, b_pack.data());
+      const bool b_in_place = Kernel::handles_edges && !trans_b && !B.ptrs && kc * nc <= kUnpackedB;
+      if (!b_in_place) pack_b<Kernel>(trans_b, B, pc, jc, kc, nc, b_pack.data());
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
         const float* a_block = a_packed ? a_packed + pc * padded_rows<Kernel>(M) + ic * kc : a_pack.data();
         if (!a_packed) pack_a<MR>(trans_a, A, M, K, ic, pc, mc, kc, a_pack.data());
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = std::min<int64_t>(NR, nc - jr);
-          const float* bp = b_in_place ? B + pc * ldb + jc + jr : b_pack.data() + jr * kc;
-          const int64_t ldbp = b_in_place ? ldb : NR;
+          const float* bp = b_in_place ? B.base + pc * B.ld + jc + jr : b_pack.data() + jr * kc;
+          const int64_t ldbp = b_in_place ? B.ld : NR;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t mr = std::min<int64_t>(MR, mc - ir);
             const float* ap = a_block + ir * kc;
@@ -227,15 +213,13 @@ void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t K, float alpha, 
 /// the caller is not already running in parallel; each thread packs its own panels.
 template <class Kernel>
 void run(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-         const float* a_packed, const float* B, int64_t ldb, const float* const* b_rows, float* C, int64_t ldc,
-         bool overwrite) {
+         const float* a_packed, const BRows& B, float* C, int64_t ldc, bool overwrite) {
   constexpr int64_t NR = Kernel::NR;
   const int64_t panels = (N + NR - 1) / NR;
   const bool threaded = !in_parallel() && M * N * K >= (int64_t(1) << 21) && panels >= 2;
-  if (!threaded)
-    return run_columns<Kernel>(trans_a, trans_b, M, K, alpha, A, a_packed, B, ldb, b_rows, C, ldc, overwrite, 0, N);
+  if (!threaded) return run_columns<Kernel>(trans_a, trans_b, M, K, alpha, A, a_packed, B, C, ldc, overwrite, 0, N);
   parallel_for(panels, M * K * NR, [&](int64_t p0, int64_t p1) {
-    run_columns<Kernel>(trans_a, trans_b, M, K, alpha, A, a_packed, B, ldb, b_rows, C, ldc, overwrite, p0 * NR,
+    run_columns<Kernel>(trans_a, trans_b, M, K, alpha, A, a_packed, B, C, ldc, overwrite, p0 * NR,
                         std::min(N, p1 * NR));
   });
 }
@@ -294,8 +278,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
       return;
     }
     packed_gemm::with_kernel(active_isa(), [&](auto kernel) {
-      packed_gemm::run<decltype(kernel)>(trans_a, trans_b, M, N, K, alpha, A, nullptr, B, trans_b ? K : N, nullptr, C,
-                                         N, overwrite);
+      packed_gemm::run<decltype(kernel)>(trans_a, trans_b, M, N, K, alpha, A, nullptr,
+                                         packed_gemm::BRows{B, trans_b ? K : N}, C, N, overwrite);
     });
   } else {
     eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, B, trans_b ? K : N, beta, C, N);
@@ -335,23 +319,25 @@ class PreparedA {
         return;
       }
       packed_gemm::with_kernel(isa_, [&](auto kernel) {
-        packed_gemm::run<decltype(kernel)>(trans_a_, trans_b, M_, N, K_, alpha, A_, packed_.data(), B, ldb, nullptr, C,
-                                           ldc, overwrite);
+        packed_gemm::run<decltype(kernel)>(trans_a_, trans_b, M_, N, K_, alpha, A_, packed_.data(),
+                                           packed_gemm::BRows{B, ldb}, C, ldc, overwrite);
       });
     } else {
       eigen_gemm(trans_a_, trans_b, M_, N, K_, alpha, A_, B, ldb, beta, C, ldc);
     }
   }
 
-  /// C (M, N) = op(A) * B (beta 0), B untransposed and given by row pointers: row k of B
-  /// is the N floats at b_rows[k]. float only: a convolution uses it to multiply its
-  /// weights by shifted views of its input planes without unfolding them (im2col).
-  void multiply_rows(int64_t N, const float* const* b_rows, float* C, int64_t ldc) const {
+  /// C (M, N) = op(A) * op(B) + beta * C with B's storage rows given by pointers: row k of
+  /// a (K, N) B, or row j of a transposed B stored (N, K), at b_rows[k] (resp. [j]). float
+  /// only: a convolution uses it to multiply by shifted views of its padded input planes
+  /// without unfolding them (im2col).
+  void multiply_rows(bool trans_b, int64_t N, const float* const* b_rows, float beta, float* C, int64_t ldc) const {
     static_assert(std::is_same_v<T, float>, "PreparedA::multiply_rows is for float");
     if (M_ == 0 || N == 0) return;
+    const bool overwrite = packed_gemm::apply_beta(M_, N, beta, C, ldc);
     packed_gemm::with_kernel(isa_, [&](auto kernel) {
-      packed_gemm::run<decltype(kernel)>(trans_a_, false, M_, N, K_, 1.0f, A_, packed_.data(), nullptr, 0, b_rows, C,
-                                         ldc, true);
+      packed_gemm::run<decltype(kernel)>(trans_a_, trans_b, M_, N, K_, 1.0f, A_, packed_.data(),
+                                         packed_gemm::BRows{nullptr, 0, b_rows}, C, ldc, overwrite);
     });
   }
 

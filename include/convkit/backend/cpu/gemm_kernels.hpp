@@ -31,7 +31,7 @@ struct Generic {
   static constexpr bool handles_edges = false, has_transpose16 = false;
   ///@}
   /// Not used (has_transpose16 is false).
-  static void transpose16(const float*, int64_t, float*, int64_t) {}
+  static void transpose16(const float* const*, int64_t, float*, int64_t) {}
   /// One full MR x NR tile (see the file comment).
   static void run(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha, bool accumulate) {
     float acc[MR][NR] = {};
@@ -51,7 +51,7 @@ CONVKIT_AVX512_INTRINSICS_BEGIN
 struct Avx2 {
   static constexpr int MR = 6, NR = 16;
   static constexpr bool handles_edges = false, has_transpose16 = false;
-  static void transpose16(const float*, int64_t, float*, int64_t) {}
+  static void transpose16(const float* const*, int64_t, float*, int64_t) {}
   __attribute__((target("avx2,fma"))) static void run(int64_t kc, const float* Ap, const float* Bp, float* C,
                                                       int64_t ldc, float alpha, bool accumulate) {
     __m256 acc[MR][2];
@@ -91,12 +91,14 @@ struct Avx512 {
   static constexpr int MR = 8, NR = 32;
   static constexpr bool handles_edges = true, has_transpose16 = true;
 
-  /// dst[k * ldd + c] = src[c * lds + k] for a 16 x 16 block, in registers: unpack pairs of
-  /// rows, then pairs of pairs, then exchange 128-bit lanes twice.
-  __attribute__((target("avx512f"))) static void transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) {
+  /// dst[k * ldd + c] = src[c][k0 + k] for a 16 x 16 block (16 rows given by pointers),
+  /// in registers: unpack pairs of rows, then pairs of pairs, then exchange 128-bit lanes
+  /// twice.
+  __attribute__((target("avx512f"))) static void transpose16(const float* const* src, int64_t k0, float* dst,
+                                                             int64_t ldd) {
     __m512 r[16], t[16];
 #pragma GCC unroll 16
-    for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds);
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src[i] + k0);
 #pragma GCC unroll 8
     for (int i = 0; i < 16; i += 2) {
       t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
