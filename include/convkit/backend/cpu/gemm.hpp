@@ -102,9 +102,9 @@ void pack_a(bool trans_a, const float* A, int64_t M, int64_t K, int64_t i0, int6
 /// shifted views of a convolution's padded input, see conv.hpp). Storage rows are rows of
 /// op(B) when B is not transposed, and its columns when it is.
 struct BRows {
-  const float* base = nullptr;
-  int64_t ld = 0;
-  const float* const* ptrs = nullptr;
+  const float* base = nullptr;         ///< the first row, when rows are evenly spaced
+  int64_t ld = 0;                      ///< the spacing, in floats
+  const float* const* ptrs = nullptr;  ///< one pointer per row instead, when not null
   /// Storage row r.
   const float* operator[](int64_t r) const { return ptrs ? ptrs[r] : base + r * ld; }
 };
