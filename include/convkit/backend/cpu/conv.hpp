@@ -123,10 +123,14 @@ inline int64_t im2col_band_rows(const Conv2dGeometry& g, int64_t P) {
 /// is the plane itself shifted by u*dh*Wp + v*dw. The GEMM reads those shifted views
 /// through row pointers, computing Wp - OW junk columns per output row that are dropped.
 /// Measured here it beats im2col even with 40% junk (LeNet conv2: 0.75 ms against 1.1);
-/// it is not used beyond 100%. The environment variable CONVKIT_CONV_ALGO=im2col or
-/// =indirect forces one method where both apply (to compare them; the tests run both).
-inline bool use_indirect_conv(const Conv2dGeometry& g) {
-  if (g.sh != 1 || g.sw != 1 || g.is_pointwise() || g.in_per_group() == 1) return false;
+/// it is not used beyond 100%. With one input channel per group it also beats the direct
+/// kernel's forward pass once there are 4 or more output channels to share each view
+/// (LeNet conv1), but not its backward pass. The environment variable
+/// CONVKIT_CONV_ALGO=im2col or =indirect forces one method where both apply (to compare
+/// them; the tests run both).
+inline bool use_indirect_conv(const Conv2dGeometry& g, bool forward) {
+  if (g.sh != 1 || g.sw != 1 || g.is_pointwise()) return false;
+  if (g.in_per_group() == 1 && !(forward && g.out_per_group() >= 4)) return false;  // direct kernel
   static const std::string forced = [] {
     const char* env = std::getenv("CONVKIT_CONV_ALGO");
     return std::string(env ? env : "");
@@ -168,14 +172,16 @@ inline void indirect_conv2d_forward(const Conv2dGeometry& g, const float* x,
 
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
-  if (use_direct_conv(g)) return direct_conv2d_forward(g, x, w, b, y);
+  bool indirect = false;
+  if constexpr (std::is_same_v<T, float>) indirect = use_indirect_conv(g, true);
+  if (!indirect && use_direct_conv(g)) return direct_conv2d_forward(g, x, w, b, y);
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   // Each group's weights are packed once for all samples.
   std::vector<PreparedA<T>> weights;
   weights.reserve(static_cast<size_t>(g.groups));
   for (int64_t grp = 0; grp < g.groups; ++grp) weights.emplace_back(false, Og, P, w + grp * Og * P);
   if constexpr (std::is_same_v<T, float>) {
-    if (use_indirect_conv(g)) return indirect_conv2d_forward(g, x, weights, b, y);
+    if (indirect) return indirect_conv2d_forward(g, x, weights, b, y);
   }
   // A large im2col matrix is unfolded a band of output rows at a time, so that the band
   // is still in cache when the GEMM packs it (the whole matrix of a 56x56 layer is 7 MB).
@@ -270,7 +276,7 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
   }
   std::vector<char> used(static_cast<size_t>(threads), 0);
   bool indirect = false;
-  if constexpr (std::is_same_v<T, float>) indirect = use_indirect_conv(g);
+  if constexpr (std::is_same_v<T, float>) indirect = use_indirect_conv(g, false);
   parallel_for(g.N, 2 * g.O * P * S, [&](int64_t n0, int64_t n1) {
     const int t = thread_index();
     used[static_cast<size_t>(t)] = 1;
