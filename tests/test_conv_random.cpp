@@ -2,6 +2,7 @@
 // and options, forward and all three gradients, in double and float.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <convkit/convkit.hpp>
 
@@ -76,5 +77,43 @@ TEST_CASE_TEMPLATE("large conv2d, unfolded in bands, matches the reference", T, 
     CAPTURE(P * y.size(2) * y.size(3));
     CHECK(P * y.size(2) * y.size(3) > (1 << 18));  // big enough to be unfolded in bands
     CHECK(max_rel_diff(y, ck::reference::conv2d(x, w, b, opt)) < tol);
+  }
+}
+
+// Average pooling whose windows tile the input (kernel == stride, no padding) takes a plane-
+// at-a-time path (backend/cpu/pool.hpp); sizes that are not a multiple of the window leave
+// rows and columns that no window covers, whose gradient must be 0.
+TEST_CASE_TEMPLATE("tiled average pooling matches a plain loop, forward and backward", T, float, double) {
+  ck::Generator gen(5);
+  for (auto [H, W, kh, kw] : {std::array<int64_t, 4>{8, 8, 2, 2}, {5, 7, 2, 2}, {9, 10, 3, 3}, {6, 7, 2, 3}}) {
+    CAPTURE(H);
+    CAPTURE(W);
+    CAPTURE(kh);
+    CAPTURE(kw);
+    auto x = ck::Tensor<T>::uniform({2, 3, H, W}, T(-1), T(1), gen).requires_grad_();
+    auto y = ck::avg_pool2d(x, ck::Pool2dOptions({kh, kw}));
+    const int64_t OH = H / kh, OW = W / kw;
+    REQUIRE(y.shape() == ck::Shape{2, 3, OH, OW});
+    auto gy = ck::Tensor<T>::uniform(y.shape(), T(-1), T(1), gen);
+    (y * gy).sum().backward();
+    const auto xv = x.to_vector(), yv = y.to_vector(), gyv = gy.to_vector(), gxv = x.grad().to_vector();
+    double worst = 0;
+    for (int64_t p = 0; p < 6; ++p)
+      for (int64_t i = 0; i < H; ++i)
+        for (int64_t j = 0; j < W; ++j) {
+          const bool covered = i < OH * kh && j < OW * kw;
+          const double expect_gx =
+              covered ? double(gyv[static_cast<size_t>((p * OH + i / kh) * OW + j / kw)]) / double(kh * kw) : 0.0;
+          worst = std::max(worst, std::fabs(double(gxv[static_cast<size_t>((p * H + i) * W + j)]) - expect_gx));
+          if (i < OH && j < OW) {
+            double s = 0;
+            for (int64_t u = 0; u < kh; ++u)
+              for (int64_t v = 0; v < kw; ++v)
+                s += double(xv[static_cast<size_t>((p * H + i * kh + u) * W + j * kw + v)]);
+            worst = std::max(worst,
+                             std::fabs(double(yv[static_cast<size_t>((p * OH + i) * OW + j)]) - s / double(kh * kw)));
+          }
+        }
+    CHECK(worst < 1e-6);
   }
 }

@@ -175,8 +175,68 @@ void max_pool2d_backward(const Pool2dGeometry& g, const int64_t* argmax, const T
   });
 }
 
+/// True when the windows tile the input without overlap or padding (kernel == stride, no
+/// padding or dilation, every window inside the input): LeNet's 2x2 average pooling. Then
+/// each output is the mean of its own block, and each input belongs to at most one window.
+inline bool pool_windows_tile(const Pool2dGeometry& g) {
+  return g.kh == g.sh && g.kw == g.sw && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 && g.OH * g.kh <= g.H &&
+         g.OW * g.kw <= g.W;
+}
+
+/// Average pooling over tiling windows, a whole plane per pass: no border logic, and for
+/// the 2x2 case a loop the compiler vectorises with fixed offsets.
+template <class T>
+void avg_pool2d_tiled_forward(const Pool2dGeometry& g, const T* x, T* y) {
+  const T scale = T(1) / static_cast<T>(g.kh * g.kw);
+  parallel_for(g.N * g.C, g.H * g.W, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p)
+      for (int64_t i = 0; i < g.OH; ++i) {
+        const T* in = x + (p * g.H + i * g.kh) * g.W;
+        T* out = y + (p * g.OH + i) * g.OW;
+        if (g.kh == 2 && g.kw == 2) {
+          const T* in1 = in + g.W;
+          for (int64_t j = 0; j < g.OW; ++j)
+            out[j] = ((in[2 * j] + in[2 * j + 1]) + (in1[2 * j] + in1[2 * j + 1])) * scale;
+          continue;
+        }
+        for (int64_t j = 0; j < g.OW; ++j) {
+          T acc = T(0);
+          for (int64_t u = 0; u < g.kh; ++u)
+            for (int64_t v = 0; v < g.kw; ++v) acc += in[u * g.W + j * g.kw + v];
+          out[j] = acc * scale;
+        }
+      }
+  });
+}
+
+/// The adjoint: every input of a window gets its output's gradient / area; inputs that
+/// no window covers (the last rows or columns when the size is not a multiple) get 0.
+template <class T>
+void avg_pool2d_tiled_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
+  const T scale = T(1) / static_cast<T>(g.kh * g.kw);
+  parallel_for(g.N * g.C, g.H * g.W, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      for (int64_t i = 0; i < g.OH; ++i) {
+        const T* go = gy + (p * g.OH + i) * g.OW;
+        for (int64_t u = 0; u < g.kh; ++u) {
+          T* out = gx + (p * g.H + i * g.kh + u) * g.W;
+          if (g.kw == 2) {
+            for (int64_t j = 0; j < g.OW; ++j) out[2 * j] = out[2 * j + 1] = go[j] * scale;
+          } else {
+            for (int64_t j = 0; j < g.OW; ++j)
+              for (int64_t v = 0; v < g.kw; ++v) out[j * g.kw + v] = go[j] * scale;
+          }
+          std::fill(out + g.OW * g.kw, out + g.W, T(0));
+        }
+      }
+      std::fill(gx + (p * g.H + g.OH * g.kh) * g.W, gx + (p + 1) * g.H * g.W, T(0));
+    }
+  });
+}
+
 template <class T>
 void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
+  if (pool_windows_tile(g)) return avg_pool2d_tiled_forward(g, x, y);
   parallel_for(g.N * g.C, g.OH * g.OW * g.kh * g.kw, [&](int64_t p0, int64_t p1) {
     for_each_pool_output(
         g, p0, p1, [&](int64_t p, int64_t i, int64_t j) { kernels::avg_pool_at(g, x, y, p, i, j); },
@@ -188,6 +248,7 @@ void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
 
 template <class T>
 void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
+  if (pool_windows_tile(g)) return avg_pool2d_tiled_backward(g, gy, gx);
   const int64_t plane = g.H * g.W;
   parallel_for(g.N * g.C, g.OH * g.OW * g.kh * g.kw + plane, [&](int64_t p0, int64_t p1) {
     for (int64_t q = p0; q < p1; ++q) {  // plane by plane, as in max_pool2d_backward
