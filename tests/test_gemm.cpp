@@ -84,6 +84,7 @@ TEST_CASE("float GEMM matches the triple loop on every micro-kernel") {
           for (int64_t N : {1, 15, 16, 33, 100})
             for (int64_t K : {1, 7, 150}) check_case(ta, tb, M, N, K, 1.0f, 0.0f, gen);
         check_case(ta, tb, 37, 71, 300, 0.5f, 1.0f, gen);
+        check_case(ta, tb, 1, 50, 400, 0.5f, 1.0f, gen);  // one row: the GEMV path when transposed
         check_case(ta, tb, 9, 40, 513, -2.0f, 0.25f, gen);
       }
   });

@@ -243,6 +243,43 @@ void with_kernel(Isa isa, F f) {
 #endif
 }
 
+/// c[j] = alpha * dot(a, row j of B) (+ c[j] unless overwrite) for B stored (N, K): a
+/// linear layer on one sample. Four rows of B at a time share each load of a, each with
+/// its own 16-lane accumulator, so the multiply-adds are independent.
+inline void row_times_transposed(int64_t N, int64_t K, float alpha, const float* a, const float* B, bool overwrite,
+                                 float* c) {
+  constexpr int L = 16;
+  int64_t j = 0;
+  for (; j + 4 <= N; j += 4) {
+    const float *b0 = B + j * K, *b1 = b0 + K, *b2 = b1 + K, *b3 = b2 + K;
+    float s0[L] = {}, s1[L] = {}, s2[L] = {}, s3[L] = {};
+    int64_t k = 0;
+    for (; k + L <= K; k += L)
+      for (int l = 0; l < L; ++l) {
+        const float x = a[k + l];
+        s0[l] += x * b0[k + l];
+        s1[l] += x * b1[k + l];
+        s2[l] += x * b2[k + l];
+        s3[l] += x * b3[k + l];
+      }
+    float t[4] = {};
+    for (; k < K; ++k) {
+      t[0] += a[k] * b0[k];
+      t[1] += a[k] * b1[k];
+      t[2] += a[k] * b2[k];
+      t[3] += a[k] * b3[k];
+    }
+    for (int l = 0; l < L; ++l) {
+      t[0] += s0[l];
+      t[1] += s1[l];
+      t[2] += s2[l];
+      t[3] += s3[l];
+    }
+    for (int r = 0; r < 4; ++r) c[j + r] = alpha * t[r] + (overwrite ? 0.0f : c[j + r]);
+  }
+  for (; j < N; ++j) c[j] = alpha * dot(K, a, B + j * K) + (overwrite ? 0.0f : c[j]);
+}
+
 /// Applies beta to C (M x N, rows ldc apart) ahead of the product; returns true when C is
 /// to be overwritten (beta == 0: C is then never read).
 inline bool apply_beta(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
@@ -273,8 +310,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
       return;
     }
     const bool overwrite = packed_gemm::apply_beta(M, N, beta, C, N);
-    if (M == 1 && trans_b) {  // one row times B^T (a linear layer on one sample): dot products
-      for (int64_t j = 0; j < N; ++j) C[j] = alpha * dot(K, A, B + j * K) + (overwrite ? 0.0f : C[j]);
+    if (M == 1 && trans_b) {  // one row times B^T (a linear layer on one sample)
+      packed_gemm::row_times_transposed(N, K, alpha, A, B, overwrite, C);
       return;
     }
     packed_gemm::with_kernel(active_isa(), [&](auto kernel) {
