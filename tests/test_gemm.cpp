@@ -105,6 +105,10 @@ TEST_CASE("GEMM with an empty dimension") {
   CHECK(C == std::vector<float>{0.5f, 1, 1.5f, 2});
   cpu::gemm<float>(false, false, 0, 2, 3, 1.0f, nullptr, nullptr, 0.0f, C.data());  // nothing to write
   CHECK(C[0] == 0.5f);
+  // A prepared A of depth 0: the product is an empty sum, so C becomes 0 (beta 0).
+  const cpu::PreparedA<float> empty(false, 2, 0, nullptr);
+  empty.multiply_rows(false, 2, nullptr, 0.0f, C.data(), 2);
+  CHECK(C == std::vector<float>{0, 0, 0, 0});
 }
 
 TEST_CASE("the active instruction set is one this CPU supports") {

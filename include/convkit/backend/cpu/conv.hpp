@@ -139,24 +139,38 @@ inline bool use_indirect_conv(const Conv2dGeometry& g, bool forward) {
   return 2 * g.pw <= g.OW;  // Wp - OW = 2 * pw junk columns per OW useful ones
 }
 
+/// Where patch row (c, u, v) starts in the zero-padded copy of a group's Cg input planes
+/// (pp.size floats each): the offset of the shifted view that stands in for that row of
+/// the im2col matrix, in both indirect passes.
+inline std::vector<int64_t> view_shifts(const Conv2dGeometry& g, const PaddedPlane& pp) {
+  std::vector<int64_t> shift(static_cast<size_t>(g.patch()));
+  for (int64_t c = 0; c < g.in_per_group(); ++c)
+    for (int64_t u = 0; u < g.kh; ++u)
+      for (int64_t v = 0; v < g.kw; ++v)
+        shift[static_cast<size_t>((c * g.kh + u) * g.kw + v)] = c * pp.size + u * g.dh * pp.Wp + v * g.dw;
+  return shift;
+}
+
+/// Pads the group's Cg input planes starting at x into `pad` and points rows[p] at view p.
+inline void point_views(const Conv2dGeometry& g, const PaddedPlane& pp, const std::vector<int64_t>& shift,
+                        const float* x, float* pad, std::vector<const float*>& rows) {
+  for (int64_t c = 0; c < g.in_per_group(); ++c) pad_plane(g, pp, x + c * g.H * g.W, pad + c * pp.size);
+  for (size_t p = 0; p < shift.size(); ++p) rows[p] = pad + shift[p];
+}
+
 /// The forward pass by use_indirect_conv's method (float: PreparedA::multiply_rows).
 inline void indirect_conv2d_forward(const Conv2dGeometry& g, const float* x,
                                     const std::vector<PreparedA<float>>& weights, const float* b, float* y) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   const PaddedPlane pp(g);
   const int64_t run = pp.out_size(g);  // OH * Wp columns
+  const std::vector<int64_t> shift = view_shifts(g, pp);
   parallel_for(g.N, g.O * P * run, [&](int64_t n0, int64_t n1) {
     Workspace<float> xpad(static_cast<size_t>(Cg * pp.size)), out(static_cast<size_t>(Og * run));
     std::vector<const float*> rows(static_cast<size_t>(P));
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < g.groups; ++grp) {
-        for (int64_t c = 0; c < Cg; ++c) {
-          pad_plane(g, pp, x + (n * g.C + grp * Cg + c) * g.H * g.W, xpad.data() + c * pp.size);
-          for (int64_t u = 0; u < g.kh; ++u)
-            for (int64_t v = 0; v < g.kw; ++v)
-              rows[static_cast<size_t>((c * g.kh + u) * g.kw + v)] =
-                  xpad.data() + c * pp.size + u * g.dh * pp.Wp + v * g.dw;
-        }
+        point_views(g, pp, shift, x + (n * g.C + grp * Cg) * g.H * g.W, xpad.data(), rows);
         weights[static_cast<size_t>(grp)].multiply_rows(false, run, rows.data(), 0.0f, out.data(), run);
         for (int64_t o = 0; o < Og; ++o) {  // keep OW of every Wp columns, adding the bias
           const float bias = b ? b[grp * Og + o] : 0.0f;
@@ -223,11 +237,7 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
   Workspace<float> pad(static_cast<size_t>(Cg * pp.size)), gypad(static_cast<size_t>(Og * run));
   Workspace<float> cols(gx ? static_cast<size_t>(P * run) : 0);
   std::vector<const float*> rows(static_cast<size_t>(P));
-  std::vector<int64_t> shift(static_cast<size_t>(P));
-  for (int64_t c = 0; c < Cg; ++c)
-    for (int64_t u = 0; u < g.kh; ++u)
-      for (int64_t v = 0; v < g.kw; ++v)
-        shift[static_cast<size_t>((c * g.kh + u) * g.kw + v)] = c * pp.size + u * g.dh * pp.Wp + v * g.dw;
+  const std::vector<int64_t> shift = view_shifts(g, pp);
   for (int64_t n = n0; n < n1; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       fill(Og * run, gypad.data(), 0.0f);
@@ -236,8 +246,7 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
           copy_run(gy + (n * g.O + grp * Og + o) * S + i * g.OW, gypad.data() + o * run + i * pp.Wp, g.OW);
       const int64_t plane0 = n * g.C + grp * Cg;  // first input plane of this sample and group
       if (gw_local) {
-        for (int64_t c = 0; c < Cg; ++c) pad_plane(g, pp, x + (plane0 + c) * g.H * g.W, pad.data() + c * pp.size);
-        for (int64_t p = 0; p < P; ++p) rows[static_cast<size_t>(p)] = pad.data() + shift[static_cast<size_t>(p)];
+        point_views(g, pp, shift, x + plane0 * g.H * g.W, pad.data(), rows);
         const PreparedA<float> gyg(false, Og, run, gypad.data());
         gyg.multiply_rows(true, P, rows.data(), 1.0f, gw_local + grp * Og * P, P);
       }

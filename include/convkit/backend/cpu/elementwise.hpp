@@ -93,8 +93,8 @@ void sum_to_a(const BroadcastPlan& p, const T* g, T* out) {
 /// loop on the add latency (the compiler may not reorder float additions itself).
 template <class T>
 T dot(int64_t n, const T* a, const T* b) {
-  // 64 partial sums are four AVX-512 accumulators: enough to cover the FMA latency (16
-  // partial sums, one vector, ran at a quarter of the FMA rate).
+  // 64 partial sums are four AVX-512 accumulators, so four multiply-adds are in flight
+  // at once; with 16 (one vector) each one waits for the one before.
   constexpr int L = 64, L2 = 16;
   T part[L] = {};
   int64_t i = 0;
