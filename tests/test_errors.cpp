@@ -104,3 +104,14 @@ TEST_CASE("cross_entropy is stable for huge logits") {
   loss.backward();
   for (float g : logits.grad().to_vector()) CHECK(std::isfinite(g));
 }
+
+TEST_CASE("messages print their parts as an ostream would") {
+  const std::string text = "text";
+  const ck::Shape shape{2, 3};
+  CHECK(ck::detail::cat("a", text, ' ', -7, " ", uint64_t(18446744073709551615ull), " ", 0.25, " ", 1e-7f, " ", true,
+                        " ", shape) == "atext -7 18446744073709551615 0.25 1e-07 1 (2, 3)");
+  CHECK(ck::detail::hex_byte(13) == "0x0d");
+  CHECK(ck::detail::cat() == "");
+  const auto failing_check = [&] { CK_CHECK(text.empty(), "op: got ", int64_t(-3), " for ", shape); };
+  CHECK(error_of(failing_check) == "op: got -3 for (2, 3)");
+}

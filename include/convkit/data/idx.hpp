@@ -75,7 +75,7 @@ inline IdxArray read_idx(const std::string& path, int expected_rank) {
   CK_CHECK(bytes.size() >= 4, "idx: '", path, "' is too short (", bytes.size(), " bytes) to hold an IDX header");
   CK_CHECK(bytes[0] == 0 && bytes[1] == 0, "idx: '", path, "' has a bad magic number (first bytes ", int(bytes[0]), " ",
            int(bytes[1]), ", expected 0 0): not an IDX file");
-  CK_CHECK(bytes[2] == 0x08, "idx: '", path, "' holds element type 0x", std::hex, int(bytes[2]), std::dec,
+  CK_CHECK(bytes[2] == 0x08, "idx: '", path, "' holds element type ", convkit::detail::hex_byte(bytes[2]),
            ", expected 0x08 (unsigned byte)");
   const int rank = bytes[3];
   CK_CHECK(rank == expected_rank, "idx: '", path, "' has ", rank, " dimensions, expected ", expected_rank,
