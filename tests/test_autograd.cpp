@@ -26,6 +26,20 @@ TEST_CASE("a tensor used twice gets both contributions") {
   CHECK(x.grad().item() == doctest::Approx(60.0));
 }
 
+TEST_CASE("gradients that share memory are summed without overwriting each other") {
+  // x + x hands the same gradient tensor to both inputs; the reshapes pass views of their
+  // output gradients on. Each contribution must be added exactly once.
+  auto x = TD::arange(6).requires_grad_();
+  auto y = x + x;
+  auto a = y.reshape({2, 3}), b = y.reshape({3, 2});
+  auto loss = (a * 3.0).sum() + b.sum() + y.sum();  // d/dy = 3 + 1 + 1, d/dx = 2 * 5
+  loss.backward();
+  CHECK(x.grad().to_vector() == std::vector<double>(6, 10.0));
+  auto g = x.grad();
+  (x * 2.0).sum().backward();  // a held .grad handle sees later accumulation
+  CHECK(g.to_vector() == std::vector<double>(6, 12.0));
+}
+
 TEST_CASE("broadcast gradients are summed back to the input's shape") {
   auto a = TD::from({{1, 2, 3}, {4, 5, 6}}).requires_grad_();
   auto b = TD::from({1, 1, 1}).requires_grad_();

@@ -3,7 +3,6 @@
 // Tensor::backward() walks the recorded graph in reverse topological order.
 #include <algorithm>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -28,75 +27,90 @@ void record(Tensor<T>& out, const char* name, const std::vector<Tensor<T>>& inpu
   out.impl()->grad_fn = std::move(node);
 }
 
+/// True when nothing but `t` can see its memory, so it may be updated in place.
 template <class T>
-void accumulate(std::shared_ptr<TensorImpl<T>>& slot, Tensor<T> g) {
-  if (!slot) {
-    // Take g's memory when nothing else can see it (a fresh gradient); otherwise copy, as
-    // g may be a view of another tensor's data.
-    const bool exclusive =
-        g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 && g.impl()->offset == 0 && !g.requires_grad();
-    slot = exclusive ? g.impl() : g.detach().clone().impl();
-  } else {
-    Tensor<T>(slot).add_(g);
+bool owns_memory(const Tensor<T>& t) {
+  return t.impl().use_count() == 1 && t.impl()->storage.use_count() == 1 && t.impl()->offset == 0 && !t.requires_grad();
+}
+
+/// Adds gradient `g` into a leaf's .grad, in place once it exists (so a handle to the
+/// gradient, like zero_grad's, keeps seeing it); the first time takes g itself when
+/// nothing else can see it.
+template <class T>
+void accumulate(std::shared_ptr<TensorImpl<T>>& grad, Tensor<T> g) {
+  if (!grad)
+    grad = owns_memory(g) ? g.impl() : g.detach().clone().impl();
+  else
+    Tensor<T>(grad).add_(g);
+}
+
+/// Adds `g` into a gradient still flowing through the graph: the sum goes in place only
+/// when the pending gradient owns its memory (an op may have returned a view of, or the
+/// very tensor of, another gradient).
+template <class T>
+void add_pending(std::shared_ptr<TensorImpl<T>>& pending, Tensor<T> g) {
+  if (!pending) {
+    pending = g.impl();
+    return;
   }
+  Tensor<T> sum(pending);
+  if (!owns_memory(sum)) pending = (sum = sum.detach().clone()).impl();
+  sum.add_(g);
 }
 
 /// Runs backward from `root` (one element): d root / d leaf is added to each leaf's grad.
 template <class T>
 void run_backward(const Tensor<T>& root) {
   CK_CHECK(root.defined(), "backward: tensor is undefined");
-  CK_CHECK(root.numel() == 1, "backward: can only start from a one-element tensor (a loss), got shape ",
-           root.shape().str(), "; reduce it first, e.g. with .sum()");
+  CK_CHECK(root.numel() == 1, "backward: can only start from a one-element tensor (a loss), got shape ", root.shape(),
+           "; reduce it first, e.g. with .sum()");
   CK_CHECK(root.requires_grad(),
            "backward: tensor does not require grad (no input had requires_grad_() "
            "set, or it was computed under NoGradGuard)");
-  using ImplPtr = TensorImpl<T>*;
+  using ImplPtr = std::shared_ptr<TensorImpl<T>>;
 
-  // Reverse post-order of a depth-first walk = every tensor before the inputs it came from.
-  std::vector<std::shared_ptr<TensorImpl<T>>> order;
-  std::unordered_set<ImplPtr> seen;
-  std::vector<std::pair<std::shared_ptr<TensorImpl<T>>, size_t>> stack{{root.impl(), 0}};
-  seen.insert(root.impl().get());
+  // Post-order of a depth-first walk: every tensor after the inputs it came from. `index`
+  // numbers the tensors as they are first seen; pending[i] is tensor i's gradient so far.
+  std::unordered_map<const TensorImpl<T>*, size_t> index{{root.impl().get(), 0}};
+  std::vector<ImplPtr> seen{root.impl()};
+  std::vector<size_t> order;
+  std::vector<std::pair<size_t, size_t>> stack{{0, 0}};  // (tensor, next input to visit)
   while (!stack.empty()) {
-    auto& [impl, next] = stack.back();
-    const auto& fn = impl->grad_fn;
+    auto& [i, next] = stack.back();
+    const auto& fn = seen[i]->grad_fn;
     if (fn && fn->released())
-      throw Error(detail::cat("backward: the graph through '", fn->name,
-                              "' was already freed by an earlier backward(); recompute the forward pass"));
+      detail::fail({"backward: the graph through '", fn->name,
+                    "' was already freed by an earlier backward(); recompute the forward pass"});
     if (fn && next < fn->inputs.size()) {
-      auto child = fn->inputs[next++];
-      if (child && seen.insert(child.get()).second) stack.push_back({child, 0});
+      const ImplPtr& child = fn->inputs[next++];
+      if (child && index.emplace(child.get(), seen.size()).second) {
+        stack.emplace_back(seen.size(), 0);
+        seen.push_back(child);
+      }
       continue;
     }
-    order.push_back(impl);
+    order.push_back(i);
     stack.pop_back();
   }
-  std::reverse(order.begin(), order.end());
 
   NoGradGuard no_grad;  // the backward computation itself is not recorded
-  std::unordered_map<ImplPtr, Tensor<T>> grads;
-  grads[root.impl().get()] = Tensor<T>::ones(root.shape(), root.device());
-  for (auto& impl : order) {
-    auto it = grads.find(impl.get());
-    if (it == grads.end()) continue;
-    Tensor<T> g = std::move(it->second);
-    grads.erase(it);
+  std::vector<ImplPtr> pending(seen.size());
+  pending[0] = Tensor<T>::ones(root.shape(), root.device()).impl();
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {  // outputs before inputs
+    ImplPtr& impl = seen[*it];
+    if (!pending[*it]) continue;
+    Tensor<T> g(std::move(pending[*it]));
     if (!impl->grad_fn) {  // a leaf
       accumulate(impl->grad, std::move(g));
       continue;
     }
     Node<T>& node = *impl->grad_fn;
     std::vector<Tensor<T>> input_grads = node.backward(g);
-    for (size_t i = 0; i < node.inputs.size(); ++i) {
-      if (!node.inputs[i] || i >= input_grads.size() || !input_grads[i].defined()) continue;
-      auto& slot = grads[node.inputs[i].get()];
-      if (!slot.defined())
-        slot = input_grads[i];
-      else
-        slot = slot + input_grads[i];
-    }
+    for (size_t k = 0; k < node.inputs.size() && k < input_grads.size(); ++k)
+      if (node.inputs[k] && input_grads[k].defined())
+        add_pending(pending[index.at(node.inputs[k].get())], std::move(input_grads[k]));
   }
-  for (auto& impl : order)
+  for (const ImplPtr& impl : seen)
     if (impl->grad_fn) impl->grad_fn->release();
 }
 

@@ -2,6 +2,8 @@
 // Device: where a tensor's memory lives. Chosen at run time.
 #include <string>
 
+#include "error.hpp"
+
 namespace convkit {
 
 /// A device: the CPU, or CUDA device `index`. A CPU-only build can name a CUDA device,
@@ -23,7 +25,7 @@ struct Device {
   /// True for a CUDA device.
   bool is_cuda() const { return type == Type::CUDA; }
   /// "cpu" or "cuda:N".
-  std::string str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
+  std::string str() const { return is_cpu() ? "cpu" : detail::cat("cuda:", index); }
 
   /// Same type and index.
   friend bool operator==(const Device& a, const Device& b) {

@@ -9,7 +9,7 @@
 namespace convkit::nn {
 
 namespace detail {
-inline std::string yesno(bool b) { return b ? "True" : "False"; }
+inline const char* yesno(bool b) { return b ? "True" : "False"; }
 /// PyTorch's default initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 template <class T>
 Tensor<T> default_init(const Shape& s, int64_t fan_in, Generator& gen) {
@@ -49,13 +49,13 @@ class Conv2d : public Cloneable<Conv2d<T>, T> {
   /// The options the layer was built with.
   const Conv2dOptions& options() const { return options_; }
   std::string repr() const override {
-    std::string s = "Conv2d(" + std::to_string(in_) + " -> " + std::to_string(out_) + ", kernel_size=" + kernel_.str() +
-                    ", stride=" + options_.stride().str();
-    if (!(options_.padding() == Pair2(0))) s += ", padding=" + options_.padding().str();
-    if (!(options_.dilation() == Pair2(1))) s += ", dilation=" + options_.dilation().str();
-    if (options_.groups() != 1) s += ", groups=" + std::to_string(options_.groups());
-    if (!options_.bias()) s += ", bias=False";
-    return s + ")";
+    const Pair2 padding = options_.padding(), dilation = options_.dilation();
+    return convkit::detail::cat(
+        "Conv2d(", in_, " -> ", out_, ", kernel_size=", kernel_, ", stride=", options_.stride(),
+        padding == Pair2(0) ? "" : ", padding=", padding == Pair2(0) ? "" : padding.str(),
+        dilation == Pair2(1) ? "" : ", dilation=", dilation == Pair2(1) ? "" : dilation.str(),
+        options_.groups() == 1 ? "" : ", groups=", options_.groups() == 1 ? "" : std::to_string(options_.groups()),
+        options_.bias() ? "" : ", bias=False", ")");
   }
 
  private:
@@ -85,8 +85,7 @@ class Linear : public Cloneable<Linear<T>, T> {
   /// The (out) bias; undefined when built without one.
   Tensor<T>& bias() { return bias_; }
   std::string repr() const override {
-    return "Linear(" + std::to_string(in_) + " -> " + std::to_string(out_) + (bias_.defined() ? "" : ", bias=False") +
-           ")";
+    return convkit::detail::cat("Linear(", in_, " -> ", out_, bias_.defined() ? "" : ", bias=False", ")");
   }
 
  private:
@@ -102,8 +101,9 @@ class MaxPool2d : public Cloneable<MaxPool2d<T>, T> {
   MaxPool2d(Pool2dOptions options) : options_(options) {}  // NOLINT(google-explicit-constructor)
   Tensor<T> forward(const Tensor<T>& x) override { return max_pool2d(x, options_); }
   std::string repr() const override {
-    return "MaxPool2d(size=" + options_.kernel_size().str() + ", stride=" + options_.stride().str() +
-           ", padding=" + options_.padding().str() + ", ceil_mode=" + detail::yesno(options_.ceil_mode()) + ")";
+    return convkit::detail::cat("MaxPool2d(size=", options_.kernel_size(), ", stride=", options_.stride(),
+                                ", padding=", options_.padding(), ", ceil_mode=", detail::yesno(options_.ceil_mode()),
+                                ")");
   }
 
  private:
@@ -118,9 +118,9 @@ class AvgPool2d : public Cloneable<AvgPool2d<T>, T> {
   AvgPool2d(Pool2dOptions options) : options_(options) {}  // NOLINT(google-explicit-constructor)
   Tensor<T> forward(const Tensor<T>& x) override { return avg_pool2d(x, options_); }
   std::string repr() const override {
-    return "AvgPool2d(size=" + options_.kernel_size().str() + ", stride=" + options_.stride().str() +
-           ", padding=" + options_.padding().str() + ", ceil_mode=" + detail::yesno(options_.ceil_mode()) +
-           ", count_include_pad=" + detail::yesno(options_.count_include_pad()) + ")";
+    return convkit::detail::cat("AvgPool2d(size=", options_.kernel_size(), ", stride=", options_.stride(),
+                                ", padding=", options_.padding(), ", ceil_mode=", detail::yesno(options_.ceil_mode()),
+                                ", count_include_pad=", detail::yesno(options_.count_include_pad()), ")");
   }
 
  private:

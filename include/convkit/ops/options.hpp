@@ -31,7 +31,7 @@ struct Pair2 {
     w = *(v.end() - 1);
   }
   /// "(h, w)", for messages and printing.
-  std::string str() const { return "(" + std::to_string(h) + ", " + std::to_string(w) + ")"; }
+  std::string str() const { return detail::cat("(", h, ", ", w, ")"); }
   /// Equal when both components are.
   friend bool operator==(const Pair2& a, const Pair2& b) { return a.h == b.h && a.w == b.w; }
 };
