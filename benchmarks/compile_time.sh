@@ -8,9 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flags=(-std=c++17 -O2 -fopenmp -march=native -fno-trapping-math -I include -I /usr/include/eigen3 -c -o /dev/null)
-measure() {  # prints "seconds peak_MB" (best of 3 wall times, max memory)
+measure() {  # prints "seconds peak_MB" (best of 5 wall times, max memory)
   local best=999 mem=0
-  for _ in 1 2 3; do
+  for _ in 1 2 3 4 5; do
     out=$( { /usr/bin/time -f "%e %M" g++ "${flags[@]}" "$1" > /dev/null; } 2>&1 | tail -1)
     t=${out% *}; m=${out#* }
     best=$(python3 -c "print(min($best, $t))"); mem=$(( m > mem ? m : mem ))
@@ -21,8 +21,15 @@ read -r et em <<< "$(measure benchmarks/eigen_only.cpp)"
 read -r tt tm <<< "$(measure benchmarks/train_lenet_tu.cpp)"
 read -r ct cm <<< "$(measure examples/lenet.cpp)"
 ratio() { python3 -c "print(f'{$1 / $2:.2f}x')"; }
-echo "| translation unit | compile time (s) | ratio to Eigen-only | peak compiler memory (MB) | ratio |"
-echo "|---|---|---|---|---|"
-echo "| benchmarks/eigen_only.cpp: <Eigen/Dense> only | $et | 1x | $em | 1x |"
-echo "| benchmarks/train_lenet_tu.cpp: trains LeNet | $tt | $(ratio "$tt" "$et") | $tm | $(ratio "$tm" "$em") |"
-echo "| examples/lenet.cpp: the full example program | $ct | $(ratio "$ct" "$et") | $cm | $(ratio "$cm" "$em") |"
+# Instructions the compiler executes: unlike wall time, steady on a shared machine (when
+# perf can read the counters; "n/a" otherwise).
+instructions() {
+  perf stat -x, -e instructions:u g++ "${flags[@]}" "$1" 2>&1 > /dev/null | awk -F, '/instructions/ && $1 ~ /^[0-9]+$/ {printf "%.1f", $1 / 1e9; found = 1} END {if (!found) printf "n/a"}'
+}
+ei=$(instructions benchmarks/eigen_only.cpp); ti=$(instructions benchmarks/train_lenet_tu.cpp); ci=$(instructions examples/lenet.cpp)
+iratio() { if [ "$1" = n/a ] || [ "$2" = n/a ]; then echo n/a; else ratio "$1" "$2"; fi; }
+echo "| translation unit | compile time (s) | ratio to Eigen-only | peak compiler memory (MB) | ratio | compiler instructions (G) | ratio |"
+echo "|---|---|---|---|---|---|---|"
+echo "| benchmarks/eigen_only.cpp: <Eigen/Dense> only | $et | 1x | $em | 1x | $ei | 1x |"
+echo "| benchmarks/train_lenet_tu.cpp: trains LeNet | $tt | $(ratio "$tt" "$et") | $tm | $(ratio "$tm" "$em") | $ti | $(iratio "$ti" "$ei") |"
+echo "| examples/lenet.cpp: the full example program | $ct | $(ratio "$ct" "$et") | $cm | $(ratio "$cm" "$em") | $ci | $(iratio "$ci" "$ei") |"

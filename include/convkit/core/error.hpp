@@ -26,27 +26,22 @@ namespace detail {
 class MessagePart {
  public:
   /// Text.
-  MessagePart(const char* s) : kind_(Kind::text) { value_.text = s; }  // NOLINT(google-explicit-constructor)
+  constexpr MessagePart(const char* s) : kind_(Kind::text), value_(s) {}  // NOLINT(google-explicit-constructor)
   /// Text.
   MessagePart(const std::string& s) : MessagePart(s.c_str()) {}  // NOLINT(google-explicit-constructor)
   /// A character, printed as itself.
-  MessagePart(char c) : kind_(Kind::character) { value_.character = c; }  // NOLINT(google-explicit-constructor)
+  constexpr MessagePart(char c) : kind_(Kind::character), value_(c) {}  // NOLINT(google-explicit-constructor)
   /// An integer (bool prints as 0 or 1, as a default ostream does).
   template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, char>, int> = 0>
-  MessagePart(I v)  // NOLINT(google-explicit-constructor)
-      : kind_(std::is_signed_v<I> ? Kind::signed_integer : Kind::unsigned_integer) {
-    if constexpr (std::is_signed_v<I>)
-      value_.signed_integer = v;
-    else
-      value_.unsigned_integer = v;
-  }
+  constexpr MessagePart(I v)  // NOLINT(google-explicit-constructor)
+      : kind_(std::is_signed_v<I> ? Kind::signed_integer : Kind::unsigned_integer),
+        value_(std::conditional_t<std::is_signed_v<I>, int64_t, uint64_t>(v)) {}
   /// A floating-point number, printed as %g.
-  MessagePart(double v) : kind_(Kind::real) { value_.real = v; }  // NOLINT(google-explicit-constructor)
+  constexpr MessagePart(double v) : kind_(Kind::real), value_(v) {}  // NOLINT(google-explicit-constructor)
   /// Anything with a str() member: Shape, Device, Pair2, ...
   template <class T, class = decltype(std::declval<const T&>().str())>
-  MessagePart(const T& v) : kind_(Kind::object) {  // NOLINT(google-explicit-constructor)
-    value_.object = {&v, [](const void* p) { return static_cast<const T*>(p)->str(); }};
-  }
+  MessagePart(const T& v)  // NOLINT(google-explicit-constructor)
+      : kind_(Kind::object), value_(Object{&v, [](const void* p) { return static_cast<const T*>(p)->str(); }}) {}
 
   /// Appends this part's text to `out`.
   void append_to(std::string& out) const {
@@ -75,20 +70,28 @@ class MessagePart {
   }
 
  private:
-  enum class Kind { text, character, signed_integer, unsigned_integer, real, object };
+  enum class Kind : unsigned char { text, character, signed_integer, unsigned_integer, real, object };
   struct Object {
     const void* pointer;
     std::string (*format)(const void*);
   };
-  Kind kind_;
-  union {
+  // Each constructor sets exactly the member its kind reads.
+  union Value {
+    constexpr explicit Value(const char* v) : text(v) {}
+    constexpr explicit Value(char v) : character(v) {}
+    constexpr explicit Value(int64_t v) : signed_integer(v) {}
+    constexpr explicit Value(uint64_t v) : unsigned_integer(v) {}
+    constexpr explicit Value(double v) : real(v) {}
+    constexpr explicit Value(Object v) : object(v) {}
     const char* text;
     char character;
     int64_t signed_integer;
     uint64_t unsigned_integer;
     double real;
     Object object;
-  } value_{};
+  };
+  Kind kind_;
+  Value value_;
 };
 
 /// The parts' texts, one after another.
