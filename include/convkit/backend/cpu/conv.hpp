@@ -177,7 +177,7 @@ inline void indirect_conv2d_forward(const Conv2dGeometry& g, const float* x,
           float* yo = y + (n * g.O + grp * Og + o) * S;
           for (int64_t i = 0; i < g.OH; ++i) {
             const float* src = out.data() + o * run + i * pp.Wp;
-            for (int64_t j = 0; j < g.OW; ++j) yo[i * g.OW + j] = src[j] + bias;
+            CONVKIT_SIMD for (int64_t j = 0; j < g.OW; ++j) yo[i * g.OW + j] = src[j] + bias;
           }
         }
       }
@@ -256,7 +256,7 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
         for (int64_t p = 0; p < P; ++p) {
           float* dst = pad.data() + shift[static_cast<size_t>(p)];
           const float* src = cols.data() + p * run;
-          for (int64_t q = 0; q < run; ++q) dst[q] += src[q];
+          CONVKIT_SIMD for (int64_t q = 0; q < run; ++q) dst[q] += src[q];
         }
         for (int64_t c = 0; c < Cg; ++c)
           for (int64_t h = 0; h < g.H; ++h)

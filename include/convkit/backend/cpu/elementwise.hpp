@@ -10,17 +10,13 @@ namespace convkit::backend::cpu {
 
 template <class T, class F>
 void unary_map(int64_t n, const T* x, T* y, F f) {
-  parallel_for(n, 8, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
-  });
+  parallel_for(n, 8, [&](int64_t b, int64_t e) { CONVKIT_SIMD for (int64_t i = b; i < e; ++i) y[i] = f(x[i]); });
 }
 
 /// y[i] = f(a[i], b[i]) for equal-sized a and b (used by gradients of activations).
 template <class T, class F>
 void zip_map(int64_t n, const T* a, const T* b, T* y, F f) {
-  parallel_for(n, 8, [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) y[i] = f(a[i], b[i]);
-  });
+  parallel_for(n, 8, [&](int64_t s, int64_t e) { CONVKIT_SIMD for (int64_t i = s; i < e; ++i) y[i] = f(a[i], b[i]); });
 }
 
 /// Visits every output index of a broadcast with the matching input offsets.
@@ -55,23 +51,19 @@ void binary_map(const BroadcastPlan& p, const T* a, const T* b, T* y, F f) {
       break;
     case K::AScalar: {
       const T s = a[0];
-      parallel_for(n, 4, [&](int64_t u, int64_t v) {
-        for (int64_t i = u; i < v; ++i) y[i] = f(s, b[i]);
-      });
+      parallel_for(n, 4, [&](int64_t u, int64_t v) { CONVKIT_SIMD for (int64_t i = u; i < v; ++i) y[i] = f(s, b[i]); });
     } break;
     case K::BScalar: {
       const T s = b[0];
-      parallel_for(n, 4, [&](int64_t u, int64_t v) {
-        for (int64_t i = u; i < v; ++i) y[i] = f(a[i], s);
-      });
+      parallel_for(n, 4, [&](int64_t u, int64_t v) { CONVKIT_SIMD for (int64_t i = u; i < v; ++i) y[i] = f(a[i], s); });
     } break;
     case K::BSuffix:
       for (int64_t i = 0; i < n; i += p.b_numel)
-        for (int64_t j = 0; j < p.b_numel; ++j) y[i + j] = f(a[i + j], b[j]);
+        CONVKIT_SIMD for (int64_t j = 0; j < p.b_numel; ++j) y[i + j] = f(a[i + j], b[j]);
       break;
     case K::ASuffix:
       for (int64_t i = 0; i < n; i += p.a_numel)
-        for (int64_t j = 0; j < p.a_numel; ++j) y[i + j] = f(a[j], b[i + j]);
+        CONVKIT_SIMD for (int64_t j = 0; j < p.a_numel; ++j) y[i + j] = f(a[j], b[i + j]);
       break;
     case K::General:
       for_each_broadcast(p, [&](int64_t i, int64_t ia, int64_t ib) { y[i] = f(a[ia], b[ib]); });
@@ -145,9 +137,7 @@ T sum(int64_t n, const T* x) {
 
 template <class T>
 void fill(int64_t n, T* x, T value) {
-  parallel_for(n, 1, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) x[i] = value;
-  });
+  parallel_for(n, 1, [&](int64_t b, int64_t e) { CONVKIT_SIMD for (int64_t i = b; i < e; ++i) x[i] = value; });
 }
 
 /// y[r, c, k] += b[c] for y of shape (rows, channels, inner).
@@ -157,7 +147,7 @@ void add_bias(int64_t rows, int64_t channels, int64_t inner, const T* b, T* y) {
     for (int64_t c = 0; c < channels; ++c) {
       T* p = y + (r * channels + c) * inner;
       const T v = b[c];
-      for (int64_t k = 0; k < inner; ++k) p[k] += v;
+      CONVKIT_SIMD for (int64_t k = 0; k < inner; ++k) p[k] += v;
     }
 }
 
@@ -176,9 +166,7 @@ void bias_grad(int64_t rows, int64_t channels, int64_t inner, const T* gy, T* gb
 /// y += alpha * x (gradient accumulation, SGD).
 template <class T>
 void axpy(int64_t n, T alpha, const T* x, T* y) {
-  parallel_for(n, 2, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] += alpha * x[i];
-  });
+  parallel_for(n, 2, [&](int64_t b, int64_t e) { CONVKIT_SIMD for (int64_t i = b; i < e; ++i) y[i] += alpha * x[i]; });
 }
 
 }  // namespace convkit::backend::cpu

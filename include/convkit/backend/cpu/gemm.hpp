@@ -86,8 +86,7 @@ void pack_a(bool trans_a, const float* A, int64_t M, int64_t K, int64_t i0, int6
         for (int64_t k = 0; k < kc; ++k)
           for (int r = 0; r < MR; ++r) Ap[k * MR + r] = a[k * M + r];
       } else {
-        for (int64_t k = 0; k < kc; ++k)
-          for (int64_t r = 0; r < rows; ++r) Ap[k * MR + r] = a[k * M + r];
+        for (int64_t k = 0; k < kc; ++k) CONVKIT_SIMD for (int64_t r = 0; r < rows; ++r) Ap[k * MR + r] = a[k * M + r];
       }
     } else {
       for (int64_t r = 0; r < rows; ++r) {
@@ -131,12 +130,12 @@ void pack_b(bool trans_b, const BRows& rows, int64_t k0, int64_t j0, int64_t kc,
     } else if (cols == NR) {
       for (int64_t k = 0; k < kc; ++k) {
         const float* b = rows[k0 + k] + j0 + q;
-        for (int c = 0; c < NR; ++c) Bp[k * NR + c] = b[c];
+        CONVKIT_SIMD for (int c = 0; c < NR; ++c) Bp[k * NR + c] = b[c];
       }
     } else {
       for (int64_t k = 0; k < kc; ++k) {
         const float* b = rows[k0 + k] + j0 + q;
-        for (int64_t c = 0; c < cols; ++c) Bp[k * NR + c] = b[c];
+        CONVKIT_SIMD for (int64_t c = 0; c < cols; ++c) Bp[k * NR + c] = b[c];
       }
     }
   }

@@ -6,6 +6,19 @@
 #include <omp.h>
 #endif
 
+/// Put before a loop whose iterations are independent: it is vectorised at -O2 too.
+/// GCC's -O2 vectorises only loops that need no run-time checks, which left the
+/// elementwise and copy loops scalar: one-image LeNet inference took 42 us at -O2
+/// against 16 at -O3. `omp simd` (honoured with -fopenmp or -fopenmp-simd) asks for
+/// vectorisation whatever the level.
+#if defined(_OPENMP)
+#define CONVKIT_SIMD _Pragma("omp simd")
+#elif defined(__GNUC__) && !defined(__clang__)
+#define CONVKIT_SIMD _Pragma("GCC ivdep")
+#else
+#define CONVKIT_SIMD
+#endif
+
 namespace convkit::backend::cpu {
 
 /// Threads an op may use.

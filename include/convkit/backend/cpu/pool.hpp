@@ -80,20 +80,20 @@ void max_row(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax, int64_t
         const T* src = plane + base;
         const int32_t step = static_cast<int32_t>(sw);
         if (u == 0 && v == 0) {
-          for (int32_t k = 0; k < n; ++k) {
+          CONVKIT_SIMD for (int32_t k = 0; k < n; ++k) {
             best[k] = src[k * sw];
             at[k] = base + k * step;
           }
           continue;
         }
         if (!argmax) {  // inference: the maximum only
-          for (int32_t k = 0; k < n; ++k) {
+          CONVKIT_SIMD for (int32_t k = 0; k < n; ++k) {
             const T val = src[k * sw];
             best[k] = !(val <= best[k]) ? val : best[k];
           }
           continue;
         }
-        for (int32_t k = 0; k < n; ++k) {
+        CONVKIT_SIMD for (int32_t k = 0; k < n; ++k) {
           // Branch-free select: window maxima are data dependent, so a branch would
           // mispredict often. !(val <= best) also takes a NaN, which then propagates.
           const T val = src[k * sw];
@@ -195,8 +195,8 @@ void avg_pool2d_tiled_forward(const Pool2dGeometry& g, const T* x, T* y) {
         T* out = y + (p * g.OH + i) * g.OW;
         if (g.kh == 2 && g.kw == 2) {
           const T* in1 = in + g.W;
-          for (int64_t j = 0; j < g.OW; ++j)
-            out[j] = ((in[2 * j] + in[2 * j + 1]) + (in1[2 * j] + in1[2 * j + 1])) * scale;
+          CONVKIT_SIMD for (int64_t j = 0; j < g.OW; ++j) out[j] =
+              ((in[2 * j] + in[2 * j + 1]) + (in1[2 * j] + in1[2 * j + 1])) * scale;
           continue;
         }
         for (int64_t j = 0; j < g.OW; ++j) {
@@ -221,7 +221,7 @@ void avg_pool2d_tiled_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
         for (int64_t u = 0; u < g.kh; ++u) {
           T* out = gx + (p * g.H + i * g.kh + u) * g.W;
           if (g.kw == 2) {
-            for (int64_t j = 0; j < g.OW; ++j) out[2 * j] = out[2 * j + 1] = go[j] * scale;
+            CONVKIT_SIMD for (int64_t j = 0; j < g.OW; ++j) out[2 * j] = out[2 * j + 1] = go[j] * scale;
           } else {
             for (int64_t j = 0; j < g.OW; ++j)
               for (int64_t v = 0; v < g.kw; ++v) out[j * g.kw + v] = go[j] * scale;
