@@ -24,7 +24,7 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}x')"; }
 # Instructions the compiler executes: unlike wall time, steady on a shared machine (when
 # perf can read the counters; "n/a" otherwise).
 instructions() {
-  perf stat -x, -e instructions:u g++ "${flags[@]}" "$1" 2>&1 > /dev/null | awk -F, '/instructions/ && $1 ~ /^[0-9]+$/ {printf "%.1f", $1 / 1e9; found = 1} END {if (!found) printf "n/a"}'
+  perf stat -x, -e instructions:u g++ "${flags[@]}" "$1" 2>&1 > /dev/null | awk -F, '/instructions/ && $1 ~ /^[0-9]+$/ {printf "%.1f", $1 / 1e9; found = 1} END {if (!found) printf "n/a"}' || true
 }
 ei=$(instructions benchmarks/eigen_only.cpp); ti=$(instructions benchmarks/train_lenet_tu.cpp); ci=$(instructions examples/lenet.cpp)
 iratio() { if [ "$1" = n/a ] || [ "$2" = n/a ]; then echo n/a; else ratio "$1" "$2"; fi; }
