@@ -80,8 +80,8 @@ void run_backward(const Tensor<T>& root) {
     const auto& fn = seen[i]->grad_fn;
     if (fn && fn->released()) {
       const char* op = fn->name;  // a plain local: nvcc's front end mangles fn->name in a braced list
-      CK_CHECK(false, "backward: the graph through '", op,
-               "' was already freed by an earlier backward(); recompute the forward pass");
+      convkit::detail::fail({"backward: the graph through '", op,
+                             "' was already freed by an earlier backward(); recompute the forward pass"});
     }
     if (fn && next < fn->inputs.size()) {
       const ImplPtr& child = fn->inputs[next++];

@@ -49,13 +49,13 @@ class Conv2d : public Cloneable<Conv2d<T>, T> {
   /// The options the layer was built with.
   const Conv2dOptions& options() const { return options_; }
   std::string repr() const override {
-    const Pair2 padding = options_.padding(), dilation = options_.dilation();
-    return convkit::detail::cat(
-        "Conv2d(", in_, " -> ", out_, ", kernel_size=", kernel_, ", stride=", options_.stride(),
-        padding == Pair2(0) ? "" : ", padding=", padding == Pair2(0) ? "" : padding.str(),
-        dilation == Pair2(1) ? "" : ", dilation=", dilation == Pair2(1) ? "" : dilation.str(),
-        options_.groups() == 1 ? "" : ", groups=", options_.groups() == 1 ? "" : std::to_string(options_.groups()),
-        options_.bias() ? "" : ", bias=False", ")");
+    std::string s =
+        convkit::detail::cat("Conv2d(", in_, " -> ", out_, ", kernel_size=", kernel_, ", stride=", options_.stride());
+    if (!(options_.padding() == Pair2(0))) s += convkit::detail::cat(", padding=", options_.padding());
+    if (!(options_.dilation() == Pair2(1))) s += convkit::detail::cat(", dilation=", options_.dilation());
+    if (options_.groups() != 1) s += convkit::detail::cat(", groups=", options_.groups());
+    if (!options_.bias()) s += ", bias=False";
+    return s + ")";
   }
 
  private:
