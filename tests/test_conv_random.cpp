@@ -5,6 +5,8 @@
 #include <array>
 #include <cmath>
 #include <convkit/convkit.hpp>
+#include <limits>
+#include <vector>
 
 namespace {
 
@@ -116,4 +118,73 @@ TEST_CASE_TEMPLATE("tiled average pooling matches a plain loop, forward and back
         }
     CHECK(worst < 1e-6);
   }
+}
+
+// Max pooling (backend/cpu/pool.hpp runs it separably, a plane at a time) against a plain
+// loop with PyTorch's rule over random shapes and options: values drawn from a few levels,
+// so windows hold ties, and some NaNs, which must propagate. A second backward adds into
+// the existing .grad (the op's backward_into path), so the gradient must double.
+TEST_CASE_TEMPLATE("random max pooling configurations match a plain loop", T, float, double) {
+  ck::Generator gen(77);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
+  };
+  int tested = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const int64_t N = pick(1, 2), C = pick(1, 3), H = pick(1, 13), W = pick(1, 13);
+    const int64_t kh = pick(1, 4), kw = pick(1, 4), sh = pick(1, 3), sw = pick(1, 3), dh = pick(1, 2), dw = pick(1, 2);
+    const int64_t ph = pick(0, kh / 2), pw = pick(0, kw / 2);
+    const bool ceil = gen.below(2) == 1;
+    auto opts = ck::Pool2dOptions({kh, kw}).stride({sh, sw}).padding({ph, pw}).dilation({dh, dw}).ceil_mode(ceil);
+    std::vector<T> xv(static_cast<size_t>(N * C * H * W));
+    for (auto& v : xv)
+      v = gen.below(40) == 0 ? std::numeric_limits<T>::quiet_NaN() : static_cast<T>(gen.below(5)) - T(2);
+    auto x = ck::Tensor<T>::from_vector(xv, {N, C, H, W}).requires_grad_();
+    ck::Tensor<T> y;
+    try {
+      y = ck::max_pool2d(x, opts);
+    } catch (const ck::Error&) {
+      continue;  // a window entirely in padding, or a kernel larger than the input
+    }
+    ++tested;
+    CAPTURE(trial);
+    const int64_t OH = y.size(2), OW = y.size(3);
+    auto gy = ck::Tensor<T>::uniform(y.shape(), T(-1), T(1), gen);
+    (y * gy).sum().backward();
+    const auto gx1 = x.grad().to_vector();
+    auto y2 = ck::max_pool2d(x, opts);
+    (y2 * gy).sum().backward();
+    const auto yv = y.to_vector(), gyv = gy.to_vector(), gx2 = x.grad().to_vector();
+    std::vector<double> expect_gx(xv.size(), 0.0);
+    bool same = true;
+    for (int64_t p = 0; p < N * C; ++p)
+      for (int64_t i = 0; i < OH; ++i)
+        for (int64_t j = 0; j < OW; ++j) {
+          double best = 0;
+          int64_t at = -1;
+          for (int64_t u = 0; u < kh; ++u)
+            for (int64_t v = 0; v < kw; ++v) {
+              const int64_t r = i * sh - ph + u * dh, c = j * sw - pw + v * dw;
+              if (r < 0 || r >= H || c < 0 || c >= W) continue;
+              const double val = xv[static_cast<size_t>((p * H + r) * W + c)];
+              if (at < 0 || val > best || std::isnan(val)) {
+                best = val;
+                at = r * W + c;
+              }
+            }
+          REQUIRE(at >= 0);
+          const size_t o = static_cast<size_t>((p * OH + i) * OW + j);
+          const double got = yv[o];
+          same = same && (std::isnan(best) ? std::isnan(got) : got == best);
+          expect_gx[static_cast<size_t>(p * H * W + at)] += double(gyv[o]);
+        }
+    CHECK(same);
+    double worst = 0;
+    for (size_t k = 0; k < xv.size(); ++k) {
+      worst = std::max(worst, std::fabs(double(gx1[k]) - expect_gx[k]));
+      worst = std::max(worst, std::fabs(double(gx2[k]) - 2 * expect_gx[k]));
+    }
+    CHECK(worst < 1e-5);
+  }
+  CHECK(tested > 150);
 }

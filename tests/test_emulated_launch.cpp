@@ -90,9 +90,9 @@ TEST_CASE("emulated CUDA pooling plans reproduce the golden pooling cases") {
       TD y = TD::empty(c.at("y").shape()), gx = TD::empty(x.shape());
       const auto gy = c.at("gy").as<double>();
       if (is_max) {
-        std::vector<int64_t> argmax(static_cast<size_t>(y.numel()));
+        std::vector<ck::PoolIndex> argmax(static_cast<size_t>(y.numel()));
         cuda::max_pool2d_forward_plan(ops, g, x.data(), y.data(), argmax.data());
-        cuda::max_pool2d_backward_plan(ops, g, argmax.data(), gy.data(), gx.data());
+        cuda::max_pool2d_backward_plan(ops, g, argmax.data(), gy.data(), gx.data(), false);
       } else {
         cuda::avg_pool2d_forward_plan(ops, g, x.data(), y.data());
         cuda::avg_pool2d_backward_plan(ops, g, gy.data(), gx.data());

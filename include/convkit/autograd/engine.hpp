@@ -12,19 +12,21 @@ namespace convkit::autograd {
 
 /// Attaches `backward` to `out` when grad mode is on and any input requires grad.
 /// `inputs` lists the op's tensor arguments in the order `backward` returns gradients.
+/// Returns the new node, or null when nothing was recorded.
 template <class T>
-void record(Tensor<T>& out, const char* name, const std::vector<Tensor<T>>& inputs,
-            typename Node<T>::BackwardFn backward) {
-  if (!grad_enabled()) return;
+Node<T>* record(Tensor<T>& out, const char* name, const std::vector<Tensor<T>>& inputs,
+                typename Node<T>::BackwardFn backward) {
+  if (!grad_enabled()) return nullptr;
   bool any = false;
   for (const auto& t : inputs) any = any || t.requires_grad();
-  if (!any) return;
+  if (!any) return nullptr;
   auto node = std::make_shared<Node<T>>();
   node->name = name;
   for (const auto& t : inputs) node->inputs.push_back(t.requires_grad() ? t.impl() : nullptr);
   node->backward = std::move(backward);
   out.impl()->requires_grad = true;
   out.impl()->grad_fn = std::move(node);
+  return out.impl()->grad_fn.get();
 }
 
 /// True when nothing but `t` can see its memory, so it may be updated in place.
@@ -56,6 +58,18 @@ void add_pending(std::shared_ptr<TensorImpl<T>>& pending, Tensor<T> g) {
   Tensor<T> sum(pending);
   if (!owns_memory(sum)) pending = (sum = sum.detach().clone()).impl();
   sum.add_(g);
+}
+
+/// True when `node` can add its input's gradient straight into that input's .grad: the
+/// op offers backward_into, its one input is a leaf whose .grad already exists with the
+/// input's shape, and that .grad does not share memory with the incoming gradient.
+template <class T>
+bool adds_into_leaf_grad(const Node<T>& node, const Tensor<T>& g) {
+  if (!node.backward_into || node.inputs.size() != 1 || !node.inputs[0]) return false;
+  const TensorImpl<T>& leaf = *node.inputs[0];
+  if (leaf.grad_fn || !leaf.grad) return false;
+  const TensorImpl<T>& grad = *leaf.grad;
+  return grad.shape == leaf.shape && grad.device() == leaf.device() && grad.storage != g.impl()->storage;
 }
 
 /// Runs backward from `root` (one element): d root / d leaf is added to each leaf's grad.
@@ -107,6 +121,11 @@ void run_backward(const Tensor<T>& root) {
       continue;
     }
     Node<T>& node = *impl->grad_fn;
+    if (adds_into_leaf_grad(node, g)) {
+      Tensor<T> dest(node.inputs[0]->grad);
+      node.backward_into(g, dest);
+      continue;
+    }
     std::vector<Tensor<T>> input_grads = node.backward(g);
     for (size_t k = 0; k < node.inputs.size() && k < input_grads.size(); ++k)
       if (node.inputs[k] && input_grads[k].defined())

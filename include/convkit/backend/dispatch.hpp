@@ -170,14 +170,16 @@ void conv2d_backward(Device d, const Conv2dGeometry& g, const T* x, const T* w, 
 
 // ---- pooling
 template <class T>
-void max_pool2d_forward(Device d, const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax) {
+void max_pool2d_forward(Device d, const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax) {
   if (d.is_cpu()) return cpu::max_pool2d_forward(g, x, y, argmax);
   CK_CUDA_OR_THROW("max_pool2d", cuda::max_pool2d_forward(g, x, y, argmax));
 }
+/// gx gets the input gradient, or has it added when `accumulate` is set.
 template <class T>
-void max_pool2d_backward(Device d, const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx) {
-  if (d.is_cpu()) return cpu::max_pool2d_backward(g, argmax, gy, gx);
-  CK_CUDA_OR_THROW("max_pool2d", cuda::max_pool2d_backward(g, argmax, gy, gx));
+void max_pool2d_backward(Device d, const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx,
+                         bool accumulate) {
+  if (d.is_cpu()) return cpu::max_pool2d_backward(g, argmax, gy, gx, accumulate);
+  CK_CUDA_OR_THROW("max_pool2d", cuda::max_pool2d_backward(g, argmax, gy, gx, accumulate));
 }
 template <class T>
 void avg_pool2d_forward(Device d, const Pool2dGeometry& g, const T* x, T* y) {

@@ -98,12 +98,19 @@ CK_HOST_DEVICE void col2im(const Conv2dGeometry& g, const T* col, T* x, int64_t 
 }
 
 /// Max-pooling output (p, oi, j) of plane p: the maximum and its flat index in the plane.
+/// Max pooling's rule for a window element met after `best`: a larger value or a NaN
+/// replaces it (PyTorch's rule: a NaN propagates, and the window's last NaN is its argmax).
 template <class T>
-CK_HOST_DEVICE void max_pool_at(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax, int64_t p, int64_t oi,
+CK_HOST_DEVICE inline bool max_pool_takes(T val, T best) {
+  return val > best || val != val;  // NOLINT(misc-redundant-expression): val != val is isnan
+}
+
+template <class T>
+CK_HOST_DEVICE void max_pool_at(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax, int64_t p, int64_t oi,
                                 int64_t j) {
   const T* in = x + p * g.H * g.W;
   T best = T(0);
-  int64_t best_at = -1;
+  PoolIndex best_at = -1;
   for (int64_t u = 0; u < g.kh; ++u) {
     const int64_t hi = oi * g.sh - g.ph + u * g.dh;
     if (hi < 0 || hi >= g.H) continue;
@@ -111,9 +118,9 @@ CK_HOST_DEVICE void max_pool_at(const Pool2dGeometry& g, const T* x, T* y, int64
       const int64_t wi = j * g.sw - g.pw + v * g.dw;
       if (wi < 0 || wi >= g.W) continue;
       const T val = in[hi * g.W + wi];
-      if (best_at < 0 || !(val <= best)) {  // a NaN is taken, so it propagates as in PyTorch
+      if (best_at < 0 || max_pool_takes(val, best)) {
         best = val;
-        best_at = hi * g.W + wi;
+        best_at = static_cast<PoolIndex>(hi * g.W + wi);
       }
     }
   }
@@ -124,13 +131,13 @@ CK_HOST_DEVICE void max_pool_at(const Pool2dGeometry& g, const T* x, T* y, int64
 
 /// Flat-index form for a launch over N*C*OH*OW outputs.
 template <class T>
-CK_HOST_DEVICE void max_pool_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax, int64_t i) {
+CK_HOST_DEVICE void max_pool_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax, int64_t i) {
   max_pool_at(g, x, y, argmax, i / (g.OW * g.OH), (i / g.OW) % g.OH, i % g.OW);
 }
 
 /// Routes output element i's gradient to its window's maximum (gx zeroed beforehand).
 template <class T>
-CK_HOST_DEVICE void max_pool_backward(const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx, int64_t i) {
+CK_HOST_DEVICE void max_pool_backward(const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx, int64_t i) {
   const int64_t p = i / (g.OW * g.OH);
   CK_ATOMIC_ADD(gx + p * g.H * g.W + argmax[i], gy[i]);
 }

@@ -300,12 +300,19 @@ struct Node {
   std::vector<std::shared_ptr<TensorImpl<T>>> inputs;  ///< nullptr where no gradient flows
   /// The gradient function; empty once released.
   BackwardFn backward;
+  /// Optional, for one-input ops whose backward scatters into a zeroed tensor (max
+  /// pooling): adds the input's gradient straight into `dest`, a leaf's existing .grad.
+  /// That saves the zero fill and the engine's pass to add, each a full pass over the input.
+  using AccumulateFn = std::function<void(const Tensor<T>& gy, Tensor<T>& dest)>;
+  /// See AccumulateFn; empty for most ops.
+  AccumulateFn backward_into;
 
   /// True once backward has run through this node (its saved tensors are gone).
   bool released() const { return !backward; }
   /// Drops saved tensors and edges, so the graph's memory is returned.
   void release() {
     backward = nullptr;
+    backward_into = nullptr;
     inputs.clear();
   }
 };

@@ -64,6 +64,11 @@ struct Conv2dGeometry {
   bool is_pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0; }
 };
 
+/// Where a max-pooling window's maximum sits: its flat index within the (H, W) plane.
+/// 32 bits halve the traffic of the saved indices against int64; pool2d_geometry rejects
+/// planes too large for it.
+using PoolIndex = int32_t;
+
 /// One pooling call on NCHW input.
 struct Pool2dGeometry {
   /// Input batch, channels, height, width.

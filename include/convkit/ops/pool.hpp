@@ -1,5 +1,7 @@
 #pragma once
 // max_pool2d and avg_pool2d: shape law, validation and backward wiring.
+#include <limits>
+
 #include "../backend/dispatch.hpp"
 #include "common.hpp"
 #include "options.hpp"
@@ -64,17 +66,25 @@ Pool2dGeometry pool2d_geometry(const char* op, const Tensor<T>& x, const Pool2dO
 template <class T>
 Tensor<T> max_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
   const Pool2dGeometry g = pool2d_geometry("max_pool2d", x, options);
+  CK_CHECK(g.H * g.W <= std::numeric_limits<PoolIndex>::max(), "max_pool2d: input ", x.shape().str(), " has planes of ",
+           g.H * g.W, " elements; at most ", std::numeric_limits<PoolIndex>::max(),
+           " are supported (window positions are saved as 32-bit indices)");
   const Device d = x.device();
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.OH, g.OW}, d);
   // The window maxima's positions are kept only when a backward pass will need them.
   const bool recording = autograd::grad_enabled() && x.requires_grad();
-  auto argmax = std::make_shared<Tensor<int64_t>>(recording ? Tensor<int64_t>::empty(y.shape(), d) : Tensor<int64_t>());
+  auto argmax =
+      std::make_shared<Tensor<PoolIndex>>(recording ? Tensor<PoolIndex>::empty(y.shape(), d) : Tensor<PoolIndex>());
   backend::max_pool2d_forward(d, g, x.data_ptr(), y.data_ptr(), recording ? argmax->data_ptr() : nullptr);
-  autograd::record<T>(y, "max_pool2d", {x}, [g, argmax](const Tensor<T>& gy) {
+  Node<T>* node = autograd::record<T>(y, "max_pool2d", {x}, [g, argmax](const Tensor<T>& gy) {
     Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
-    backend::max_pool2d_backward(gy.device(), g, argmax->data_ptr(), gy.data_ptr(), gx.data_ptr());
+    backend::max_pool2d_backward(gy.device(), g, argmax->data_ptr(), gy.data_ptr(), gx.data_ptr(), false);
     return std::vector<Tensor<T>>{gx};
   });
+  if (node)
+    node->backward_into = [g, argmax](const Tensor<T>& gy, Tensor<T>& dest) {
+      backend::max_pool2d_backward(gy.device(), g, argmax->data_ptr(), gy.data_ptr(), dest.data_ptr(), true);
+    };
   return y;
 }
 

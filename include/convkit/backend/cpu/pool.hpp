@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+#include <vector>
 
 #include "../../ops/geometry.hpp"
 #include "../kernels.hpp"
@@ -62,51 +63,129 @@ void with_stride(int64_t stride, F f) {
 
 constexpr int64_t kRowChunk = 256;  // outputs of one row handled per pass (stack buffers)
 
-// The interior rows: for each window offset (u, v), one pass over a run of outputs,
-// which vectorises across the outputs. Same results as the per-element bodies.
-template <class T, int S>
-void max_row(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax, int64_t p, int64_t i, int64_t j0, int64_t j1) {
-  const int64_t sw = S ? S : g.sw, h0 = i * g.sh - g.ph;
-  const T* plane = x + p * g.H * g.W;
-  for (int64_t c0 = j0; c0 < j1; c0 += kRowChunk) {
-    const int64_t n = std::min(kRowChunk, j1 - c0);
-    T best[kRowChunk];
-    // Positions within the plane as int32 (planes are far below 2^31 elements; checked by
-    // the caller), so the value and index selects have the same lane width and vectorise.
-    int32_t at[kRowChunk];
-    for (int64_t u = 0; u < g.kh; ++u)
-      for (int64_t v = 0; v < g.kw; ++v) {
-        const int32_t base = static_cast<int32_t>((h0 + u * g.dh) * g.W + c0 * sw - g.pw + v * g.dw);
-        const T* src = plane + base;
-        const int32_t step = static_cast<int32_t>(sw);
-        if (u == 0 && v == 0) {
-          CONVKIT_SIMD for (int32_t k = 0; k < n; ++k) {
-            best[k] = src[k * sw];
-            at[k] = base + k * step;
+// Max pooling runs separably, a plane at a time: first the maximum over each window's
+// columns for every input row (each input row serves about kh / sh output rows), then
+// over the window's rows. Taking the first maximum along each axis (max_pool_takes) gives
+// the first in scan order, which is max_pool_at's answer, so the result is the same.
+//
+// Both passes are computed densely, at every column from the first window's start to the
+// last one's, and the output keeps every sw-th: that costs sw times the compares but
+// every load is contiguous, where strided loads made GCC emit scalar code. Rows are short
+// (the benchmark's are 55 columns), and a loop that short spends more time in its scalar
+// remainder than in its vector body, so the passes run over whole blocks of kPoolBlock
+// columns of padded scratch rows: surplus lanes compute filler and are dropped, and the
+// few windows that cross the row's ends are redone with bounds checks.
+
+constexpr int64_t kPoolBlock = 16;  // one AVX-512 vector of float
+
+/// One thread's scratch rows for max_pool_plane.
+template <class T>
+struct MaxPoolScratch {
+  /// Columns per scratch row: the dense span (OW - 1) * sw + 1 rounded up to kPoolBlock.
+  int64_t width;
+  /// The padded input row: element w of the row sits at pw + w; the rest is filler.
+  std::vector<T> row;
+  /// The column pass: for each input row, the maximum of the window starting at each
+  /// column, and the column it came from.
+  ///@{
+  std::vector<T> best;
+  std::vector<PoolIndex> col;
+  ///@}
+  /// The row pass for one output row, before every sw-th lane is copied out.
+  ///@{
+  std::vector<T> out;
+  std::vector<PoolIndex> out_at;
+  ///@}
+  MaxPoolScratch(const Pool2dGeometry& g, bool index)
+      : width(((g.OW - 1) * g.sw + kPoolBlock) / kPoolBlock * kPoolBlock),
+        row(static_cast<size_t>(std::max(g.pw + g.W, width + (g.kw - 1) * g.dw)), T(0)),
+        best(static_cast<size_t>(g.H * width)),
+        col(index ? best.size() : 0),
+        out(static_cast<size_t>(width)),
+        out_at(index ? out.size() : 0) {}
+};
+
+/// The column pass for input row `in` into best/col (one scratch row each).
+template <class T, bool kIndex>
+void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const T* in, MaxPoolScratch<T>& scratch,
+                      T* best, PoolIndex* col) {
+  T* row = scratch.row.data();
+  std::copy(in, in + g.W, row + g.pw);
+  for (int64_t t0 = 0; t0 < scratch.width; t0 += kPoolBlock) {
+    T* b = best + t0;
+    PoolIndex* c = kIndex ? col + t0 : nullptr;
+    const auto first_col = static_cast<PoolIndex>(t0 - g.pw);
+    CONVKIT_SIMD for (int k = 0; k < kPoolBlock; ++k) {
+      b[k] = row[t0 + k];
+      if (kIndex) c[k] = first_col + k;
+    }
+    for (int64_t v = 1; v < g.kw; ++v) {
+      const T* src = row + t0 + v * g.dw;
+      const auto at = static_cast<PoolIndex>(first_col + v * g.dw);
+      // Branch-free selects: which element wins is data dependent.
+      CONVKIT_SIMD for (int k = 0; k < kPoolBlock; ++k) {
+        const bool take = kernels::max_pool_takes(src[k], b[k]);
+        b[k] = take ? src[k] : b[k];
+        if (kIndex) c[k] = take ? at + k : c[k];
+      }
+    }
+  }
+  auto clipped = [&](int64_t j) {  // windows that cross the row's ends, redone exactly
+    const int64_t t = j * g.sw;
+    bool any = false;
+    for (int64_t v = 0; v < g.kw; ++v) {
+      const int64_t w = t - g.pw + v * g.dw;
+      if (w < 0 || w >= g.W) continue;
+      if (!any || kernels::max_pool_takes(in[w], best[t])) {
+        best[t] = in[w];
+        if (kIndex) col[t] = static_cast<PoolIndex>(w);
+      }
+      any = true;  // validation guarantees every window holds a real column
+    }
+  };
+  for (int64_t j = 0; j < cols.lo; ++j) clipped(j);
+  for (int64_t j = cols.hi; j < g.OW; ++j) clipped(j);
+}
+
+/// One (H, W) plane: y gets its OH x OW maxima and argmax (when kIndex) their positions.
+template <class T, int S, bool kIndex>
+void max_pool_plane(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax, MaxPoolScratch<T>& scratch) {
+  const int64_t sw = S ? S : g.sw, width = scratch.width;
+  const InteriorRange cols = interior(g.W, g.OW, g.kw, g.sw, g.pw, g.dw);
+  for (int64_t r = 0; r < g.H; ++r)
+    max_pool_columns<T, kIndex>(g, cols, x + r * g.W, scratch, scratch.best.data() + r * width,
+                                kIndex ? scratch.col.data() + r * width : nullptr);
+  T* best = scratch.out.data();
+  PoolIndex* at = kIndex ? scratch.out_at.data() : nullptr;
+  for (int64_t i = 0; i < g.OH; ++i) {
+    bool first = true;
+    for (int64_t u = 0; u < g.kh; ++u) {
+      const int64_t r = i * g.sh - g.ph + u * g.dh;
+      if (r < 0 || r >= g.H) continue;
+      const T* rb = scratch.best.data() + r * width;
+      const PoolIndex* rc = kIndex ? scratch.col.data() + r * width : nullptr;
+      const auto row_start = static_cast<PoolIndex>(r * g.W);
+      for (int64_t t0 = 0; t0 < width; t0 += kPoolBlock) {
+        if (first) {
+          CONVKIT_SIMD for (int k = 0; k < kPoolBlock; ++k) {
+            best[t0 + k] = rb[t0 + k];
+            if (kIndex) at[t0 + k] = row_start + rc[t0 + k];
           }
           continue;
         }
-        if (!argmax) {  // inference: the maximum only
-          CONVKIT_SIMD for (int32_t k = 0; k < n; ++k) {
-            const T val = src[k * sw];
-            best[k] = !(val <= best[k]) ? val : best[k];
-          }
-          continue;
-        }
-        CONVKIT_SIMD for (int32_t k = 0; k < n; ++k) {
-          // Branch-free select: window maxima are data dependent, so a branch would
-          // mispredict often. !(val <= best) also takes a NaN, which then propagates.
-          const T val = src[k * sw];
-          const bool take = !(val <= best[k]);
-          best[k] = take ? val : best[k];
-          at[k] = take ? base + k * step : at[k];
+        CONVKIT_SIMD for (int k = 0; k < kPoolBlock; ++k) {
+          const bool take = kernels::max_pool_takes(rb[t0 + k], best[t0 + k]);
+          best[t0 + k] = take ? rb[t0 + k] : best[t0 + k];
+          if (kIndex) at[t0 + k] = take ? row_start + rc[t0 + k] : at[t0 + k];
         }
       }
-    T* yo = y + (p * g.OH + i) * g.OW + c0;
-    for (int64_t k = 0; k < n; ++k) yo[k] = best[k];
-    if (argmax) {
-      int64_t* ao = argmax + (p * g.OH + i) * g.OW + c0;
-      for (int64_t k = 0; k < n; ++k) ao[k] = at[k];
+      first = false;
+    }
+    T* yo = y + i * g.OW;
+    for (int64_t j = 0; j < g.OW; ++j) yo[j] = best[j * sw];
+    if (kIndex) {
+      PoolIndex* ao = argmax + i * g.OW;
+      for (int64_t j = 0; j < g.OW; ++j) ao[j] = at[j * sw];
     }
   }
 }
@@ -145,31 +224,35 @@ void avg_row_backward(const Pool2dGeometry& g, const T* gy, T* gx, int64_t p, in
 /// y gets each window's maximum; argmax (may be null: inference) gets its flat index
 /// within the (H, W) plane.
 template <class T>
-void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax) {
-  parallel_for(g.N * g.C, g.OH * g.OW * g.kh * g.kw, [&](int64_t p0, int64_t p1) {
-    for_each_pool_output(
-        g, p0, p1, [&](int64_t p, int64_t i, int64_t j) { kernels::max_pool_at(g, x, y, argmax, p, i, j); },
-        [&](int64_t p, int64_t i, int64_t j0, int64_t j1) {
-          if (g.H * g.W >= (int64_t(1) << 31)) {  // positions would not fit max_row's int32
-            for (int64_t j = j0; j < j1; ++j) kernels::max_pool_at(g, x, y, argmax, p, i, j);
-            return;
-          }
-          with_stride(g.sw, [&](auto stride) { max_row<T, decltype(stride)::value>(g, x, y, argmax, p, i, j0, j1); });
-        });
+void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax) {
+  const int64_t plane = g.H * g.W, out_plane = g.OH * g.OW;
+  parallel_for(g.N * g.C, out_plane * g.kh * g.kw, [&](int64_t p0, int64_t p1) {
+    MaxPoolScratch<T> scratch(g, argmax != nullptr);
+    with_stride(g.sw, [&](auto stride) {
+      constexpr int S = decltype(stride)::value;
+      for (int64_t p = p0; p < p1; ++p) {
+        if (argmax)
+          max_pool_plane<T, S, true>(g, x + p * plane, y + p * out_plane, argmax + p * out_plane, scratch);
+        else
+          max_pool_plane<T, S, false>(g, x + p * plane, y + p * out_plane, nullptr, scratch);
+      }
+    });
   });
 }
 
+/// gx gets the input gradient (each output's gradient added at its window's maximum), or
+/// has it added when `accumulate` is set.
 template <class T>
-void max_pool2d_backward(const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx) {
+void max_pool2d_backward(const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx, bool accumulate) {
   const int64_t S = g.OH * g.OW, plane = g.H * g.W;
   parallel_for(g.N * g.C, S + plane, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       // Zeroed plane by plane, right before its scatter, so the plane is still in cache
       // when the gradients land (zeroing all planes first sent gx through memory twice).
       T* out = gx + p * plane;
-      std::fill(out, out + plane, T(0));
+      if (!accumulate) std::fill(out, out + plane, T(0));
       const T* g_in = gy + p * S;
-      const int64_t* a = argmax + p * S;
+      const PoolIndex* a = argmax + p * S;
       for (int64_t o = 0; o < S; ++o) out[a[o]] += g_in[o];
     }
   });

@@ -48,9 +48,9 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
 template <class T>
 void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb);
 template <class T>
-void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax);
+void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax);
 template <class T>
-void max_pool2d_backward(const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx);
+void max_pool2d_backward(const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx, bool accumulate);
 template <class T>
 void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y);
 template <class T>

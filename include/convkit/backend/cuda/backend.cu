@@ -264,14 +264,14 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
 
 // ---- pooling
 template <class T>
-void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax) {
+void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax) {
   DeviceOps ops;
   max_pool2d_forward_plan(ops, g, x, y, argmax);
 }
 template <class T>
-void max_pool2d_backward(const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx) {
+void max_pool2d_backward(const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx, bool accumulate) {
   DeviceOps ops;
-  max_pool2d_backward_plan(ops, g, argmax, gy, gx);
+  max_pool2d_backward_plan(ops, g, argmax, gy, gx, accumulate);
 }
 template <class T>
 void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
@@ -338,8 +338,8 @@ void adam_step(int64_t n, T* p, const T* g, T* m, T* v, const Rule& rule) {
   template void corr2d_backward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, const T*, T*, T*); \
   template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*);                   \
   template void conv2d_backward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*, T*, T*);          \
-  template void max_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*, int64_t*);                         \
-  template void max_pool2d_backward<T>(const Pool2dGeometry&, const int64_t*, const T*, T*);                  \
+  template void max_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*, PoolIndex*);                       \
+  template void max_pool2d_backward<T>(const Pool2dGeometry&, const PoolIndex*, const T*, T*, bool);          \
   template void avg_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*);                                   \
   template void avg_pool2d_backward<T>(const Pool2dGeometry&, const T*, T*);                                  \
   template T cross_entropy_forward<T>(int64_t, int64_t, const T*, const int64_t*);                            \

@@ -67,7 +67,7 @@ struct MaxPoolForwardBody {
   Pool2dGeometry g;
   const T* x;
   T* y;
-  int64_t* argmax;
+  PoolIndex* argmax;
   ///@}
   /// Computes element i (one thread's work).
   CK_HOST_DEVICE void operator()(int64_t i) const { kernels::max_pool_forward(g, x, y, argmax, i); }
@@ -78,7 +78,7 @@ struct MaxPoolBackwardBody {
   /// The kernel's arguments.
   ///@{
   Pool2dGeometry g;
-  const int64_t* argmax;
+  const PoolIndex* argmax;
   const T* gy;
   T* gx;
   ///@}
@@ -188,12 +188,13 @@ void conv2d_backward_plan(Ops& ops, const Conv2dGeometry& g, const T* x, const T
 }
 
 template <class T, class Ops>
-void max_pool2d_forward_plan(Ops& ops, const Pool2dGeometry& g, const T* x, T* y, int64_t* argmax) {
+void max_pool2d_forward_plan(Ops& ops, const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax) {
   ops.launch("max_pool2d", g.N * g.C * g.OH * g.OW, MaxPoolForwardBody<T>{g, x, y, argmax});
 }
 template <class T, class Ops>
-void max_pool2d_backward_plan(Ops& ops, const Pool2dGeometry& g, const int64_t* argmax, const T* gy, T* gx) {
-  ops.fill(g.N * g.C * g.H * g.W, gx, T(0));
+void max_pool2d_backward_plan(Ops& ops, const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx,
+                              bool accumulate) {
+  if (!accumulate) ops.fill(g.N * g.C * g.H * g.W, gx, T(0));
   ops.launch("max_pool2d backward", g.N * g.C * g.OH * g.OW, MaxPoolBackwardBody<T>{g, argmax, gy, gx});
 }
 template <class T, class Ops>
