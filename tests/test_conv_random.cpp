@@ -35,7 +35,8 @@ TEST_CASE_TEMPLATE("random conv2d configurations match the reference", T, float,
     const int64_t C = groups * pick(1, 3), O = groups * pick(1, 3);
     const int64_t kh = pick(1, 4), kw = pick(1, 4), dh = pick(1, 2), dw = pick(1, 2);
     const int64_t ph = pick(0, 3), pw = pick(0, 3), sh = pick(1, 3), sw = pick(1, 3);
-    const int64_t H = pick(1, 9), W = pick(1, 9), N = pick(1, 3);
+    // Every fifth layer is wide, so rows span several of the kernels' 16-element chunks.
+    const int64_t H = pick(1, 9), W = trial % 5 == 0 ? pick(14, 40) : pick(1, 9), N = pick(1, 3);
     if (dh * (kh - 1) + 1 > H + 2 * ph || dw * (kw - 1) + 1 > W + 2 * pw) continue;  // invalid: tested in test_errors
     const auto opt = ck::Conv2dOptions().stride({sh, sw}).padding({ph, pw}).dilation({dh, dw}).groups(groups);
     auto x = ck::Tensor<T>::uniform({N, C, H, W}, T(-1), T(1), gen).requires_grad_();
@@ -131,7 +132,7 @@ TEST_CASE_TEMPLATE("random max pooling configurations match a plain loop", T, fl
   };
   int tested = 0;
   for (int trial = 0; trial < 400; ++trial) {
-    const int64_t N = pick(1, 2), C = pick(1, 3), H = pick(1, 13), W = pick(1, 13);
+    const int64_t N = pick(1, 2), C = pick(1, 3), H = pick(1, 13), W = trial % 4 == 0 ? pick(14, 45) : pick(1, 13);
     const int64_t kh = pick(1, 4), kw = pick(1, 4), sh = pick(1, 3), sw = pick(1, 3), dh = pick(1, 2), dw = pick(1, 2);
     const int64_t ph = pick(0, kh / 2), pw = pick(0, kw / 2);
     const bool ceil = gen.below(2) == 1;

@@ -33,6 +33,24 @@ struct PaddedPlane {
   int64_t out_size(const Conv2dGeometry& g) const { return g.OH * Wp; }
 };
 
+/// Copies plane x into the interior of its padded layout, leaving the padding as it is.
+template <class T>
+void copy_plane_interior(const Conv2dGeometry& g, const PaddedPlane& pp, const T* x, T* xpad) {
+  for (int64_t h = 0; h < g.H; ++h) {
+    copy_short(x + h * g.W, g.W, xpad + (h + g.ph) * pp.Wp + g.pw);
+  }
+}
+
+/// Outputs a direct convolution keeps in registers per pass: eight vectors, so that
+/// eight independent multiply-add chains cover the instruction's latency.
+#if defined(__AVX512F__)
+constexpr int64_t kDirectBlock = 128;
+#elif defined(__AVX__)
+constexpr int64_t kDirectBlock = 64;
+#else
+constexpr int64_t kDirectBlock = 32;
+#endif
+
 template <class T>
 void pad_plane(const Conv2dGeometry& g, const PaddedPlane& pp, const T* x, T* xpad) {
   fill(pp.size, xpad, T(0));  // (small: called per plane, so fill runs serially below its threshold)
@@ -43,38 +61,34 @@ template <class T>
 void direct_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
   const int64_t Og = g.out_per_group(), K = g.kh * g.kw, S = g.OH * g.OW;
   const PaddedPlane pp(g);
-  const int64_t run = pp.out_size(g);
+  // Blocks of B outputs stay in registers across all taps. The output run is rounded up
+  // to whole blocks (the surplus reads slack and is dropped), so no scalar remainder.
+  constexpr int64_t B = kDirectBlock;
+  const int64_t run = pp.out_size(g), padded_run = (run + B - 1) / B * B;
+  const int64_t xsize = std::max(pp.size, padded_run + (g.kh - 1) * g.dh * pp.Wp + (g.kw - 1) * g.dw);
   parallel_for(g.N * g.C, Og * run * K, [&](int64_t p0, int64_t p1) {
-    Workspace<T> xpad(static_cast<size_t>(pp.size)), ypad(static_cast<size_t>(run));
+    Workspace<T> xpad(static_cast<size_t>(xsize)), ypad(static_cast<size_t>(padded_run));
+    fill(xsize, xpad.data(), T(0));  // the padding stays zero: each plane overwrites only its interior
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t n = p / g.C, c = p % g.C;
-      pad_plane(g, pp, x + p * g.H * g.W, xpad.data());
+      copy_plane_interior(g, pp, x + p * g.H * g.W, xpad.data());
       for (int64_t o = c * Og; o < (c + 1) * Og; ++o) {
         T* acc = ypad.data();
         const T bias = b ? b[o] : T(0);
         const T* wo = w + o * K;
-        // Blocks of 32 outputs stay in registers across all taps.
-        constexpr int64_t B = 32;
-        int64_t k0 = 0;
-        for (; k0 + B <= run; k0 += B) {
+        for (int64_t k0 = 0; k0 < padded_run; k0 += B) {
           T blk[B];
-          for (int64_t l = 0; l < B; ++l) blk[l] = bias;
+          CONVKIT_SIMD for (int64_t l = 0; l < B; ++l) blk[l] = bias;
           for (int64_t u = 0; u < g.kh; ++u)
             for (int64_t v = 0; v < g.kw; ++v) {
               const T wv = wo[u * g.kw + v];
               const T* src = xpad.data() + u * g.dh * pp.Wp + v * g.dw + k0;
-              for (int64_t l = 0; l < B; ++l) blk[l] += wv * src[l];
+              CONVKIT_SIMD for (int64_t l = 0; l < B; ++l) blk[l] += wv * src[l];
             }
-          for (int64_t l = 0; l < B; ++l) acc[k0 + l] = blk[l];
-        }
-        for (int64_t k = k0; k < run; ++k) {
-          T s = bias;
-          for (int64_t u = 0; u < g.kh; ++u)
-            for (int64_t v = 0; v < g.kw; ++v) s += wo[u * g.kw + v] * xpad.data()[u * g.dh * pp.Wp + v * g.dw + k];
-          acc[k] = s;
+          CONVKIT_SIMD for (int64_t l = 0; l < B; ++l) acc[k0 + l] = blk[l];
         }
         T* yo = y + (n * g.O + o) * S;
-        for (int64_t i = 0; i < g.OH; ++i) std::copy(acc + i * pp.Wp, acc + i * pp.Wp + g.OW, yo + i * g.OW);
+        for (int64_t i = 0; i < g.OH; ++i) copy_short(acc + i * pp.Wp, g.OW, yo + i * g.OW);
       }
     }
   });
@@ -99,16 +113,22 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
     if (gw_local) fill(g.O * K, gw_local, T(0));
     Workspace<T> xpad(static_cast<size_t>(pp.size)), gxpad(static_cast<size_t>(pp.size)),
         gypad(static_cast<size_t>(run));
+    // The padding of xpad and the extra columns of gypad stay zero: each plane overwrites
+    // only the interior.
+    fill(pp.size, xpad.data(), T(0));
+    fill(run, gypad.data(), T(0));
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t n = p / g.C, c = p % g.C;
-      if (gw_local) pad_plane(g, pp, x + p * plane, xpad.data());
-      if (gx) fill(pp.size, gxpad.data(), T(0));
+      if (gw_local) copy_plane_interior(g, pp, x + p * plane, xpad.data());
+      if (gx) {
+        T* gxp = gxpad.data();
+        CONVKIT_SIMD for (int64_t k = 0; k < pp.size; ++k) gxp[k] = T(0);
+      }
       for (int64_t o = c * Og; o < (c + 1) * Og; ++o) {
         // gy in the padded-width layout; the extra columns are zero so they add nothing.
         T* gq = gypad.data();
-        fill(run, gq, T(0));
         const T* go = gy + (n * g.O + o) * S;
-        for (int64_t i = 0; i < g.OH; ++i) std::copy(go + i * g.OW, go + (i + 1) * g.OW, gq + i * pp.Wp);
+        for (int64_t i = 0; i < g.OH; ++i) copy_short(go + i * g.OW, g.OW, gq + i * pp.Wp);
         for (int64_t u = 0; u < g.kh; ++u)
           for (int64_t v = 0; v < g.kw; ++v) {
             const int64_t shift = u * g.dh * pp.Wp + v * g.dw;
@@ -118,16 +138,13 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
             if (gx) {
               const T wv = w[o * K + u * g.kw + v];
               T* dst = gxpad.data() + shift;
-              for (int64_t k = 0; k < run; ++k) dst[k] += wv * gq[k];
+              CONVKIT_SIMD for (int64_t k = 0; k < run; ++k) dst[k] += wv * gq[k];
             }
           }
       }
       if (gx) {
         T* out = gx + p * plane;
-        for (int64_t h = 0; h < g.H; ++h) {
-          const T* src = gxpad.data() + (h + g.ph) * pp.Wp + g.pw;
-          std::copy(src, src + g.W, out + h * g.W);
-        }
+        for (int64_t h = 0; h < g.H; ++h) copy_short(gxpad.data() + (h + g.ph) * pp.Wp + g.pw, g.W, out + h * g.W);
       }
     }
   });

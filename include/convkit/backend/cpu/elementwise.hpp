@@ -8,6 +8,22 @@
 
 namespace convkit::backend::cpu {
 
+/// Copies a short row (a few dozen elements; non-overlapping ranges). The loop a compiler
+/// writes for a run this short spends most of its time in a scalar remainder, and a
+/// memcpy call costs as much as the copy, so whole chunks of 16 are copied, the last one
+/// ending at n (it may overlap its neighbour, which rewrites the same values).
+template <class T>
+inline void copy_short(const T* src, int64_t n, T* dst) {
+  constexpr int64_t kChunk = 16;
+  if (n < kChunk) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+    return;
+  }
+  auto chunk = [&](int64_t at) { CONVKIT_SIMD for (int64_t i = 0; i < kChunk; ++i) dst[at + i] = src[at + i]; };
+  for (int64_t at = 0; at + kChunk < n; at += kChunk) chunk(at);
+  chunk(n - kChunk);
+}
+
 template <class T, class F>
 void unary_map(int64_t n, const T* x, T* y, F f) {
   parallel_for(n, 8, [&](int64_t b, int64_t e) { CONVKIT_SIMD for (int64_t i = b; i < e; ++i) y[i] = f(x[i]); });
