@@ -88,7 +88,8 @@ TEST_CASE_TEMPLATE("large conv2d, unfolded in bands, matches the reference", T, 
 // rows and columns that no window covers, whose gradient must be 0.
 TEST_CASE_TEMPLATE("tiled average pooling matches a plain loop, forward and backward", T, float, double) {
   ck::Generator gen(5);
-  for (auto [H, W, kh, kw] : {std::array<int64_t, 4>{8, 8, 2, 2}, {5, 7, 2, 2}, {9, 10, 3, 3}, {6, 7, 2, 3}}) {
+  for (auto [H, W, kh, kw] :
+       {std::array<int64_t, 4>{8, 8, 2, 2}, {5, 7, 2, 2}, {6, 34, 2, 2}, {28, 28, 2, 2}, {9, 10, 3, 3}, {6, 7, 2, 3}}) {
     CAPTURE(H);
     CAPTURE(W);
     CAPTURE(kh);

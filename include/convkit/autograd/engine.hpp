@@ -2,6 +2,7 @@
 // Define-by-run autograd: ops call record() to attach a Node to their output;
 // Tensor::backward() walks the recorded graph in reverse topological order.
 #include <algorithm>
+#include <initializer_list>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -10,23 +11,40 @@
 
 namespace convkit::autograd {
 
+/// True when an op on these inputs is recorded: grad mode is on and one of them requires
+/// grad. Ops whose backward captures cost something (a detached handle is an allocation)
+/// test it before building the closure, so inference pays nothing for autograd.
+template <class... Tensors>
+bool recording(const Tensors&... inputs) {
+  return grad_enabled() && (inputs.requires_grad() || ...);
+}
+
 /// Attaches `backward` to `out` when grad mode is on and any input requires grad.
 /// `inputs` lists the op's tensor arguments in the order `backward` returns gradients.
 /// Returns the new node, or null when nothing was recorded.
-template <class T>
-Node<T>* record(Tensor<T>& out, const char* name, const std::vector<Tensor<T>>& inputs,
-                typename Node<T>::BackwardFn backward) {
+template <class T, class Backward>
+Node<T>* record(Tensor<T>& out, const char* name, const Tensor<T>* first, const Tensor<T>* last, Backward&& backward) {
   if (!grad_enabled()) return nullptr;
   bool any = false;
-  for (const auto& t : inputs) any = any || t.requires_grad();
+  for (const Tensor<T>* t = first; t != last; ++t) any = any || t->requires_grad();
   if (!any) return nullptr;
   auto node = std::make_shared<Node<T>>();
   node->name = name;
-  for (const auto& t : inputs) node->inputs.push_back(t.requires_grad() ? t.impl() : nullptr);
-  node->backward = std::move(backward);
+  for (const Tensor<T>* t = first; t != last; ++t) node->inputs.push_back(t->requires_grad() ? t->impl() : nullptr);
+  node->backward = std::forward<Backward>(backward);
   out.impl()->requires_grad = true;
   out.impl()->grad_fn = std::move(node);
   return out.impl()->grad_fn.get();
+}
+/// record() for a fixed list of inputs (no allocation when nothing is recorded).
+template <class T, class Backward>
+Node<T>* record(Tensor<T>& out, const char* name, std::initializer_list<Tensor<T>> inputs, Backward&& backward) {
+  return record<T>(out, name, inputs.begin(), inputs.end(), std::forward<Backward>(backward));
+}
+/// record() for a run-time number of inputs.
+template <class T, class Backward>
+Node<T>* record(Tensor<T>& out, const char* name, const std::vector<Tensor<T>>& inputs, Backward&& backward) {
+  return record<T>(out, name, inputs.data(), inputs.data() + inputs.size(), std::forward<Backward>(backward));
 }
 
 /// True when nothing but `t` can see its memory, so it may be updated in place.

@@ -12,11 +12,12 @@ Tensor<T> activation(const char* op, const Tensor<T>& x, F f, Grad grad, bool gr
   require_defined(op, "input", x);
   Tensor<T> y = Tensor<T>::empty(x.shape(), x.device());
   backend::unary_map(x.device(), x.numel(), x.data_ptr(), y.data_ptr(), f);
-  autograd::record<T>(y, op, {x}, [saved = grad_from_output ? y.detach() : x.detach(), grad](const Tensor<T>& g) {
-    Tensor<T> gx = Tensor<T>::empty(saved.shape(), saved.device());
-    backend::zip_map(saved.device(), saved.numel(), saved.data_ptr(), g.data_ptr(), gx.data_ptr(), grad);
-    return std::vector<Tensor<T>>{gx};
-  });
+  if (autograd::recording(x))
+    autograd::record<T>(y, op, {x}, [saved = grad_from_output ? y.detach() : x.detach(), grad](const Tensor<T>& g) {
+      Tensor<T> gx = Tensor<T>::empty(saved.shape(), saved.device());
+      backend::zip_map(saved.device(), saved.numel(), saved.data_ptr(), g.data_ptr(), gx.data_ptr(), grad);
+      return std::vector<Tensor<T>>{gx};
+    });
   return y;
 }
 }  // namespace detail

@@ -65,19 +65,20 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Te
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.O, g.OH, g.OW}, x.device());
   backend::conv2d_forward(x.device(), g, x.data_ptr(), w.data_ptr(), b.defined() ? b.data_ptr() : nullptr,
                           y.data_ptr());
-  autograd::record<T>(
-      y, "conv2d", {x, w, b},
-      [g, x = x.detach(), w = w.detach(),
-       need = std::array<bool, 3>{x.requires_grad(), w.requires_grad(), b.requires_grad()}](const Tensor<T>& gy) {
-        const Device d = gy.device();
-        Tensor<T> gx, gw, gb;
-        if (need[0]) gx = Tensor<T>::empty(x.shape(), d);
-        if (need[1]) gw = Tensor<T>::empty(w.shape(), d);
-        if (need[2]) gb = Tensor<T>::empty(Shape{g.O}, d);
-        backend::conv2d_backward(d, g, x.data_ptr(), w.data_ptr(), gy.data_ptr(), need[0] ? gx.data_ptr() : nullptr,
-                                 need[1] ? gw.data_ptr() : nullptr, need[2] ? gb.data_ptr() : nullptr);
-        return std::vector<Tensor<T>>{gx, gw, gb};
-      });
+  if (autograd::recording(x, w, b))
+    autograd::record<T>(
+        y, "conv2d", {x, w, b},
+        [g, x = x.detach(), w = w.detach(),
+         need = std::array<bool, 3>{x.requires_grad(), w.requires_grad(), b.requires_grad()}](const Tensor<T>& gy) {
+          const Device d = gy.device();
+          Tensor<T> gx, gw, gb;
+          if (need[0]) gx = Tensor<T>::empty(x.shape(), d);
+          if (need[1]) gw = Tensor<T>::empty(w.shape(), d);
+          if (need[2]) gb = Tensor<T>::empty(Shape{g.O}, d);
+          backend::conv2d_backward(d, g, x.data_ptr(), w.data_ptr(), gy.data_ptr(), need[0] ? gx.data_ptr() : nullptr,
+                                   need[1] ? gw.data_ptr() : nullptr, need[2] ? gb.data_ptr() : nullptr);
+          return std::vector<Tensor<T>>{gx, gw, gb};
+        });
   return y;
 }
 

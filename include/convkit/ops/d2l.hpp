@@ -22,12 +22,13 @@ Tensor<T> corr2d(const Tensor<T>& X, const Tensor<T>& K) {
            X.shape().str());
   Tensor<T> Y = Tensor<T>::empty(Shape{h - kh + 1, w - kw + 1}, X.device());
   backend::corr2d_forward(X.device(), h, w, kh, kw, X.data_ptr(), K.data_ptr(), Y.data_ptr());
-  autograd::record<T>(Y, "corr2d", {X, K}, [X = X.detach(), K = K.detach(), h, w, kh, kw](const Tensor<T>& g) {
-    const Device d = g.device();
-    Tensor<T> gX = Tensor<T>::empty(X.shape(), d), gK = Tensor<T>::empty(K.shape(), d);
-    backend::corr2d_backward(d, h, w, kh, kw, X.data_ptr(), K.data_ptr(), g.data_ptr(), gX.data_ptr(), gK.data_ptr());
-    return std::vector<Tensor<T>>{gX, gK};
-  });
+  if (autograd::recording(X, K))
+    autograd::record<T>(Y, "corr2d", {X, K}, [X = X.detach(), K = K.detach(), h, w, kh, kw](const Tensor<T>& g) {
+      const Device d = g.device();
+      Tensor<T> gX = Tensor<T>::empty(X.shape(), d), gK = Tensor<T>::empty(K.shape(), d);
+      backend::corr2d_backward(d, h, w, kh, kw, X.data_ptr(), K.data_ptr(), g.data_ptr(), gX.data_ptr(), gK.data_ptr());
+      return std::vector<Tensor<T>>{gX, gK};
+    });
   return Y;
 }
 

@@ -123,19 +123,21 @@ Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b) {
   Tensor<T> y = detail::broadcast_binary("mul", a, b, fn::Mul{});
-  autograd::record<T>(y, "mul", {a, b}, [a = a.detach(), b = b.detach()](const Tensor<T>& g) {
-    return std::vector<Tensor<T>>{sum_to(g * b, a.shape()), sum_to(g * a, b.shape())};
-  });
+  if (autograd::recording(a, b))
+    autograd::record<T>(y, "mul", {a, b}, [a = a.detach(), b = b.detach()](const Tensor<T>& g) {
+      return std::vector<Tensor<T>>{sum_to(g * b, a.shape()), sum_to(g * a, b.shape())};
+    });
   return y;
 }
 
 template <class T>
 Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) {
   Tensor<T> y = detail::broadcast_binary("div", a, b, fn::Div{});
-  autograd::record<T>(y, "div", {a, b}, [a = a.detach(), b = b.detach()](const Tensor<T>& g) {
-    Tensor<T> ga = g / b;
-    return std::vector<Tensor<T>>{sum_to(ga, a.shape()), sum_to(-(ga * a / b), b.shape())};
-  });
+  if (autograd::recording(a, b))
+    autograd::record<T>(y, "div", {a, b}, [a = a.detach(), b = b.detach()](const Tensor<T>& g) {
+      Tensor<T> ga = g / b;
+      return std::vector<Tensor<T>>{sum_to(ga, a.shape()), sum_to(-(ga * a / b), b.shape())};
+    });
   return y;
 }
 
@@ -178,11 +180,12 @@ Tensor<T> Tensor<T>::pow(T exponent) const {
   detail::require_defined("pow", "input", *this);
   Tensor<T> y = Tensor<T>::empty(shape(), device());
   backend::unary_map(device(), numel(), data_ptr(), y.data_ptr(), fn::Pow<T>{exponent});
-  autograd::record<T>(y, "pow", {*this}, [x = detach(), exponent](const Tensor<T>& g) {
-    Tensor<T> gx = Tensor<T>::empty(x.shape(), x.device());
-    backend::zip_map(x.device(), x.numel(), x.data_ptr(), g.data_ptr(), gx.data_ptr(), fn::PowGrad<T>{exponent});
-    return std::vector<Tensor<T>>{gx};
-  });
+  if (autograd::recording(*this))
+    autograd::record<T>(y, "pow", {*this}, [x = detach(), exponent](const Tensor<T>& g) {
+      Tensor<T> gx = Tensor<T>::empty(x.shape(), x.device());
+      backend::zip_map(x.device(), x.numel(), x.data_ptr(), g.data_ptr(), gx.data_ptr(), fn::PowGrad<T>{exponent});
+      return std::vector<Tensor<T>>{gx};
+    });
   return y;
 }
 

@@ -27,11 +27,12 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<int64_t>& labels) 
   Tensor<int64_t> dev_labels = labels.to(d);
   Tensor<T> loss =
       Tensor<T>::full(Shape{}, backend::cross_entropy_forward(d, N, K, logits.data_ptr(), dev_labels.data_ptr()), d);
-  autograd::record<T>(loss, "cross_entropy", {logits}, [x = logits.detach(), dev_labels, N, K](const Tensor<T>& g) {
-    Tensor<T> gx = Tensor<T>::empty(x.shape(), x.device());
-    backend::cross_entropy_backward(x.device(), N, K, x.data_ptr(), dev_labels.data_ptr(), g.item(), gx.data_ptr());
-    return std::vector<Tensor<T>>{gx};
-  });
+  if (autograd::recording(logits))
+    autograd::record<T>(loss, "cross_entropy", {logits}, [x = logits.detach(), dev_labels, N, K](const Tensor<T>& g) {
+      Tensor<T> gx = Tensor<T>::empty(x.shape(), x.device());
+      backend::cross_entropy_backward(x.device(), N, K, x.data_ptr(), dev_labels.data_ptr(), g.item(), gx.data_ptr());
+      return std::vector<Tensor<T>>{gx};
+    });
   return loss;
 }
 

@@ -72,7 +72,7 @@ Tensor<T> max_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
   const Device d = x.device();
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.OH, g.OW}, d);
   // The window maxima's positions are kept only when a backward pass will need them.
-  const bool recording = autograd::grad_enabled() && x.requires_grad();
+  const bool recording = autograd::recording(x);
   auto argmax =
       std::make_shared<Tensor<PoolIndex>>(recording ? Tensor<PoolIndex>::empty(y.shape(), d) : Tensor<PoolIndex>());
   backend::max_pool2d_forward(d, g, x.data_ptr(), y.data_ptr(), recording ? argmax->data_ptr() : nullptr);

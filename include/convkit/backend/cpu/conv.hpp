@@ -177,7 +177,8 @@ inline void indirect_conv2d_forward(const Conv2dGeometry& g, const float* x,
           float* yo = y + (n * g.O + grp * Og + o) * S;
           for (int64_t i = 0; i < g.OH; ++i) {
             const float* src = out.data() + o * run + i * pp.Wp;
-            CONVKIT_SIMD for (int64_t j = 0; j < g.OW; ++j) yo[i * g.OW + j] = src[j] + bias;
+            float* dst = yo + i * g.OW;
+            for_short(g.OW, [&](int64_t j) { dst[j] = src[j] + bias; });
           }
         }
       }

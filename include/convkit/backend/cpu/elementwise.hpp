@@ -8,20 +8,27 @@
 
 namespace convkit::backend::cpu {
 
-/// Copies a short row (a few dozen elements; non-overlapping ranges). The loop a compiler
-/// writes for a run this short spends most of its time in a scalar remainder, and a
-/// memcpy call costs as much as the copy, so whole chunks of 16 are copied, the last one
-/// ending at n (it may overlap its neighbour, which rewrites the same values).
-template <class T>
-inline void copy_short(const T* src, int64_t n, T* dst) {
+/// Runs body(i) for every i in [0, n) of a short row (a few dozen elements). The loop a
+/// compiler writes for a run this short spends most of its time in a scalar remainder,
+/// so this runs whole chunks of 16 lanes, the last one ending at n: it may overlap the
+/// one before, so body must write element i from inputs it does not write (a map).
+template <class Body>
+inline void for_short(int64_t n, Body body) {
   constexpr int64_t kChunk = 16;
   if (n < kChunk) {
-    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+    CONVKIT_SIMD for (int64_t i = 0; i < n; ++i) body(i);
     return;
   }
-  auto chunk = [&](int64_t at) { CONVKIT_SIMD for (int64_t i = 0; i < kChunk; ++i) dst[at + i] = src[at + i]; };
+  auto chunk = [&](int64_t at) { CONVKIT_SIMD for (int64_t i = 0; i < kChunk; ++i) body(at + i); };
   for (int64_t at = 0; at + kChunk < n; at += kChunk) chunk(at);
   chunk(n - kChunk);
+}
+
+/// Copies a short row (non-overlapping ranges); see for_short. A memcpy call would cost
+/// as much as the copy.
+template <class T>
+inline void copy_short(const T* src, int64_t n, T* dst) {
+  for_short(n, [&](int64_t i) { dst[i] = src[i]; });
 }
 
 template <class T, class F>
