@@ -7,6 +7,7 @@
 // shifted by u*dh*Wp + v*dw, which vectorises fully.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "../../ops/geometry.hpp"
@@ -41,15 +42,56 @@ void copy_plane_interior(const Conv2dGeometry& g, const PaddedPlane& pp, const T
   }
 }
 
-/// Outputs a direct convolution keeps in registers per pass: eight vectors, so that
-/// eight independent multiply-add chains cover the instruction's latency.
+/// The 64-byte vectors a direct convolution keeps its outputs in: eight per pass on
+/// AVX-512 (eight independent multiply-add chains cover the instruction's latency), fewer
+/// where registers are narrower (four 64-byte vectors are eight AVX2 registers).
 #if defined(__AVX512F__)
-constexpr int64_t kDirectBlock = 128;
+constexpr int kDirectVectors = 8;
 #elif defined(__AVX__)
-constexpr int64_t kDirectBlock = 64;
+constexpr int kDirectVectors = 4;
 #else
-constexpr int64_t kDirectBlock = 32;
+constexpr int kDirectVectors = 2;
 #endif
+
+/// Accumulates a block of kDirectVectors 64-byte vectors of outputs over taps. With GCC
+/// and Clang the block is made of vector-extension values, which stay in registers; a
+/// plain array of the same size was kept on the stack, each multiply-add going through
+/// memory. Other compilers get the plain array.
+template <class T>
+struct DirectBlock {
+  /// Outputs per block.
+  static constexpr int64_t kSize = kDirectVectors * (64 / static_cast<int64_t>(sizeof(T)));
+#if defined(__GNUC__) || defined(__clang__)
+  /// One 64-byte vector of T.
+  typedef T Vec __attribute__((vector_size(64)));
+  static constexpr int kLanes = 64 / sizeof(T);  ///< T values per vector
+  Vec acc[kDirectVectors];                       ///< the block's outputs
+  /// Every output starts at `value`.
+  explicit DirectBlock(T value) {
+    for (auto& a : acc) a = Vec{} + value;
+  }
+  /// acc += weight * src[0, kSize).
+  void add(T weight, const T* src) {
+    for (int v = 0; v < kDirectVectors; ++v) {
+      Vec x;
+      std::memcpy(&x, src + v * kLanes, sizeof x);
+      acc[v] += weight * x;
+    }
+  }
+  /// Writes the block to dst[0, kSize).
+  void store(T* dst) const { std::memcpy(dst, acc, sizeof acc); }
+#else
+  T acc[kSize];  ///< the block's outputs
+  /// Every output starts at `value`.
+  explicit DirectBlock(T value) { std::fill(acc, acc + kSize, value); }
+  /// acc += weight * src[0, kSize).
+  void add(T weight, const T* src) {
+    for (int64_t l = 0; l < kSize; ++l) acc[l] += weight * src[l];
+  }
+  /// Writes the block to dst[0, kSize).
+  void store(T* dst) const { std::copy(acc, acc + kSize, dst); }
+#endif
+};
 
 template <class T>
 void pad_plane(const Conv2dGeometry& g, const PaddedPlane& pp, const T* x, T* xpad) {
@@ -63,7 +105,7 @@ void direct_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, cons
   const PaddedPlane pp(g);
   // Blocks of B outputs stay in registers across all taps. The output run is rounded up
   // to whole blocks (the surplus reads slack and is dropped), so no scalar remainder.
-  constexpr int64_t B = kDirectBlock;
+  constexpr int64_t B = DirectBlock<T>::kSize;
   const int64_t run = pp.out_size(g), padded_run = (run + B - 1) / B * B;
   const int64_t xsize = std::max(pp.size, padded_run + (g.kh - 1) * g.dh * pp.Wp + (g.kw - 1) * g.dw);
   parallel_for(g.N * g.C, Og * run * K, [&](int64_t p0, int64_t p1) {
@@ -77,15 +119,11 @@ void direct_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, cons
         const T bias = b ? b[o] : T(0);
         const T* wo = w + o * K;
         for (int64_t k0 = 0; k0 < padded_run; k0 += B) {
-          T blk[B];
-          CONVKIT_SIMD for (int64_t l = 0; l < B; ++l) blk[l] = bias;
+          DirectBlock<T> blk(bias);
           for (int64_t u = 0; u < g.kh; ++u)
-            for (int64_t v = 0; v < g.kw; ++v) {
-              const T wv = wo[u * g.kw + v];
-              const T* src = xpad.data() + u * g.dh * pp.Wp + v * g.dw + k0;
-              CONVKIT_SIMD for (int64_t l = 0; l < B; ++l) blk[l] += wv * src[l];
-            }
-          CONVKIT_SIMD for (int64_t l = 0; l < B; ++l) acc[k0 + l] = blk[l];
+            for (int64_t v = 0; v < g.kw; ++v)
+              blk.add(wo[u * g.kw + v], xpad.data() + u * g.dh * pp.Wp + v * g.dw + k0);
+          blk.store(acc + k0);
         }
         T* yo = y + (n * g.O + o) * S;
         for (int64_t i = 0; i < g.OH; ++i) copy_short(acc + i * pp.Wp, g.OW, yo + i * g.OW);
@@ -111,41 +149,49 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
     used[static_cast<size_t>(t)] = 1;
     T* gw_local = gw ? (t == 0 ? gw : partial.data() + (t - 1) * g.O * K) : nullptr;
     if (gw_local) fill(g.O * K, gw_local, T(0));
-    Workspace<T> xpad(static_cast<size_t>(pp.size)), gxpad(static_cast<size_t>(pp.size)),
-        gypad(static_cast<size_t>(run));
-    // The padding of xpad and the extra columns of gypad stay zero: each plane overwrites
-    // only the interior.
+    // The input gradient is gathered rather than scattered: in the padded layout, input
+    // position k gets w[o, tap] * gy_o[k - shift(tap)] summed over taps and the group's
+    // output channels, contiguous in k for each tap, so blocks of it are summed in
+    // registers (DirectBlock) as in the forward pass. Each gy plane sits at offset
+    // `front` of a zeroed buffer so that k - shift never leaves it. Only the H rows that
+    // hold real inputs are computed, rounded up to whole blocks.
+    constexpr int64_t B = DirectBlock<T>::kSize;
+    const int64_t front = (g.kh - 1) * g.dh * pp.Wp + (g.kw - 1) * g.dw;
+    const int64_t first = g.ph * pp.Wp, span = (g.H * pp.Wp + B - 1) / B * B;
+    const int64_t gq_size = front + std::max(run, first + span);  // the furthest read: shift 0, k = first + span - 1
+    Workspace<T> xpad(static_cast<size_t>(pp.size)), gxrows(static_cast<size_t>(span)),
+        gypad(static_cast<size_t>(Og * gq_size));
+    // The padding of xpad and everything but the planes' OW columns of gypad stay zero:
+    // each plane overwrites only those.
     fill(pp.size, xpad.data(), T(0));
-    fill(run, gypad.data(), T(0));
+    fill(Og * gq_size, gypad.data(), T(0));
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t n = p / g.C, c = p % g.C;
       if (gw_local) copy_plane_interior(g, pp, x + p * plane, xpad.data());
-      if (gx) {
-        T* gxp = gxpad.data();
-        CONVKIT_SIMD for (int64_t k = 0; k < pp.size; ++k) gxp[k] = T(0);
-      }
-      for (int64_t o = c * Og; o < (c + 1) * Og; ++o) {
+      for (int64_t oo = 0; oo < Og; ++oo) {
+        const int64_t o = c * Og + oo;
         // gy in the padded-width layout; the extra columns are zero so they add nothing.
-        T* gq = gypad.data();
+        T* gq = gypad.data() + oo * gq_size + front;
         const T* go = gy + (n * g.O + o) * S;
         for (int64_t i = 0; i < g.OH; ++i) copy_short(go + i * g.OW, g.OW, gq + i * pp.Wp);
-        for (int64_t u = 0; u < g.kh; ++u)
-          for (int64_t v = 0; v < g.kw; ++v) {
-            const int64_t shift = u * g.dh * pp.Wp + v * g.dw;
-            if (gw_local) {
-              gw_local[o * K + u * g.kw + v] += dot(run, gq, xpad.data() + shift);
-            }
-            if (gx) {
-              const T wv = w[o * K + u * g.kw + v];
-              T* dst = gxpad.data() + shift;
-              CONVKIT_SIMD for (int64_t k = 0; k < run; ++k) dst[k] += wv * gq[k];
-            }
-          }
+        if (gw_local)
+          for (int64_t u = 0; u < g.kh; ++u)
+            for (int64_t v = 0; v < g.kw; ++v)
+              gw_local[o * K + u * g.kw + v] += dot(run, gq, xpad.data() + u * g.dh * pp.Wp + v * g.dw);
       }
-      if (gx) {
-        T* out = gx + p * plane;
-        for (int64_t h = 0; h < g.H; ++h) copy_short(gxpad.data() + (h + g.ph) * pp.Wp + g.pw, g.W, out + h * g.W);
+      if (!gx) continue;
+      for (int64_t k0 = 0; k0 < span; k0 += B) {
+        DirectBlock<T> blk(T(0));
+        for (int64_t oo = 0; oo < Og; ++oo) {
+          const T* wo = w + (c * Og + oo) * K;
+          const T* src = gypad.data() + oo * gq_size + front + first + k0;
+          for (int64_t u = 0; u < g.kh; ++u)
+            for (int64_t v = 0; v < g.kw; ++v) blk.add(wo[u * g.kw + v], src - (u * g.dh * pp.Wp + v * g.dw));
+        }
+        blk.store(gxrows.data() + k0);
       }
+      T* out = gx + p * plane;
+      for (int64_t h = 0; h < g.H; ++h) copy_short(gxrows.data() + h * pp.Wp + g.pw, g.W, out + h * g.W);
     }
   });
   if (gw) {

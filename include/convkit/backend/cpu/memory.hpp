@@ -54,44 +54,44 @@ class CachingAllocator {
       std::lock_guard<SpinLock> lock(mutex_);
       auto it = free_.find(size);
       if (it != free_.end() && !it->second.empty()) {
-        void* p = it->second.back();
+        char* base = it->second.back();
         it->second.pop_back();
         cached_ -= size;
-        sizes_[p] = size;
-        return p;
+        return base + kHeader;
       }
     }
-    void* p = std::aligned_alloc(kAlignment, size);
-    if (!p) {
+    auto* base = static_cast<char*>(std::aligned_alloc(kAlignment, size + kHeader));
+    if (!base) {
       release_cached();
-      p = std::aligned_alloc(kAlignment, size);
-      if (!p) throw std::bad_alloc();
+      base = static_cast<char*>(std::aligned_alloc(kAlignment, size + kHeader));
+      if (!base) throw std::bad_alloc();
     }
+    const Header header{size, kTag};
+    std::memcpy(base, &header, sizeof header);
     std::lock_guard<SpinLock> lock(mutex_);
-    sizes_[p] = size;
     ++system_allocations_;
-    return p;
+    return base + kHeader;
   }
   /// Returns a block to the cache (pointers it did not hand out are ignored).
   void deallocate(void* p) {
     if (!p) return;
+    char* base = static_cast<char*>(p) - kHeader;
+    Header header{};
+    std::memcpy(&header, base, sizeof header);
+    if (header.tag != kTag) return;  // not ours: never happens for convkit's own buffers
     std::lock_guard<SpinLock> lock(mutex_);
-    auto it = sizes_.find(p);
-    if (it == sizes_.end()) return;  // not ours: never happens for convkit's own buffers
-    const size_t size = it->second;
-    sizes_.erase(it);
-    if (cached_ + size > kMaxCached) {
-      std::free(p);
+    if (cached_ + header.size > kMaxCached) {
+      std::free(base);
       return;
     }
-    free_[size].push_back(p);
-    cached_ += size;
+    free_[header.size].push_back(base);
+    cached_ += header.size;
   }
   /// Returns every cached block to the system.
   void release_cached() {
     std::lock_guard<SpinLock> lock(mutex_);
     for (auto& [size, blocks] : free_)
-      for (void* p : blocks) std::free(p);
+      for (char* base : blocks) std::free(base);
     free_.clear();
     cached_ = 0;
   }
@@ -112,9 +112,17 @@ class CachingAllocator {
     const size_t step = p / 8;
     return (bytes + step - 1) / step * step;
   }
+  /// Each block starts with a header that records its bucket, a cache line long so that
+  /// the memory handed out stays 64-byte aligned. Reading the size from there, rather
+  /// than from a map of live blocks, saves a map node's allocation on every tensor.
+  struct Header {
+    size_t size;   ///< the block's bucket, without the header
+    uint64_t tag;  ///< kTag: marks a block this allocator handed out
+  };
+  static constexpr size_t kHeader = kAlignment;
+  static constexpr uint64_t kTag = 0x636f6e766b697421;  // "convkit!"
   SpinLock mutex_;
-  std::map<size_t, std::vector<void*>> free_;
-  std::map<void*, size_t> sizes_;
+  std::map<size_t, std::vector<char*>> free_;
   size_t cached_ = 0;
   size_t system_allocations_ = 0;
 };
