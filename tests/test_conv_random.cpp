@@ -190,3 +190,32 @@ TEST_CASE_TEMPLATE("random max pooling configurations match a plain loop", T, fl
   }
   CHECK(tested > 150);
 }
+
+// 3x3 stride-1 float layers with 16 or more channels take Winograd's F(2x2, 3x3) forward
+// (backend/cpu/winograd.hpp): against the reference loops over sizes that leave odd
+// output rows and columns, paddings 0-2, with and without bias, several chunks of tiles.
+TEST_CASE("Winograd 3x3 forward matches the reference") {
+  ck::Generator gen(31);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
+  };
+  for (int trial = 0; trial < 24; ++trial) {
+    const int64_t N = pick(1, 3), C = pick(16, 40), O = pick(16, 40), H = pick(3, 21), W = pick(3, 21);
+    const int64_t pad = pick(0, 2);
+    if (H + 2 * pad < 4 || W + 2 * pad < 4) continue;  // Winograd needs two output rows and columns
+    const auto opt = ck::Conv2dOptions().padding(pad);
+    auto x = ck::Tensor<float>::uniform({N, C, H, W}, -1.f, 1.f, gen);
+    auto w = ck::Tensor<float>::uniform({O, C, 3, 3}, -1.f, 1.f, gen);
+    const bool bias = trial % 2 == 0;
+    auto b = bias ? ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen) : ck::Tensor<float>();
+    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << pad);
+    auto y = ck::conv2d(x, w, b, opt);
+    // The reference in double, so the float error measured is the fast path's own.
+    auto as_double = [](const ck::Tensor<float>& t) {
+      const auto v = t.to_vector();
+      return ck::Tensor<double>::from_vector(std::vector<double>(v.begin(), v.end()), t.shape());
+    };
+    auto yd = ck::reference::conv2d(as_double(x), as_double(w), bias ? as_double(b) : ck::Tensor<double>(), opt);
+    CHECK(max_rel_diff(as_double(y), yd) < 2e-6);
+  }
+}

@@ -19,6 +19,7 @@
 #include "gemm.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"
+#include "winograd.hpp"
 
 namespace convkit::backend::cpu {
 
@@ -188,6 +189,9 @@ inline void indirect_conv2d_forward(const Conv2dGeometry& g, const float* x,
 
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_winograd(g)) return winograd_conv2d_forward(g, x, w, b, y);
+  }
   bool indirect = false;
   if constexpr (std::is_same_v<T, float>) indirect = use_indirect_conv(g, true);
   if (!indirect && use_direct_conv(g)) return direct_conv2d_forward(g, x, w, b, y);

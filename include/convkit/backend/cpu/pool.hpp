@@ -96,6 +96,7 @@ struct MaxPoolScratch {
   std::vector<T> out;
   std::vector<PoolIndex> out_at;
   ///@}
+  /// Scratch for g's planes; the index rows only when `index` (a backward will need them).
   MaxPoolScratch(const Pool2dGeometry& g, bool index)
       : width(((g.OW - 1) * g.sw + kPoolBlock) / kPoolBlock * kPoolBlock),
         row(static_cast<size_t>(std::max(g.pw + g.W, width + (g.kw - 1) * g.dw)), T(0)),
