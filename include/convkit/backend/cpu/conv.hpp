@@ -275,6 +275,12 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
 template <class T>
 void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
   if (use_direct_conv(g)) return direct_conv2d_backward(g, x, w, gy, gx, gw, gb);
+  if constexpr (std::is_same_v<T, float>) {
+    if (gx && use_winograd_input_gradient(g)) {
+      winograd_input_gradient(g, w, gy, gx);
+      gx = nullptr;  // done: what follows computes gw and gb
+    }
+  }
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   if (gb) bias_grad(g.N, g.O, S, gy, gb);
   if (!gx && !gw) return;

@@ -210,4 +210,36 @@ inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, con
   });
 }
 
+/// The input-gradient pass of a 3x3 stride-1 convolution as a forward one: gx is gy,
+/// padded by 2 - p, correlated with the weights flipped in space and with input and output
+/// channels swapped. Returns the geometry of that convolution.
+inline Conv2dGeometry input_gradient_geometry(const Conv2dGeometry& g) {
+  Conv2dGeometry t = g;
+  t.C = g.O;
+  t.O = g.C;
+  t.H = g.OH;
+  t.W = g.OW;
+  t.ph = 2 - g.ph;
+  t.pw = 2 - g.pw;
+  t.OH = g.H;
+  t.OW = g.W;
+  return t;
+}
+
+/// True when conv2d_backward computes gx by winograd_input_gradient.
+inline bool use_winograd_input_gradient(const Conv2dGeometry& g) {
+  return g.kh == 3 && g.kw == 3 && g.ph <= 2 && g.pw <= 2 && use_winograd(g) &&
+         use_winograd(input_gradient_geometry(g));
+}
+
+/// gx (overwritten) for use_winograd_input_gradient(g).
+inline void winograd_input_gradient(const Conv2dGeometry& g, const float* w, const float* gy, float* gx) {
+  Workspace<float> flipped(static_cast<size_t>(g.C * g.O * 9));
+  float* wt = flipped.data();
+  for (int64_t o = 0; o < g.O; ++o)
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int k = 0; k < 9; ++k) wt[(c * g.O + o) * 9 + k] = w[(o * g.C + c) * 9 + (8 - k)];
+  winograd_conv2d_forward(input_gradient_geometry(g), gy, wt, nullptr, gx);
+}
+
 }  // namespace convkit::backend::cpu
