@@ -21,9 +21,11 @@ bool recording(const Tensors&... inputs) {
 
 /// Attaches `backward` to `out` when grad mode is on and any input requires grad.
 /// `inputs` lists the op's tensor arguments in the order `backward` returns gradients.
-/// Returns the new node, or null when nothing was recorded.
-template <class T, class Backward>
-Node<T>* record(Tensor<T>& out, const char* name, const Tensor<T>* first, const Tensor<T>* last, Backward&& backward) {
+/// Returns the new node, or null when nothing was recorded. (Not a template on the
+/// closure's type: one instantiation per op would cost every program compile time.)
+template <class T>
+Node<T>* record(Tensor<T>& out, const char* name, const Tensor<T>* first, const Tensor<T>* last,
+                typename Node<T>::BackwardFn backward) {
   if (!grad_enabled()) return nullptr;
   bool any = false;
   for (const Tensor<T>* t = first; t != last; ++t) any = any || t->requires_grad();
@@ -31,20 +33,22 @@ Node<T>* record(Tensor<T>& out, const char* name, const Tensor<T>* first, const 
   auto node = std::make_shared<Node<T>>();
   node->name = name;
   for (const Tensor<T>* t = first; t != last; ++t) node->inputs.push_back(t->requires_grad() ? t->impl() : nullptr);
-  node->backward = std::forward<Backward>(backward);
+  node->backward = std::move(backward);
   out.impl()->requires_grad = true;
   out.impl()->grad_fn = std::move(node);
   return out.impl()->grad_fn.get();
 }
-/// record() for a fixed list of inputs (no allocation when nothing is recorded).
-template <class T, class Backward>
-Node<T>* record(Tensor<T>& out, const char* name, std::initializer_list<Tensor<T>> inputs, Backward&& backward) {
-  return record<T>(out, name, inputs.begin(), inputs.end(), std::forward<Backward>(backward));
+/// record() for a fixed list of inputs (no allocation for the list).
+template <class T>
+Node<T>* record(Tensor<T>& out, const char* name, std::initializer_list<Tensor<T>> inputs,
+                typename Node<T>::BackwardFn backward) {
+  return record<T>(out, name, inputs.begin(), inputs.end(), std::move(backward));
 }
 /// record() for a run-time number of inputs.
-template <class T, class Backward>
-Node<T>* record(Tensor<T>& out, const char* name, const std::vector<Tensor<T>>& inputs, Backward&& backward) {
-  return record<T>(out, name, inputs.data(), inputs.data() + inputs.size(), std::forward<Backward>(backward));
+template <class T>
+Node<T>* record(Tensor<T>& out, const char* name, const std::vector<Tensor<T>>& inputs,
+                typename Node<T>::BackwardFn backward) {
+  return record<T>(out, name, inputs.data(), inputs.data() + inputs.size(), std::move(backward));
 }
 
 /// True when nothing but `t` can see its memory, so it may be updated in place.

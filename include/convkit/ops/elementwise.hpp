@@ -96,9 +96,10 @@ Tensor<T> scalar_like(T v, const Tensor<T>& like) {
 template <class T>
 Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) {
   Tensor<T> y = detail::broadcast_binary("add", a, b, fn::Add{});
-  autograd::record<T>(y, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
-    return std::vector<Tensor<T>>{sum_to(g, sa), sum_to(g, sb)};
-  });
+  if (autograd::recording(a, b))
+    autograd::record<T>(y, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
+      return std::vector<Tensor<T>>{sum_to(g, sa), sum_to(g, sb)};
+    });
   return y;
 }
 
@@ -114,9 +115,10 @@ Tensor<T> operator-(const Tensor<T>& a) {
 template <class T>
 Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) {
   Tensor<T> y = detail::broadcast_binary("sub", a, b, fn::Sub{});
-  autograd::record<T>(y, "sub", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
-    return std::vector<Tensor<T>>{sum_to(g, sa), sum_to(-g, sb)};
-  });
+  if (autograd::recording(a, b))
+    autograd::record<T>(y, "sub", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
+      return std::vector<Tensor<T>>{sum_to(g, sa), sum_to(-g, sb)};
+    });
   return y;
 }
 

@@ -97,11 +97,12 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
   const Device d = x.device();
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.OH, g.OW}, d);
   backend::avg_pool2d_forward(d, g, x.data_ptr(), y.data_ptr());
-  autograd::record<T>(y, "avg_pool2d", {x}, [g](const Tensor<T>& gy) {
-    Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
-    backend::avg_pool2d_backward(gy.device(), g, gy.data_ptr(), gx.data_ptr());
-    return std::vector<Tensor<T>>{gx};
-  });
+  if (autograd::recording(x))
+    autograd::record<T>(y, "avg_pool2d", {x}, [g](const Tensor<T>& gy) {
+      Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
+      backend::avg_pool2d_backward(gy.device(), g, gy.data_ptr(), gx.data_ptr());
+      return std::vector<Tensor<T>>{gx};
+    });
   return y;
 }
 

@@ -9,9 +9,10 @@ template <class T>
 Tensor<T> Tensor<T>::sum() const {
   detail::require_defined("sum", "input", *this);
   Tensor<T> y = Tensor<T>::full(Shape{}, backend::sum(device(), numel(), data_ptr()), device());
-  autograd::record<T>(y, "sum", {*this}, [s = shape()](const Tensor<T>& g) {
-    return std::vector<Tensor<T>>{Tensor<T>::full(s, g.item(), g.device())};
-  });
+  if (autograd::recording(*this))
+    autograd::record<T>(y, "sum", {*this}, [s = shape()](const Tensor<T>& g) {
+      return std::vector<Tensor<T>>{Tensor<T>::full(s, g.item(), g.device())};
+    });
   return y;
 }
 

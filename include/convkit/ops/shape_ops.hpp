@@ -32,8 +32,9 @@ Tensor<T> Tensor<T>::reshape(const Shape& requested) const {
            " elements) cannot be viewed as ", target.str(), " (", target.numel(), " elements)");
   Tensor<T> view = detach();
   view.impl()->shape = target;
-  autograd::record<T>(view, "reshape", {*this},
-                      [s = shape()](const Tensor<T>& g) { return std::vector<Tensor<T>>{g.reshape(s)}; });
+  if (autograd::recording(*this))
+    autograd::record<T>(view, "reshape", {*this},
+                        [s = shape()](const Tensor<T>& g) { return std::vector<Tensor<T>>{g.reshape(s)}; });
   return view;
 }
 
@@ -48,12 +49,13 @@ Tensor<T> Tensor<T>::operator[](int64_t i) const {
   std::vector<int64_t> rest(shape().begin() + 1, shape().end());
   view.impl()->shape = Shape(rest);
   view.impl()->offset += i * view.numel();
-  autograd::record<T>(view, "select", {*this}, [s = shape(), i](const Tensor<T>& g) {
-    Tensor<T> gx = Tensor<T>::zeros(s, g.device());
-    backend::copy(g.device(), gx.data_ptr() + i * g.numel(), g.device(), g.data_ptr(),
-                  static_cast<size_t>(g.numel()) * sizeof(T));
-    return std::vector<Tensor<T>>{gx};
-  });
+  if (autograd::recording(*this))
+    autograd::record<T>(view, "select", {*this}, [s = shape(), i](const Tensor<T>& g) {
+      Tensor<T> gx = Tensor<T>::zeros(s, g.device());
+      backend::copy(g.device(), gx.data_ptr() + i * g.numel(), g.device(), g.data_ptr(),
+                    static_cast<size_t>(g.numel()) * sizeof(T));
+      return std::vector<Tensor<T>>{gx};
+    });
   return view;
 }
 

@@ -81,18 +81,15 @@ struct Layout {
 
 /// V[xi][c][t] = (B^T d B)[xi] for tile t of the chunk and channel c (T tiles in all),
 /// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The row transform runs over whole
-/// padded rows, the column transform at every column (dense, so both vectorise), and
-/// tile j keeps column 2j.
+/// padded rows, then the column transform over the row's tiles.
 inline void transform_input(const Conv2dGeometry& g, const Layout& L, const float* x, int64_t r0, int64_t r1, int64_t T,
                             float* V, float* scratch) {
-  const int64_t width = L.row_width, dense = 2 * L.tiles_w;
+  const int64_t width = L.row_width;
   float* rows[4];
   float* t[4];  // B^T d, row by row
-  float* e[4];  // then the column transform at every column
   for (int i = 0; i < 4; ++i) {
     rows[i] = scratch + i * width;
     t[i] = scratch + (4 + i) * width;
-    e[i] = scratch + (8 + i) * width;
   }
   for (int64_t c = 0; c < g.C; ++c) {
     int64_t tile = 0;
@@ -112,19 +109,19 @@ inline void transform_input(const Conv2dGeometry& g, const Layout& L, const floa
         t[2][q] = rows[2][q] - rows[1][q];
         t[3][q] = rows[1][q] - rows[3][q];
       }
+      // The column transform, tile by tile: tile k reads columns 2k .. 2k+3 of each row.
       for (int i = 0; i < 4; ++i) {
         const float* s = t[i];
-        float *e0 = e[0], *e1 = e[1], *e2 = e[2], *e3 = e[3];
-        CONVKIT_SIMD for (int64_t q = 0; q < dense; ++q) {
-          e0[q] = s[q] - s[q + 2];
-          e1[q] = s[q + 1] + s[q + 2];
-          e2[q] = s[q + 2] - s[q + 1];
-          e3[q] = s[q + 1] - s[q + 3];
-        }
-        for (int j = 0; j < 4; ++j) {
-          float* dst = V + ((4 * i + j) * g.C + c) * T + tile;
-          const float* src = e[j];
-          for (int64_t k = 0; k < L.tiles_w; ++k) dst[k] = src[2 * k];
+        float* v0 = V + ((4 * i) * g.C + c) * T + tile;
+        float* v1 = v0 + g.C * T;
+        float* v2 = v1 + g.C * T;
+        float* v3 = v2 + g.C * T;
+        CONVKIT_SIMD for (int64_t k = 0; k < L.tiles_w; ++k) {
+          const float a = s[2 * k], b = s[2 * k + 1], c2 = s[2 * k + 2], d = s[2 * k + 3];
+          v0[k] = a - c2;
+          v1[k] = b + c2;
+          v2[k] = c2 - b;
+          v3[k] = b - d;
         }
       }
     }
@@ -137,33 +134,26 @@ inline void transform_input(const Conv2dGeometry& g, const Layout& L, const floa
 inline void transform_output(const Conv2dGeometry& g, const Layout& L, const float* M, const float* b, int64_t r0,
                              int64_t r1, int64_t T, float* y, float* scratch) {
   const int64_t tw = L.tiles_w;
-  float* s[2][4];  // A^T m: two rows of the 4 columns, per tile
-  for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 4; ++j) s[i][j] = scratch + (4 * i + j) * tw;
-  float* out[2];  // the two output rows of a tile row, 2 * tw wide
-  out[0] = scratch + 8 * tw;
-  out[1] = scratch + 10 * tw;
+  float* out[2] = {scratch, scratch + 2 * tw};  // the two output rows of a tile row
   for (int64_t o = 0; o < g.O; ++o) {
     const float bias = b ? b[o] : 0.0f;
     int64_t tile = 0;
     for (int64_t r = r0; r < r1; ++r, tile += tw) {
       const int64_t n = r / L.tiles_h, ti = r % L.tiles_h;
       auto m = [&](int xi) { return M + (xi * g.O + o) * T + tile; };
-      for (int j = 0; j < 4; ++j) {
-        const float *m0 = m(j), *m1 = m(4 + j), *m2 = m(8 + j), *m3 = m(12 + j);
-        float *s0 = s[0][j], *s1 = s[1][j];
-        CONVKIT_SIMD for (int64_t k = 0; k < tw; ++k) {
-          s0[k] = m0[k] + m1[k] + m2[k];
-          s1[k] = m1[k] - m2[k] - m3[k];
+      const float* mm[16];
+      for (int xi = 0; xi < 16; ++xi) mm[xi] = m(xi);
+      float *row0 = out[0], *row1 = out[1];
+      CONVKIT_SIMD for (int64_t k = 0; k < tw; ++k) {
+        float s0[4], s1[4];  // A^T m: its two rows
+        for (int j = 0; j < 4; ++j) {
+          s0[j] = mm[j][k] + mm[4 + j][k] + mm[8 + j][k];
+          s1[j] = mm[4 + j][k] - mm[8 + j][k] - mm[12 + j][k];
         }
-      }
-      for (int i = 0; i < 2; ++i) {
-        const float *a = s[i][0], *c1 = s[i][1], *c2 = s[i][2], *c3 = s[i][3];
-        float* row = out[i];
-        CONVKIT_SIMD for (int64_t k = 0; k < tw; ++k) {
-          row[2 * k] = a[k] + c1[k] + c2[k] + bias;
-          row[2 * k + 1] = c1[k] - c2[k] - c3[k] + bias;
-        }
+        row0[2 * k] = s0[0] + s0[1] + s0[2] + bias;
+        row0[2 * k + 1] = s0[1] - s0[2] - s0[3] + bias;
+        row1[2 * k] = s1[0] + s1[1] + s1[2] + bias;
+        row1[2 * k + 1] = s1[1] - s1[2] - s1[3] + bias;
       }
       float* yo = y + (n * g.O + o) * g.OH * g.OW;
       for (int i = 0; i < 2; ++i) {
@@ -197,7 +187,7 @@ inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, con
   parallel_for(chunks, kTileValues * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
     Workspace<float> V(static_cast<size_t>(kTileValues * g.C * T_max)),
         M(static_cast<size_t>(kTileValues * g.O * T_max)),
-        scratch(static_cast<size_t>(std::max<int64_t>(12 * L.row_width, 12 * L.tiles_w)));
+        scratch(static_cast<size_t>(std::max<int64_t>(8 * L.row_width, 4 * L.tiles_w)));
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       const int64_t r0 = chunk * rows_per_chunk, r1 = std::min(total_rows, r0 + rows_per_chunk);
       const int64_t T = (r1 - r0) * L.tiles_w;
