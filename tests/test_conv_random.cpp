@@ -250,3 +250,33 @@ TEST_CASE("Winograd 3x3 input gradient matches the reference") {
     CHECK(max_rel_diff(as_double(b.grad()), ref.gb) < 2e-6);
   }
 }
+
+// A second backward through a pooling layer into a leaf adds straight into the existing
+// .grad (Node::backward_into): the gradient must come out doubled, for the tiled and the
+// general average pooling, and for max pooling.
+TEST_CASE_TEMPLATE("pooling backward adds into an existing gradient", T, float, double) {
+  ck::Generator gen(9);
+  const std::vector<std::pair<bool, ck::Pool2dOptions>> cases = {
+      {false, ck::Pool2dOptions(2)},                       // tiled
+      {false, ck::Pool2dOptions({2, 3})},                  // tiled, uneven, with uncovered columns
+      {false, ck::Pool2dOptions(3).stride(2).padding(1)},  // general
+      {true, ck::Pool2dOptions(3).stride(2).padding(1)}};  // max
+  for (const auto& [is_max, opt] : cases) {
+    auto x = ck::Tensor<T>::uniform({2, 3, 9, 11}, T(-1), T(1), gen).requires_grad_();
+    auto pool = [&] { return is_max ? ck::max_pool2d(x, opt) : ck::avg_pool2d(x, opt); };
+    auto y = pool();
+    auto gy = ck::Tensor<T>::uniform(y.shape(), T(-1), T(1), gen);
+    (y * gy).sum().backward();
+    const auto once = x.grad().to_vector();
+    auto held = x.grad();  // a handle to .grad sees the second pass too
+    (pool() * gy).sum().backward();
+    const auto twice = held.to_vector();
+    REQUIRE(twice.size() == once.size());
+    // Overlapping windows sum several terms per input, in a different order the second
+    // time ((g + a) + b rather than g + (a + b)), so equal only to rounding.
+    const double tol = std::is_same<T, double>::value ? 1e-12 : 1e-5;
+    double worst = 0;
+    for (size_t i = 0; i < once.size(); ++i) worst = std::max(worst, std::fabs(double(twice[i]) - 2 * double(once[i])));
+    CHECK(worst < tol);
+  }
+}

@@ -95,7 +95,7 @@ TEST_CASE("emulated CUDA pooling plans reproduce the golden pooling cases") {
         cuda::max_pool2d_backward_plan(ops, g, argmax.data(), gy.data(), gx.data(), false);
       } else {
         cuda::avg_pool2d_forward_plan(ops, g, x.data(), y.data());
-        cuda::avg_pool2d_backward_plan(ops, g, gy.data(), gx.data());
+        cuda::avg_pool2d_backward_plan(ops, g, gy.data(), gx.data(), false);
       }
       golden::check_close(y, c.at("y"), kTol, c.name + " y (emulated)");
       golden::check_close(gx, c.at("gx"), kTol, c.name + " gx (emulated)");

@@ -187,9 +187,9 @@ void avg_pool2d_forward(Device d, const Pool2dGeometry& g, const T* x, T* y) {
   CK_CUDA_OR_THROW("avg_pool2d", cuda::avg_pool2d_forward(g, x, y));
 }
 template <class T>
-void avg_pool2d_backward(Device d, const Pool2dGeometry& g, const T* gy, T* gx) {
-  if (d.is_cpu()) return cpu::avg_pool2d_backward(g, gy, gx);
-  CK_CUDA_OR_THROW("avg_pool2d", cuda::avg_pool2d_backward(g, gy, gx));
+void avg_pool2d_backward(Device d, const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
+  if (d.is_cpu()) return cpu::avg_pool2d_backward(g, gy, gx, accumulate);
+  CK_CUDA_OR_THROW("avg_pool2d", cuda::avg_pool2d_backward(g, gy, gx, accumulate));
 }
 
 // ---- loss

@@ -97,12 +97,15 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
   const Device d = x.device();
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.OH, g.OW}, d);
   backend::avg_pool2d_forward(d, g, x.data_ptr(), y.data_ptr());
-  if (autograd::recording(x))
-    autograd::record<T>(y, "avg_pool2d", {x}, [g](const Tensor<T>& gy) {
-      Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
-      backend::avg_pool2d_backward(gy.device(), g, gy.data_ptr(), gx.data_ptr());
-      return std::vector<Tensor<T>>{gx};
-    });
+  if (!autograd::recording(x)) return y;
+  Node<T>* node = autograd::record<T>(y, "avg_pool2d", {x}, [g](const Tensor<T>& gy) {
+    Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
+    backend::avg_pool2d_backward(gy.device(), g, gy.data_ptr(), gx.data_ptr(), false);
+    return std::vector<Tensor<T>>{gx};
+  });
+  node->backward_into = [g](const Tensor<T>& gy, Tensor<T>& dest) {  // see Node::backward_into
+    backend::avg_pool2d_backward(gy.device(), g, gy.data_ptr(), dest.data_ptr(), true);
+  };
   return y;
 }
 

@@ -318,7 +318,7 @@ void avg_pool2d_tiled_forward(const Pool2dGeometry& g, const T* x, T* y) {
 /// The adjoint: every input of a window gets its output's gradient / area; inputs that
 /// no window covers (the last rows or columns when the size is not a multiple) get 0.
 template <class T>
-void avg_pool2d_tiled_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
+void avg_pool2d_tiled_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
   const T scale = T(1) / static_cast<T>(g.kh * g.kw);
   parallel_for(g.N * g.C, g.H * g.W, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
@@ -326,16 +326,23 @@ void avg_pool2d_tiled_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
         const T* go = gy + (p * g.OH + i) * g.OW;
         for (int64_t u = 0; u < g.kh; ++u) {
           T* out = gx + (p * g.H + i * g.kh + u) * g.W;
-          if (g.kw == 2) {
+          if (g.kw == 2 && accumulate) {
+            CONVKIT_SIMD for (int64_t j = 0; j < g.OW; ++j) {
+              const T share = go[j] * scale;
+              out[2 * j] += share;
+              out[2 * j + 1] += share;
+            }
+          } else if (g.kw == 2) {
             CONVKIT_SIMD for (int64_t j = 0; j < g.OW; ++j) out[2 * j] = out[2 * j + 1] = go[j] * scale;
           } else {
             for (int64_t j = 0; j < g.OW; ++j)
-              for (int64_t v = 0; v < g.kw; ++v) out[j * g.kw + v] = go[j] * scale;
+              for (int64_t v = 0; v < g.kw; ++v)
+                out[j * g.kw + v] = go[j] * scale + (accumulate ? out[j * g.kw + v] : T(0));
           }
-          std::fill(out + g.OW * g.kw, out + g.W, T(0));
+          if (!accumulate) std::fill(out + g.OW * g.kw, out + g.W, T(0));
         }
       }
-      std::fill(gx + (p * g.H + g.OH * g.kh) * g.W, gx + (p + 1) * g.H * g.W, T(0));
+      if (!accumulate) std::fill(gx + (p * g.H + g.OH * g.kh) * g.W, gx + (p + 1) * g.H * g.W, T(0));
     }
   });
 }
@@ -352,13 +359,14 @@ void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
   });
 }
 
+/// gx gets the input gradient, or has it added when `accumulate` is set.
 template <class T>
-void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
-  if (pool_windows_tile(g)) return avg_pool2d_tiled_backward(g, gy, gx);
+void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
+  if (pool_windows_tile(g)) return avg_pool2d_tiled_backward(g, gy, gx, accumulate);
   const int64_t plane = g.H * g.W;
   parallel_for(g.N * g.C, g.OH * g.OW * g.kh * g.kw + plane, [&](int64_t p0, int64_t p1) {
     for (int64_t q = p0; q < p1; ++q) {  // plane by plane, as in max_pool2d_backward
-      std::fill(gx + q * plane, gx + (q + 1) * plane, T(0));
+      if (!accumulate) std::fill(gx + q * plane, gx + (q + 1) * plane, T(0));
       for_each_pool_output(
           g, q, q + 1, [&](int64_t p, int64_t i, int64_t j) { kernels::avg_pool_backward_at(g, gy, gx, p, i, j); },
           [&](int64_t p, int64_t i, int64_t j0, int64_t j1) {

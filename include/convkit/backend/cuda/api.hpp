@@ -54,7 +54,7 @@ void max_pool2d_backward(const Pool2dGeometry& g, const PoolIndex* argmax, const
 template <class T>
 void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y);
 template <class T>
-void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx);
+void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate);
 template <class T>
 T cross_entropy_forward(int64_t N, int64_t K, const T* logits, const int64_t* labels);
 template <class T>

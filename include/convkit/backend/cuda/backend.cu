@@ -279,9 +279,9 @@ void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
   avg_pool2d_forward_plan(ops, g, x, y);
 }
 template <class T>
-void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx) {
+void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
   DeviceOps ops;
-  avg_pool2d_backward_plan(ops, g, gy, gx);
+  avg_pool2d_backward_plan(ops, g, gy, gx, accumulate);
 }
 
 // ---- loss
@@ -341,7 +341,7 @@ void adam_step(int64_t n, T* p, const T* g, T* m, T* v, const Rule& rule) {
   template void max_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*, PoolIndex*);                       \
   template void max_pool2d_backward<T>(const Pool2dGeometry&, const PoolIndex*, const T*, T*, bool);          \
   template void avg_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*);                                   \
-  template void avg_pool2d_backward<T>(const Pool2dGeometry&, const T*, T*);                                  \
+  template void avg_pool2d_backward<T>(const Pool2dGeometry&, const T*, T*, bool);                            \
   template T cross_entropy_forward<T>(int64_t, int64_t, const T*, const int64_t*);                            \
   template void cross_entropy_backward<T>(int64_t, int64_t, const T*, const int64_t*, T, T*);                 \
   template void sgd_step<T, optim::SgdRule<T>>(int64_t, T*, const T*, T*, const optim::SgdRule<T>&);          \

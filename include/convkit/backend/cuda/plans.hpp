@@ -202,8 +202,8 @@ void avg_pool2d_forward_plan(Ops& ops, const Pool2dGeometry& g, const T* x, T* y
   ops.launch("avg_pool2d", g.N * g.C * g.OH * g.OW, AvgPoolForwardBody<T>{g, x, y});
 }
 template <class T, class Ops>
-void avg_pool2d_backward_plan(Ops& ops, const Pool2dGeometry& g, const T* gy, T* gx) {
-  ops.fill(g.N * g.C * g.H * g.W, gx, T(0));
+void avg_pool2d_backward_plan(Ops& ops, const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
+  if (!accumulate) ops.fill(g.N * g.C * g.H * g.W, gx, T(0));
   ops.launch("avg_pool2d backward", g.N * g.C * g.OH * g.OW, AvgPoolBackwardBody<T>{g, gy, gx});
 }
 
