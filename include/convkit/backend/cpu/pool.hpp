@@ -83,8 +83,10 @@ template <class T>
 struct MaxPoolScratch {
   /// Columns per scratch row: the dense span (OW - 1) * sw + 1 rounded up to kPoolBlock.
   int64_t width;
-  /// The padded input row: element w of the row sits at pw + w; the rest is filler.
-  std::vector<T> row;
+  /// Two padded input rows: element w of a row sits at pw + w; the rest is filler. Row
+  /// r + 1 is copied in before row r is read: a read right after the copy's stores, at
+  /// another alignment, stalls until they reach the cache (it took most of the time).
+  std::vector<T> rows[2];
   /// The column pass: for each input row, the maximum of the window starting at each
   /// column, and the column it came from.
   ///@{
@@ -99,20 +101,20 @@ struct MaxPoolScratch {
   /// Scratch for g's planes; the index rows only when `index` (a backward will need them).
   MaxPoolScratch(const Pool2dGeometry& g, bool index)
       : width(((g.OW - 1) * g.sw + kPoolBlock) / kPoolBlock * kPoolBlock),
-        row(static_cast<size_t>(std::max(g.pw + g.W, width + (g.kw - 1) * g.dw)), T(0)),
+        rows{std::vector<T>(static_cast<size_t>(std::max(g.pw + g.W, width + (g.kw - 1) * g.dw)), T(0)),
+             std::vector<T>(static_cast<size_t>(std::max(g.pw + g.W, width + (g.kw - 1) * g.dw)), T(0))},
         best(static_cast<size_t>(g.H * width)),
         col(index ? best.size() : 0),
         out(static_cast<size_t>(width)),
         out_at(index ? out.size() : 0) {}
 };
 
-/// The column pass for input row `in` into best/col (one scratch row each).
+/// The column pass for input row `in`, already copied into the padded `row`, into
+/// best/col (one scratch row each).
 template <class T, bool kIndex>
-void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const T* in, MaxPoolScratch<T>& scratch,
+void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const T* in, const T* row, int64_t width,
                       T* best, PoolIndex* col) {
-  T* row = scratch.row.data();
-  std::copy(in, in + g.W, row + g.pw);
-  for (int64_t t0 = 0; t0 < scratch.width; t0 += kPoolBlock) {
+  for (int64_t t0 = 0; t0 < width; t0 += kPoolBlock) {
     T* b = best + t0;
     PoolIndex* c = kIndex ? col + t0 : nullptr;
     const auto first_col = static_cast<PoolIndex>(t0 - g.pw);
@@ -153,9 +155,13 @@ template <class T, int S, bool kIndex>
 void max_pool_plane(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax, MaxPoolScratch<T>& scratch) {
   const int64_t sw = S ? S : g.sw, width = scratch.width;
   const InteriorRange cols = interior(g.W, g.OW, g.kw, g.sw, g.pw, g.dw);
-  for (int64_t r = 0; r < g.H; ++r)
-    max_pool_columns<T, kIndex>(g, cols, x + r * g.W, scratch, scratch.best.data() + r * width,
-                                kIndex ? scratch.col.data() + r * width : nullptr);
+  auto copy_row = [&](int64_t r) { copy_short(x + r * g.W, g.W, scratch.rows[r % 2].data() + g.pw); };
+  copy_row(0);
+  for (int64_t r = 0; r < g.H; ++r) {
+    if (r + 1 < g.H) copy_row(r + 1);
+    max_pool_columns<T, kIndex>(g, cols, x + r * g.W, scratch.rows[r % 2].data(), width,
+                                scratch.best.data() + r * width, kIndex ? scratch.col.data() + r * width : nullptr);
+  }
   T* best = scratch.out.data();
   PoolIndex* at = kIndex ? scratch.out_at.data() : nullptr;
   for (int64_t i = 0; i < g.OH; ++i) {
