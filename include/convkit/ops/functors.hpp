@@ -80,16 +80,15 @@ CK_HOST_DEVICE inline int32_t bits_of_float(float f) {
 /// exp for float without a libm call, so loops over it vectorise (libm's expf is scalar
 /// unless -ffast-math is on). Cephes-style: x = n ln2 + r with |r| <= ln2/2, a degree-6
 /// polynomial for e^r, then 2^n by building the exponent bits. Relative error below 1e-7
-/// over the clamped range [-87, 88] (measured against double exp); beyond it the result
-/// saturates (to about 1.6e-38, or 1.6e38), which is what the logistic needs. A NaN stays NaN.
+/// over [-87, 88] (measured against double exp); beyond it the result saturates at
+/// e^-87 or e^88, which is what the logistic needs. A NaN stays NaN.
 CK_HOST_DEVICE inline float exp_float(float x) {
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
   // n = round(x / ln2): adding 1.5 * 2^23 leaves the rounded integer in the low mantissa
   // bits, read back as an int. Faster than a floor (no compare and correction), and
   // read through the bits rather than by subtracting 1.5 * 2^23 again, which -ffast-math
-  // would fold away.
+  // would fold away. Unsigned arithmetic: out of range, the bits are junk, not overflow.
   const float shifted = x * 1.44269504088896341f + 12582912.0f;
-  const int32_t ni = bits_of_float(shifted) - 0x4B400000;  // the bits of 1.5 * 2^23
+  const auto ni = static_cast<int32_t>(static_cast<uint32_t>(bits_of_float(shifted)) - 0x4B400000u);
   const auto n = static_cast<float>(ni);
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;  // ln2 split in two for accuracy
   float p = 1.9875691500e-4f;
@@ -99,7 +98,16 @@ CK_HOST_DEVICE inline float exp_float(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float er = p * r * r + r + 1.0f;
-  return er * float_from_bits((ni + 127) << 23);
+  const float e = er * float_from_bits(static_cast<int32_t>((static_cast<uint32_t>(ni) + 127u) << 23));
+  // The range is enforced last, with both compares made unconditionally: clamping x first
+  // (a branch to a constant) kept GCC from vectorising the loop unless -fno-trapping-math.
+  // The selects are bit masks: GCC turned a ?: into a branch around the polynomial.
+  const uint32_t below = 0u - static_cast<uint32_t>(x < -87.0f), above = 0u - static_cast<uint32_t>(x > 88.0f);
+  const uint32_t keep = ~(below | above);
+  const uint32_t out = (static_cast<uint32_t>(bits_of_float(e)) & keep) |
+                       (static_cast<uint32_t>(bits_of_float(1.6458114e-38f)) & below) |  // e^-87
+                       (static_cast<uint32_t>(bits_of_float(1.6516363e+38f)) & above);   // e^88
+  return float_from_bits(static_cast<int32_t>(out));
 }
 
 /// The logistic 1 / (1 + e^-x). In this form a huge e^-x gives 0, never NaN, so it needs
