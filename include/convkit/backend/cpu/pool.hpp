@@ -332,14 +332,12 @@ void avg_pool2d_tiled_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool
         const T* go = gy + (p * g.OH + i) * g.OW;
         for (int64_t u = 0; u < g.kh; ++u) {
           T* out = gx + (p * g.H + i * g.kh + u) * g.W;
-          if (g.kw == 2 && accumulate) {
+          if (g.kw == 2) {
             CONVKIT_SIMD for (int64_t j = 0; j < g.OW; ++j) {
               const T share = go[j] * scale;
-              out[2 * j] += share;
-              out[2 * j + 1] += share;
+              out[2 * j] = share + (accumulate ? out[2 * j] : T(0));
+              out[2 * j + 1] = share + (accumulate ? out[2 * j + 1] : T(0));
             }
-          } else if (g.kw == 2) {
-            CONVKIT_SIMD for (int64_t j = 0; j < g.OW; ++j) out[2 * j] = out[2 * j + 1] = go[j] * scale;
           } else {
             for (int64_t j = 0; j < g.OW; ++j)
               for (int64_t v = 0; v < g.kw; ++v)
