@@ -61,8 +61,6 @@ void with_stride(int64_t stride, F f) {
     f(std::integral_constant<int, 0>{});
 }
 
-constexpr int64_t kRowChunk = 256;  // outputs of one row handled per pass (stack buffers)
-
 // Max pooling runs separably, a plane at a time: first the maximum over each window's
 // columns for every input row (each input row serves about kh / sh output rows), then
 // over the window's rows. Taking the first maximum along each axis (max_pool_takes) gives
@@ -197,6 +195,10 @@ void max_pool_plane(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax
   }
 }
 
+constexpr int64_t kRowChunk = 256;  // outputs of one row handled per pass (stack buffers)
+
+// The interior rows of average pooling: for each window offset (u, v), one pass over a
+// run of outputs, which vectorises across the outputs.
 template <class T, int S>
 void avg_row(const Pool2dGeometry& g, const T* x, T* y, int64_t p, int64_t i, int64_t j0, int64_t j1) {
   const int64_t sw = S ? S : g.sw;
