@@ -97,7 +97,6 @@ CK_HOST_DEVICE void col2im(const Conv2dGeometry& g, const T* col, T* x, int64_t 
   x[i] = s;
 }
 
-/// Max-pooling output (p, oi, j) of plane p: the maximum and its flat index in the plane.
 /// Max pooling's rule for a window element met after `best`: a larger value or a NaN
 /// replaces it (PyTorch's rule: a NaN propagates, and the window's last NaN is its argmax).
 template <class T>
@@ -105,6 +104,7 @@ CK_HOST_DEVICE inline bool max_pool_takes(T val, T best) {
   return val > best || val != val;  // NOLINT(misc-redundant-expression): val != val is isnan
 }
 
+/// Max-pooling output (p, oi, j) of plane p: the maximum and its flat index in the plane.
 template <class T>
 CK_HOST_DEVICE void max_pool_at(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax, int64_t p, int64_t oi,
                                 int64_t j) {
@@ -135,7 +135,8 @@ CK_HOST_DEVICE void max_pool_forward(const Pool2dGeometry& g, const T* x, T* y, 
   max_pool_at(g, x, y, argmax, i / (g.OW * g.OH), (i / g.OW) % g.OH, i % g.OW);
 }
 
-/// Routes output element i's gradient to its window's maximum (gx zeroed beforehand).
+/// Adds output element i's gradient at its window's maximum (gx zeroed beforehand, or
+/// holding the gradient to add to).
 template <class T>
 CK_HOST_DEVICE void max_pool_backward(const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx, int64_t i) {
   const int64_t p = i / (g.OW * g.OH);

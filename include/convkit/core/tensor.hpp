@@ -300,8 +300,8 @@ struct Node {
   std::vector<std::shared_ptr<TensorImpl<T>>> inputs;  ///< nullptr where no gradient flows
   /// The gradient function; empty once released.
   BackwardFn backward;
-  /// Optional, for one-input ops whose backward scatters into a zeroed tensor (max
-  /// pooling): adds the input's gradient straight into `dest`, a leaf's existing .grad.
+  /// Optional, for one-input ops whose backward scatters into a zeroed tensor (the
+  /// poolings): adds the input's gradient straight into `dest`, a leaf's existing .grad.
   /// That saves the zero fill and the engine's pass to add, each a full pass over the input.
   using AccumulateFn = std::function<void(const Tensor<T>& gy, Tensor<T>& dest)>;
   /// See AccumulateFn; empty for most ops.

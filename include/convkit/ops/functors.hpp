@@ -52,28 +52,17 @@ struct Neg {
   }
 };
 
-/// Bit casts between float and int32 that vectorise (memcpy would stop GCC).
-CK_HOST_DEVICE inline float float_from_bits(int32_t bits) {
-#if defined(__CUDA_ARCH__)
-  return __int_as_float(bits);
-#elif defined(__GNUC__) || defined(__clang__)
-  return __builtin_bit_cast(float, bits);
+/// The bits of `from` read as a To of the same size. __builtin_bit_cast where the
+/// compiler has it: a memcpy there stopped GCC from vectorising the loops around it.
+template <class To, class From>
+CK_HOST_DEVICE inline To bit_cast(From from) {
+  static_assert(sizeof(To) == sizeof(From), "bit_cast: sizes differ");
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDA_ARCH__)
+  return __builtin_bit_cast(To, from);
 #else
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-#endif
-}
-/// See float_from_bits.
-CK_HOST_DEVICE inline int32_t bits_of_float(float f) {
-#if defined(__CUDA_ARCH__)
-  return __float_as_int(f);
-#elif defined(__GNUC__) || defined(__clang__)
-  return __builtin_bit_cast(int32_t, f);
-#else
-  int32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  return bits;
+  To to;
+  std::memcpy(&to, &from, sizeof to);
+  return to;
 #endif
 }
 
@@ -88,7 +77,7 @@ CK_HOST_DEVICE inline float exp_float(float x) {
   // read through the bits rather than by subtracting 1.5 * 2^23 again, which -ffast-math
   // would fold away. Unsigned arithmetic: out of range, the bits are junk, not overflow.
   const float shifted = x * 1.44269504088896341f + 12582912.0f;
-  const auto ni = static_cast<int32_t>(static_cast<uint32_t>(bits_of_float(shifted)) - 0x4B400000u);
+  const auto ni = static_cast<int32_t>(bit_cast<uint32_t>(shifted) - 0x4B400000u);
   const auto n = static_cast<float>(ni);
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;  // ln2 split in two for accuracy
   float p = 1.9875691500e-4f;
@@ -98,16 +87,15 @@ CK_HOST_DEVICE inline float exp_float(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float er = p * r * r + r + 1.0f;
-  const float e = er * float_from_bits(static_cast<int32_t>((static_cast<uint32_t>(ni) + 127u) << 23));
+  const float e = er * bit_cast<float>((static_cast<uint32_t>(ni) + 127u) << 23);
   // The range is enforced last, with both compares made unconditionally: clamping x first
   // (a branch to a constant) kept GCC from vectorising the loop unless -fno-trapping-math.
   // The selects are bit masks: GCC turned a ?: into a branch around the polynomial.
   const uint32_t below = 0u - static_cast<uint32_t>(x < -87.0f), above = 0u - static_cast<uint32_t>(x > 88.0f);
   const uint32_t keep = ~(below | above);
-  const uint32_t out = (static_cast<uint32_t>(bits_of_float(e)) & keep) |
-                       (static_cast<uint32_t>(bits_of_float(1.6458114e-38f)) & below) |  // e^-87
-                       (static_cast<uint32_t>(bits_of_float(1.6516363e+38f)) & above);   // e^88
-  return float_from_bits(static_cast<int32_t>(out));
+  const uint32_t out = (bit_cast<uint32_t>(e) & keep) | (bit_cast<uint32_t>(1.6458114e-38f) & below) |  // e^-87
+                       (bit_cast<uint32_t>(1.6516363e+38f) & above);                                    // e^88
+  return bit_cast<float>(out);
 }
 
 /// The logistic 1 / (1 + e^-x). In this form a huge e^-x gives 0, never NaN, so it needs

@@ -62,6 +62,21 @@ Pool2dGeometry pool2d_geometry(const char* op, const Tensor<T>& x, const Pool2dO
   return g;
 }
 
+namespace detail {
+/// Records a pooling op's backward from one `scatter(gy, dest, accumulate)`, which writes
+/// the input gradient into dest, or adds it there when accumulate is set: into a fresh
+/// tensor as the node's backward, and into a leaf's existing .grad as its backward_into.
+template <class T, class Scatter>
+void record_pool(Tensor<T>& y, const char* op, const Tensor<T>& x, const Pool2dGeometry& g, Scatter scatter) {
+  Node<T>* node = autograd::record<T>(y, op, {x}, [g, scatter](const Tensor<T>& gy) {
+    Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
+    scatter(gy, gx, false);
+    return std::vector<Tensor<T>>{gx};
+  });
+  if (node) node->backward_into = [scatter](const Tensor<T>& gy, Tensor<T>& dest) { scatter(gy, dest, true); };
+}
+}  // namespace detail
+
 /// Max over each window; padding counts as -infinity. x (N, C, H, W) -> (N, C, OH, OW).
 template <class T>
 Tensor<T> max_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
@@ -73,18 +88,12 @@ Tensor<T> max_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.OH, g.OW}, d);
   // The window maxima's positions are kept only when a backward pass will need them.
   const bool recording = autograd::recording(x);
-  auto argmax =
-      std::make_shared<Tensor<PoolIndex>>(recording ? Tensor<PoolIndex>::empty(y.shape(), d) : Tensor<PoolIndex>());
-  backend::max_pool2d_forward(d, g, x.data_ptr(), y.data_ptr(), recording ? argmax->data_ptr() : nullptr);
-  Node<T>* node = autograd::record<T>(y, "max_pool2d", {x}, [g, argmax](const Tensor<T>& gy) {
-    Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
-    backend::max_pool2d_backward(gy.device(), g, argmax->data_ptr(), gy.data_ptr(), gx.data_ptr(), false);
-    return std::vector<Tensor<T>>{gx};
+  const Tensor<PoolIndex> argmax = recording ? Tensor<PoolIndex>::empty(y.shape(), d) : Tensor<PoolIndex>();
+  backend::max_pool2d_forward(d, g, x.data_ptr(), y.data_ptr(), recording ? argmax.data_ptr() : nullptr);
+  if (!recording) return y;
+  detail::record_pool(y, "max_pool2d", x, g, [g, argmax](const Tensor<T>& gy, Tensor<T>& dest, bool accumulate) {
+    backend::max_pool2d_backward(gy.device(), g, argmax.data_ptr(), gy.data_ptr(), dest.data_ptr(), accumulate);
   });
-  if (node)
-    node->backward_into = [g, argmax](const Tensor<T>& gy, Tensor<T>& dest) {
-      backend::max_pool2d_backward(gy.device(), g, argmax->data_ptr(), gy.data_ptr(), dest.data_ptr(), true);
-    };
   return y;
 }
 
@@ -98,14 +107,9 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.OH, g.OW}, d);
   backend::avg_pool2d_forward(d, g, x.data_ptr(), y.data_ptr());
   if (!autograd::recording(x)) return y;
-  Node<T>* node = autograd::record<T>(y, "avg_pool2d", {x}, [g](const Tensor<T>& gy) {
-    Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
-    backend::avg_pool2d_backward(gy.device(), g, gy.data_ptr(), gx.data_ptr(), false);
-    return std::vector<Tensor<T>>{gx};
+  detail::record_pool(y, "avg_pool2d", x, g, [g](const Tensor<T>& gy, Tensor<T>& dest, bool accumulate) {
+    backend::avg_pool2d_backward(gy.device(), g, gy.data_ptr(), dest.data_ptr(), accumulate);
   });
-  node->backward_into = [g](const Tensor<T>& gy, Tensor<T>& dest) {  // see Node::backward_into
-    backend::avg_pool2d_backward(gy.device(), g, gy.data_ptr(), dest.data_ptr(), true);
-  };
   return y;
 }
 

@@ -99,12 +99,17 @@ struct MaxPoolScratch {
   /// Scratch for g's planes; the index rows only when `index` (a backward will need them).
   MaxPoolScratch(const Pool2dGeometry& g, bool index)
       : width(((g.OW - 1) * g.sw + kPoolBlock) / kPoolBlock * kPoolBlock),
-        rows{std::vector<T>(static_cast<size_t>(std::max(g.pw + g.W, width + (g.kw - 1) * g.dw)), T(0)),
-             std::vector<T>(static_cast<size_t>(std::max(g.pw + g.W, width + (g.kw - 1) * g.dw)), T(0))},
+        rows{padded_row(g, width), padded_row(g, width)},
         best(static_cast<size_t>(g.H * width)),
         col(index ? best.size() : 0),
         out(static_cast<size_t>(width)),
         out_at(index ? out.size() : 0) {}
+
+ private:
+  /// A zeroed row with room for the input row at pw and for every window read.
+  static std::vector<T> padded_row(const Pool2dGeometry& g, int64_t width) {
+    return std::vector<T>(static_cast<size_t>(std::max(g.pw + g.W, width + (g.kw - 1) * g.dw)), T(0));
+  }
 };
 
 /// The column pass for input row `in`, already copied into the padded `row`, into
