@@ -220,9 +220,9 @@ TEST_CASE("Winograd 3x3 forward matches the reference") {
   }
 }
 
-// The same layers' input gradient, which conv2d_backward also computes by Winograd (as the
-// forward pass of gy with flipped, transposed weights); the weight and bias gradients take
-// the usual path and are checked too.
+// The same layers' gradients: conv2d_backward computes the input gradient by Winograd (as
+// the forward pass of gy with flipped, transposed weights) and the weight gradient in
+// Winograd's transformed space; the bias gradient takes the usual path.
 TEST_CASE("Winograd 3x3 input gradient matches the reference") {
   ck::Generator gen(32);
   auto pick = [&](int64_t lo, int64_t hi) {
@@ -249,6 +249,25 @@ TEST_CASE("Winograd 3x3 input gradient matches the reference") {
     CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < 2e-6);
     CHECK(max_rel_diff(as_double(b.grad()), ref.gb) < 2e-6);
   }
+}
+
+// A batch large enough for several chunks of tiles per thread: each thread's weight
+// gradient sums its chunks before the threads' sums are added.
+TEST_CASE("Winograd 3x3 weight gradient sums over many chunks of tiles") {
+  ck::Generator gen(33);
+  auto as_double = [](const ck::Tensor<float>& t) {
+    const auto v = t.to_vector();
+    return ck::Tensor<double>::from_vector(std::vector<double>(v.begin(), v.end()), t.shape());
+  };
+  const auto opt = ck::Conv2dOptions().padding(1);
+  auto x = ck::Tensor<float>::uniform({5, 16, 29, 29}, -1.f, 1.f, gen);  // 15 x 15 tiles per image
+  auto w = ck::Tensor<float>::uniform({20, 16, 3, 3}, -1.f, 1.f, gen).requires_grad_();
+  auto y = ck::conv2d(x, w, ck::Tensor<float>(), opt);
+  auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
+  (y * gy).sum().backward();
+  auto ref =
+      ck::reference::conv2d_backward(as_double(x), as_double(w.detach()), ck::Tensor<double>(), as_double(gy), opt);
+  CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < 2e-6);
 }
 
 // A second backward through a pooling layer into a leaf adds straight into the existing

@@ -280,6 +280,10 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
       winograd_input_gradient(g, w, gy, gx);
       gx = nullptr;  // done: what follows computes gw and gb
     }
+    if (gw && use_winograd_weight_gradient(g)) {
+      winograd_weight_gradient(g, x, gy, gw);
+      gw = nullptr;
+    }
   }
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   if (gb) bias_grad(g.N, g.O, S, gy, gb);

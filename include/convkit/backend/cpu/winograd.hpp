@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../../ops/geometry.hpp"
@@ -43,6 +44,7 @@ inline bool use_winograd(const Conv2dGeometry& g) {
 namespace winograd {
 
 constexpr int kTileValues = 16;  // a 4x4 transformed tile
+constexpr int64_t kBlock = 8;    // tiles per vector pass of a transform (see for_blocks)
 
 /// U[xi] = (G g G^T)[xi] for every (o, c): 16 matrices of O x C, xi = 4 * row + column.
 /// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
@@ -73,58 +75,103 @@ struct Layout {
   ///@{
   int64_t tiles_h, tiles_w;
   ///@}
-  int64_t row_width;  ///< a zero-padded input row: W + 2 * pw, plus slack for the last tile
+  int64_t row_width;       ///< a zero-padded input row: W + 2 * pw, plus slack for the last tile
+  int64_t tiles_w_blocks;  ///< tiles_w rounded up to whole kBlock blocks (see for_blocks)
   /// The tiles of g's output.
   explicit Layout(const Conv2dGeometry& g)
-      : tiles_h((g.OH + 1) / 2), tiles_w((g.OW + 1) / 2), row_width(2 * ((g.OW + 1) / 2) + 2 + 16) {}
+      : tiles_h((g.OH + 1) / 2),
+        tiles_w((g.OW + 1) / 2),
+        row_width(2 * tiles_w + 2 + 16),
+        tiles_w_blocks((tiles_w + kBlock - 1) / kBlock * kBlock) {}
+  /// Floats of scratch the transforms need for chunks of up to `chunk_rows` tile rows.
+  int64_t scratch_size(int64_t chunk_rows) const {
+    const int64_t segment = std::min(chunk_rows, tiles_h);  // tile rows of one image in a chunk
+    return std::max((4 + 2 * segment + 2) * row_width, (2 * segment + 4) * 2 * tiles_w_blocks);
+  }
 };
 
+/// Calls body(k) for k in [0, n) in whole blocks of kBlock: a loop of fixed length, which
+/// the compiler turns into one vector pass, where a loop over a 14-wide layer's 7 tiles
+/// stayed scalar (and took half the time of the weight gradient). Unless `exact`, body
+/// also runs for k in [n, n rounded up to kBlock): it must read slack there, and its
+/// writes must land in slack or where later work overwrites them.
+template <class Body>
+void for_blocks(int64_t n, bool exact, Body body) {
+  int64_t k0 = 0;
+  for (; k0 + kBlock <= n || (!exact && k0 < n); k0 += kBlock) {
+    CONVKIT_SIMD for (int64_t k = 0; k < kBlock; ++k) body(k0 + k);
+  }
+  for (int64_t k = k0; k < n; ++k) body(k);
+}
+
+/// Rows [h0, h0 + count) of an H x W plane into rows of `width` floats at dst, shifted
+/// right by `left` columns, zero around the plane (and for rows outside it).
+inline void copy_padded_rows(const float* plane, int64_t H, int64_t W, int64_t h0, int64_t count, int64_t left,
+                             int64_t width, float* dst) {
+  for (int64_t j = 0; j < count; ++j, dst += width) {
+    const int64_t h = h0 + j;
+    std::fill(dst, dst + width, 0.0f);
+    if (h >= 0 && h < H) copy_short(plane + h * W, std::min(W, width - left), dst + left);
+  }
+}
+
+/// Walks tile rows [r0, r1) of the batch image by image: body(n, first, count, tile) for
+/// image n's tile rows [first, first + count), whose first tile is the chunk's tile `tile`.
+template <class Body>
+void for_each_image(const Layout& L, int64_t r0, int64_t r1, Body body) {
+  for (int64_t r = r0; r < r1;) {
+    const int64_t n = r / L.tiles_h, end = std::min(r1, (n + 1) * L.tiles_h);
+    body(n, r % L.tiles_h, end - r, (r - r0) * L.tiles_w);
+    r = end;
+  }
+}
+
 /// V[xi][c][t] = (B^T d B)[xi] for tile t of the chunk and channel c (T tiles in all),
-/// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The row transform runs over whole
-/// padded rows, then the column transform over the row's tiles.
+/// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The input rows a chunk's tile rows read
+/// in one image are first copied, zero-padded, into a block of rows; the row transform
+/// then runs over whole padded rows, the column transform over the row's tiles. (Copying
+/// each tile row's four rows just before reading them stalled every load on store
+/// forwarding, since the copy is offset by the padding.)
 inline void transform_input(const Conv2dGeometry& g, const Layout& L, const float* x, int64_t r0, int64_t r1, int64_t T,
                             float* V, float* scratch) {
   const int64_t width = L.row_width;
-  float* rows[4];
   float* t[4];  // B^T d, row by row
-  for (int i = 0; i < 4; ++i) {
-    rows[i] = scratch + i * width;
-    t[i] = scratch + (4 + i) * width;
-  }
+  for (int i = 0; i < 4; ++i) t[i] = scratch + i * width;
+  float* padded = scratch + 4 * width;  // one image's rows for the chunk's tile rows
   for (int64_t c = 0; c < g.C; ++c) {
-    int64_t tile = 0;
-    for (int64_t r = r0; r < r1; ++r, tile += L.tiles_w) {
-      const int64_t n = r / L.tiles_h, ti = r % L.tiles_h;
+    for_each_image(L, r0, r1, [&](int64_t n, int64_t first, int64_t count, int64_t tile) {
       const float* plane = x + (n * g.C + c) * g.H * g.W;
-      for (int i = 0; i < 4; ++i) {  // input rows 2 ti - ph + i, zero outside, padded by pw
-        const int64_t h = 2 * ti - g.ph + i;
-        float* dst = rows[i];
-        std::fill(dst, dst + width, 0.0f);
-        if (h < 0 || h >= g.H) continue;
-        copy_short(plane + h * g.W, std::min<int64_t>(g.W, width - g.pw), dst + g.pw);
-      }
-      CONVKIT_SIMD for (int64_t q = 0; q < width; ++q) {
-        t[0][q] = rows[0][q] - rows[2][q];
-        t[1][q] = rows[1][q] + rows[2][q];
-        t[2][q] = rows[2][q] - rows[1][q];
-        t[3][q] = rows[1][q] - rows[3][q];
-      }
-      // The column transform, tile by tile: tile k reads columns 2k .. 2k+3 of each row.
-      for (int i = 0; i < 4; ++i) {
-        const float* s = t[i];
-        float* v0 = V + ((4 * i) * g.C + c) * T + tile;
-        float* v1 = v0 + g.C * T;
-        float* v2 = v1 + g.C * T;
-        float* v3 = v2 + g.C * T;
-        CONVKIT_SIMD for (int64_t k = 0; k < L.tiles_w; ++k) {
-          const float a = s[2 * k], b = s[2 * k + 1], c2 = s[2 * k + 2], d = s[2 * k + 3];
-          v0[k] = a - c2;
-          v1[k] = b + c2;
-          v2[k] = c2 - b;
-          v3[k] = b - d;
+      copy_padded_rows(plane, g.H, g.W, 2 * first - g.ph, 2 * count + 2, g.pw, width, padded);
+      for (int64_t ti = 0; ti < count; ++ti, tile += L.tiles_w) {
+        const float* rows[4];
+        for (int i = 0; i < 4; ++i) rows[i] = padded + (2 * ti + i) * width;
+        CONVKIT_SIMD for (int64_t q = 0; q < width; ++q) {
+          t[0][q] = rows[0][q] - rows[2][q];
+          t[1][q] = rows[1][q] + rows[2][q];
+          t[2][q] = rows[2][q] - rows[1][q];
+          t[3][q] = rows[1][q] - rows[3][q];
+        }
+        // The column transform, tile by tile: tile k reads columns 2k .. 2k+3 of each row.
+        // The tiles past tiles_w that for_blocks computes land on the next tile row, or on
+        // the next channel's first tiles, which are written later; only the last channel's
+        // row must stop exactly (past it lies the next xi's start, already written).
+        const bool exact = c == g.C - 1 && tile + L.tiles_w_blocks > T;
+        for (int i = 0; i < 4; ++i) {
+          const float* s = t[i];
+          float* v0 = V + ((4 * i) * g.C + c) * T + tile;
+          float* v1 = v0 + g.C * T;
+          float* v2 = v1 + g.C * T;
+          float* v3 = v2 + g.C * T;
+          for_blocks(L.tiles_w, exact, [&](int64_t k) {
+            const float a = s[2 * k], b = s[2 * k + 1], c2 = s[2 * k + 2], d = s[2 * k + 3];
+            v0[k] = a - c2;
+            v1[k] = b + c2;
+            v2[k] = c2 - b;
+            v3[k] = b - d;
+          });
         }
       }
-    }
+    });
   }
 }
 
@@ -134,7 +181,7 @@ inline void transform_input(const Conv2dGeometry& g, const Layout& L, const floa
 inline void transform_output(const Conv2dGeometry& g, const Layout& L, const float* M, const float* b, int64_t r0,
                              int64_t r1, int64_t T, float* y, float* scratch) {
   const int64_t tw = L.tiles_w;
-  float* out[2] = {scratch, scratch + 2 * tw};  // the two output rows of a tile row
+  float* out[2] = {scratch, scratch + 2 * L.tiles_w_blocks};  // the two output rows of a tile row
   for (int64_t o = 0; o < g.O; ++o) {
     const float bias = b ? b[o] : 0.0f;
     int64_t tile = 0;
@@ -144,7 +191,8 @@ inline void transform_output(const Conv2dGeometry& g, const Layout& L, const flo
       const float* mm[16];
       for (int xi = 0; xi < 16; ++xi) mm[xi] = m(xi);
       float *row0 = out[0], *row1 = out[1];
-      CONVKIT_SIMD for (int64_t k = 0; k < tw; ++k) {
+      // Past tiles_w, this reads slack at M's end and writes the rows' slack.
+      for_blocks(tw, false, [&](int64_t k) {
         float s0[4], s1[4];  // A^T m: its two rows
         for (int j = 0; j < 4; ++j) {
           s0[j] = mm[j][k] + mm[4 + j][k] + mm[8 + j][k];
@@ -154,7 +202,7 @@ inline void transform_output(const Conv2dGeometry& g, const Layout& L, const flo
         row0[2 * k + 1] = s0[1] - s0[2] - s0[3] + bias;
         row1[2 * k] = s1[0] + s1[1] + s1[2] + bias;
         row1[2 * k + 1] = s1[1] - s1[2] - s1[3] + bias;
-      }
+      });
       float* yo = y + (n * g.O + o) * g.OH * g.OW;
       for (int i = 0; i < 2; ++i) {
         const int64_t h = 2 * ti + i;
@@ -163,6 +211,94 @@ inline void transform_output(const Conv2dGeometry& g, const Layout& L, const flo
     }
   }
 }
+
+/// Mg[xi][o][t] = (A dY A^T)[xi] for tile t of the chunk: the output gradient carried back
+/// through Y = A^T m A (the adjoint of transform_output), A = [1 0; 1 1; 1 -1; 0 -1].
+/// Outputs past an odd output size count as zero. As in transform_input, the rows a chunk
+/// reads in one image are copied, zero-padded, before any is read.
+inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, const float* gy, int64_t r0, int64_t r1,
+                                      int64_t T, float* Mg, float* scratch) {
+  const int64_t tw = L.tiles_w, width = 2 * L.tiles_w_blocks;
+  float* padded = scratch;  // one image's rows for the chunk's tile rows
+  for (int64_t o = 0; o < g.O; ++o) {
+    for_each_image(L, r0, r1, [&](int64_t n, int64_t first, int64_t count, int64_t tile) {
+      const float* plane = gy + (n * g.O + o) * g.OH * g.OW;
+      copy_padded_rows(plane, g.OH, g.OW, 2 * first, 2 * count, 0, width, padded);
+      for (int64_t ti = 0; ti < count; ++ti, tile += tw) {
+        const float* y0 = padded + 2 * ti * width;
+        const float* y1 = y0 + width;
+        float* mg[16];
+        for (int xi = 0; xi < 16; ++xi) mg[xi] = Mg + (xi * g.O + o) * T + tile;
+        // As in transform_input, only the last channel's last tiles must stop exactly.
+        const bool exact = o == g.O - 1 && tile + L.tiles_w_blocks > T;
+        for_blocks(tw, exact, [&](int64_t k) {
+          // A dY: four rows [p, q]; then A^T on the right turns each into [p, p + q, p - q, -q].
+          const float p0 = y0[2 * k], q0 = y0[2 * k + 1], p1 = y1[2 * k], q1 = y1[2 * k + 1];
+          const float p[4] = {p0, p0 + p1, p0 - p1, -p1}, q[4] = {q0, q0 + q1, q0 - q1, -q1};
+          for (int i = 0; i < 4; ++i) {
+            mg[4 * i][k] = p[i];
+            mg[4 * i + 1][k] = p[i] + q[i];
+            mg[4 * i + 2][k] = p[i] - q[i];
+            mg[4 * i + 3][k] = -q[i];
+          }
+        });
+      }
+    });
+  }
+}
+
+/// gw[o][c] = G^T dU[.][o][c] G, the adjoint of transform_weights: dU holds 16 matrices
+/// of O x C (the gradient with respect to U); gw, (O, C, 3, 3), is overwritten.
+inline void transform_weight_gradient(int64_t O, int64_t C, const float* dU, float* gw) {
+  const int64_t OC = O * C;
+  for (int64_t oc = 0; oc < OC; ++oc) {
+    float u[4][4];
+    for (int xi = 0; xi < 16; ++xi) u[xi / 4][xi % 4] = dU[xi * OC + oc];
+    float t[3][4];  // G^T u, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]
+    for (int j = 0; j < 4; ++j) {
+      t[0][j] = u[0][j] + 0.5f * (u[1][j] + u[2][j]);
+      t[1][j] = 0.5f * (u[1][j] - u[2][j]);
+      t[2][j] = 0.5f * (u[1][j] + u[2][j]) + u[3][j];
+    }
+    float* k = gw + oc * 9;
+    for (int i = 0; i < 3; ++i) {  // (G^T u) G
+      k[3 * i] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+      k[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
+      k[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+    }
+  }
+}
+
+/// A batch's tile rows in chunks of about 256 tiles, the chunk count a multiple of the
+/// threads so that they get equal shares. With 256 tiles, each product reuses its packed
+/// U[xi] (L2-sized for 256 channels) over eight column panels; with a few dozen tiles,
+/// streaming U dominated.
+class Chunks {
+ public:
+  /// The chunks of g's tiles.
+  Chunks(const Conv2dGeometry& g, const Layout& L) : total_rows_(g.N * L.tiles_h) {
+    const int64_t threads = max_threads();
+    count_ = std::max<int64_t>(1, (total_rows_ * L.tiles_w + 255) / 256);
+    count_ = std::min(total_rows_, (count_ + threads - 1) / threads * threads);
+    rows_per_chunk_ = (total_rows_ + count_ - 1) / count_;
+    count_ = (total_rows_ + rows_per_chunk_ - 1) / rows_per_chunk_;
+    max_tiles_ = rows_per_chunk_ * L.tiles_w;
+  }
+  /// Number of chunks.
+  int64_t count() const { return count_; }
+  /// Tiles in the largest chunk.
+  int64_t max_tiles() const { return max_tiles_; }
+  /// Tile rows in the largest chunk.
+  int64_t rows_per_chunk() const { return rows_per_chunk_; }
+  /// Tile rows [first, second) of chunk i.
+  std::pair<int64_t, int64_t> rows(int64_t i) const {
+    const int64_t r0 = i * rows_per_chunk_;
+    return {r0, std::min(total_rows_, r0 + rows_per_chunk_)};
+  }
+
+ private:
+  int64_t total_rows_, count_ = 0, rows_per_chunk_ = 0, max_tiles_ = 0;
+};
 
 }  // namespace winograd
 
@@ -175,21 +311,14 @@ inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, con
   std::vector<PreparedA<float>> weights;
   weights.reserve(kTileValues);
   for (int xi = 0; xi < kTileValues; ++xi) weights.emplace_back(false, g.O, g.C, U.data() + xi * g.O * g.C);
-  // About 256 tiles per chunk: each product then reuses its packed U[xi] (L2-sized for
-  // 256 channels) over eight column panels; with a few dozen tiles, streaming U dominated.
-  // The chunk count is a multiple of the threads, so they get equal shares.
-  const int64_t total_rows = g.N * L.tiles_h, threads = max_threads();
-  int64_t chunks = std::max<int64_t>(1, (total_rows * L.tiles_w + 255) / 256);
-  chunks = std::min(total_rows, (chunks + threads - 1) / threads * threads);
-  const int64_t rows_per_chunk = (total_rows + chunks - 1) / chunks;
-  chunks = (total_rows + rows_per_chunk - 1) / rows_per_chunk;
-  const int64_t T_max = rows_per_chunk * L.tiles_w;
-  parallel_for(chunks, kTileValues * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
+  const Chunks chunks(g, L);
+  const int64_t T_max = chunks.max_tiles();
+  parallel_for(chunks.count(), kTileValues * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
     Workspace<float> V(static_cast<size_t>(kTileValues * g.C * T_max)),
-        M(static_cast<size_t>(kTileValues * g.O * T_max)),
-        scratch(static_cast<size_t>(std::max<int64_t>(8 * L.row_width, 4 * L.tiles_w)));
+        M(static_cast<size_t>(kTileValues * g.O * T_max + kBlock)),  // slack: see transform_output
+        scratch(static_cast<size_t>(L.scratch_size(chunks.rows_per_chunk())));
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
-      const int64_t r0 = chunk * rows_per_chunk, r1 = std::min(total_rows, r0 + rows_per_chunk);
+      const auto [r0, r1] = chunks.rows(chunk);
       const int64_t T = (r1 - r0) * L.tiles_w;
       transform_input(g, L, x, r0, r1, T, V.data(), scratch.data());
       for (int xi = 0; xi < kTileValues; ++xi)
@@ -230,6 +359,48 @@ inline void winograd_input_gradient(const Conv2dGeometry& g, const float* w, con
     for (int64_t c = 0; c < g.C; ++c)
       for (int k = 0; k < 9; ++k) wt[(c * g.O + o) * 9 + k] = w[(o * g.C + c) * 9 + (8 - k)];
   winograd_conv2d_forward(input_gradient_geometry(g), gy, wt, nullptr, gx);
+}
+
+/// True when conv2d_backward computes gw by winograd_weight_gradient: the layers whose
+/// forward pass is Winograd's.
+inline bool use_winograd_weight_gradient(const Conv2dGeometry& g) { return use_winograd(g); }
+
+/// gw (overwritten) for use_winograd_weight_gradient(g), in the forward pass's transformed
+/// space: with V = B^T d B per input tile and Mg = A dY A^T per output-gradient tile,
+///   dU[xi] (O x C) = sum over tiles of Mg[xi] V[xi]^T,   gw = G^T dU G
+/// (the adjoint of each step of the forward). 16 products of O x C over the tiles, where
+/// im2col's product has 9 x 4 = 36 multiplications per tile and channel pair. Each thread
+/// sums its chunks into its own dU; the sums are added before the final transform.
+inline void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, const float* gy, float* gw) {
+  using namespace winograd;
+  const Layout L(g);
+  const Chunks chunks(g, L);
+  const int64_t T_max = chunks.max_tiles(), dU_size = kTileValues * g.O * g.C;
+  const int threads = max_threads();
+  Workspace<float> dU(static_cast<size_t>(dU_size * threads));
+  std::vector<char> used(static_cast<size_t>(threads), 0);
+  parallel_for(chunks.count(), kTileValues * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
+    const int t = thread_index();
+    used[static_cast<size_t>(t)] = 1;
+    float* sum = dU.data() + t * dU_size;
+    Workspace<float> V(static_cast<size_t>(kTileValues * g.C * T_max)),
+        Mg(static_cast<size_t>(kTileValues * g.O * T_max)),
+        scratch(static_cast<size_t>(L.scratch_size(chunks.rows_per_chunk())));
+    for (int64_t chunk = c0; chunk < c1; ++chunk) {
+      const auto [r0, r1] = chunks.rows(chunk);
+      const int64_t T = (r1 - r0) * L.tiles_w;
+      transform_input(g, L, x, r0, r1, T, V.data(), scratch.data());
+      transform_output_gradient(g, L, gy, r0, r1, T, Mg.data(), scratch.data());
+      for (int xi = 0; xi < kTileValues; ++xi)
+        gemm<float>(false, true, g.O, g.C, T, 1.0f, Mg.data() + xi * g.O * T, V.data() + xi * g.C * T,
+                    chunk == c0 ? 0.0f : 1.0f, sum + xi * dU_size / kTileValues);
+    }
+  });
+  float* total = dU.data();
+  if (!used[0]) fill(dU_size, total, 0.0f);
+  for (int t = 1; t < threads; ++t)
+    if (used[static_cast<size_t>(t)]) axpy(dU_size, 1.0f, dU.data() + t * dU_size, total);
+  transform_weight_gradient(g.O, g.C, total, gw);
 }
 
 }  // namespace convkit::backend::cpu
