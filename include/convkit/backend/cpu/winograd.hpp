@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,22 +51,24 @@ constexpr int64_t kBlock = 8;    // tiles per vector pass of a transform (see fo
 /// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
 inline void transform_weights(int64_t O, int64_t C, const float* w, float* U) {
   const int64_t OC = O * C;
-  for (int64_t oc = 0; oc < OC; ++oc) {
-    const float* k = w + oc * 9;
-    float t[4][3];  // G g: the rows
-    for (int j = 0; j < 3; ++j) {
-      t[0][j] = k[j];
-      t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
-      t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
-      t[3][j] = k[6 + j];
+  parallel_for(OC, 64, [&](int64_t oc0, int64_t oc1) {
+    for (int64_t oc = oc0; oc < oc1; ++oc) {
+      const float* k = w + oc * 9;
+      float t[4][3];  // G g: the rows
+      for (int j = 0; j < 3; ++j) {
+        t[0][j] = k[j];
+        t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+        t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+        t[3][j] = k[6 + j];
+      }
+      for (int i = 0; i < 4; ++i) {  // (G g) G^T: the columns
+        U[(4 * i + 0) * OC + oc] = t[i][0];
+        U[(4 * i + 1) * OC + oc] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+        U[(4 * i + 2) * OC + oc] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+        U[(4 * i + 3) * OC + oc] = t[i][2];
+      }
     }
-    for (int i = 0; i < 4; ++i) {  // (G g) G^T: the columns
-      U[(4 * i + 0) * OC + oc] = t[i][0];
-      U[(4 * i + 1) * OC + oc] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-      U[(4 * i + 2) * OC + oc] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-      U[(4 * i + 3) * OC + oc] = t[i][2];
-    }
-  }
+  });
 }
 
 /// One chunk: tile rows [r0, r1) of the batch (row r is image r / tiles_h, tile row
@@ -86,7 +89,7 @@ struct Layout {
   /// Floats of scratch the transforms need for chunks of up to `chunk_rows` tile rows.
   int64_t scratch_size(int64_t chunk_rows) const {
     const int64_t segment = std::min(chunk_rows, tiles_h);  // tile rows of one image in a chunk
-    return std::max((4 + 2 * segment + 2) * row_width, (2 * segment + 4) * 2 * tiles_w_blocks);
+    return (2 * segment + 2) * row_width;                   // the padded input rows; row_width >= 2 * tiles_w_blocks
   }
 };
 
@@ -128,16 +131,14 @@ void for_each_image(const Layout& L, int64_t r0, int64_t r1, Body body) {
 
 /// V[xi][c][t] = (B^T d B)[xi] for tile t of the chunk and channel c (T tiles in all),
 /// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The input rows a chunk's tile rows read
-/// in one image are first copied, zero-padded, into a block of rows; the row transform
-/// then runs over whole padded rows, the column transform over the row's tiles. (Copying
-/// each tile row's four rows just before reading them stalled every load on store
-/// forwarding, since the copy is offset by the padding.)
+/// in one image are first copied, zero-padded, into a block of rows; then each tile's
+/// transform reads its 4x4 block straight from them. (Copying each tile row's four rows
+/// just before reading them, and storing the row transform before the column transform
+/// read it, stalled those loads on store forwarding: the loads straddled the stores.)
 inline void transform_input(const Conv2dGeometry& g, const Layout& L, const float* x, int64_t r0, int64_t r1, int64_t T,
                             float* V, float* scratch) {
   const int64_t width = L.row_width;
-  float* t[4];  // B^T d, row by row
-  for (int i = 0; i < 4; ++i) t[i] = scratch + i * width;
-  float* padded = scratch + 4 * width;  // one image's rows for the chunk's tile rows
+  float* padded = scratch;  // one image's rows for the chunk's tile rows
   for (int64_t c = 0; c < g.C; ++c) {
     for_each_image(L, r0, r1, [&](int64_t n, int64_t first, int64_t count, int64_t tile) {
       const float* plane = x + (n * g.C + c) * g.H * g.W;
@@ -145,31 +146,30 @@ inline void transform_input(const Conv2dGeometry& g, const Layout& L, const floa
       for (int64_t ti = 0; ti < count; ++ti, tile += L.tiles_w) {
         const float* rows[4];
         for (int i = 0; i < 4; ++i) rows[i] = padded + (2 * ti + i) * width;
-        CONVKIT_SIMD for (int64_t q = 0; q < width; ++q) {
-          t[0][q] = rows[0][q] - rows[2][q];
-          t[1][q] = rows[1][q] + rows[2][q];
-          t[2][q] = rows[2][q] - rows[1][q];
-          t[3][q] = rows[1][q] - rows[3][q];
-        }
-        // The column transform, tile by tile: tile k reads columns 2k .. 2k+3 of each row.
         // The tiles past tiles_w that for_blocks computes land on the next tile row, or on
         // the next channel's first tiles, which are written later; only the last channel's
         // row must stop exactly (past it lies the next xi's start, already written).
         const bool exact = c == g.C - 1 && tile + L.tiles_w_blocks > T;
-        for (int i = 0; i < 4; ++i) {
-          const float* s = t[i];
-          float* v0 = V + ((4 * i) * g.C + c) * T + tile;
-          float* v1 = v0 + g.C * T;
-          float* v2 = v1 + g.C * T;
-          float* v3 = v2 + g.C * T;
-          for_blocks(L.tiles_w, exact, [&](int64_t k) {
-            const float a = s[2 * k], b = s[2 * k + 1], c2 = s[2 * k + 2], d = s[2 * k + 3];
-            v0[k] = a - c2;
-            v1[k] = b + c2;
-            v2[k] = c2 - b;
-            v3[k] = b - d;
-          });
-        }
+        float* v[16];
+        for (int xi = 0; xi < 16; ++xi) v[xi] = V + (xi * g.C + c) * T + tile;
+        for_blocks(L.tiles_w, exact, [&](int64_t k) {
+          // Tile k reads columns 2k .. 2k+3 of the four rows. First B^T d, row by row ...
+          float t[4][4];
+          for (int j = 0; j < 4; ++j) {
+            const float d0 = rows[0][2 * k + j], d1 = rows[1][2 * k + j], d2 = rows[2][2 * k + j],
+                        d3 = rows[3][2 * k + j];
+            t[0][j] = d0 - d2;
+            t[1][j] = d1 + d2;
+            t[2][j] = d2 - d1;
+            t[3][j] = d1 - d3;
+          }
+          for (int i = 0; i < 4; ++i) {  // ... then (B^T d) B, column by column
+            v[4 * i][k] = t[i][0] - t[i][2];
+            v[4 * i + 1][k] = t[i][1] + t[i][2];
+            v[4 * i + 2][k] = t[i][2] - t[i][1];
+            v[4 * i + 3][k] = t[i][1] - t[i][3];
+          }
+        });
       }
     });
   }
@@ -251,22 +251,24 @@ inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, 
 /// of O x C (the gradient with respect to U); gw, (O, C, 3, 3), is overwritten.
 inline void transform_weight_gradient(int64_t O, int64_t C, const float* dU, float* gw) {
   const int64_t OC = O * C;
-  for (int64_t oc = 0; oc < OC; ++oc) {
-    float u[4][4];
-    for (int xi = 0; xi < 16; ++xi) u[xi / 4][xi % 4] = dU[xi * OC + oc];
-    float t[3][4];  // G^T u, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]
-    for (int j = 0; j < 4; ++j) {
-      t[0][j] = u[0][j] + 0.5f * (u[1][j] + u[2][j]);
-      t[1][j] = 0.5f * (u[1][j] - u[2][j]);
-      t[2][j] = 0.5f * (u[1][j] + u[2][j]) + u[3][j];
+  parallel_for(OC, 64, [&](int64_t oc0, int64_t oc1) {
+    for (int64_t oc = oc0; oc < oc1; ++oc) {
+      float u[4][4];
+      for (int xi = 0; xi < 16; ++xi) u[xi / 4][xi % 4] = dU[xi * OC + oc];
+      float t[3][4];  // G^T u, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]
+      for (int j = 0; j < 4; ++j) {
+        t[0][j] = u[0][j] + 0.5f * (u[1][j] + u[2][j]);
+        t[1][j] = 0.5f * (u[1][j] - u[2][j]);
+        t[2][j] = 0.5f * (u[1][j] + u[2][j]) + u[3][j];
+      }
+      float* k = gw + oc * 9;
+      for (int i = 0; i < 3; ++i) {  // (G^T u) G
+        k[3 * i] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+        k[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
+        k[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+      }
     }
-    float* k = gw + oc * 9;
-    for (int i = 0; i < 3; ++i) {  // (G^T u) G
-      k[3 * i] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
-      k[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
-      k[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
-    }
-  }
+  });
 }
 
 /// A batch's tile rows in chunks of about 256 tiles, the chunk count a multiple of the
@@ -308,9 +310,12 @@ inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, con
   const Layout L(g);
   Workspace<float> U(static_cast<size_t>(kTileValues * g.O * g.C));
   transform_weights(g.O, g.C, w, U.data());
-  std::vector<PreparedA<float>> weights;
-  weights.reserve(kTileValues);
-  for (int xi = 0; xi < kTileValues; ++xi) weights.emplace_back(false, g.O, g.C, U.data() + xi * g.O * g.C);
+  // Each U[xi] is packed once for all chunks, the 16 of them in parallel.
+  std::array<std::optional<PreparedA<float>>, kTileValues> weights;
+  parallel_for(kTileValues, g.O * g.C, [&](int64_t x0, int64_t x1) {
+    for (int64_t xi = x0; xi < x1; ++xi)
+      weights[static_cast<size_t>(xi)].emplace(false, g.O, g.C, U.data() + xi * g.O * g.C);
+  });
   const Chunks chunks(g, L);
   const int64_t T_max = chunks.max_tiles();
   parallel_for(chunks.count(), kTileValues * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
@@ -322,8 +327,8 @@ inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, con
       const int64_t T = (r1 - r0) * L.tiles_w;
       transform_input(g, L, x, r0, r1, T, V.data(), scratch.data());
       for (int xi = 0; xi < kTileValues; ++xi)
-        weights[static_cast<size_t>(xi)].multiply(false, T, 1.0f, V.data() + xi * g.C * T, 0.0f,
-                                                  M.data() + xi * g.O * T);
+        weights[static_cast<size_t>(xi)]->multiply(false, T, 1.0f, V.data() + xi * g.C * T, 0.0f,
+                                                   M.data() + xi * g.O * T);
       transform_output(g, L, M.data(), b, r0, r1, T, y, scratch.data());
     }
   });
