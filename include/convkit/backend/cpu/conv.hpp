@@ -6,6 +6,10 @@
 //   y[n, g] (O/g,S) = w_g (O/g, P) * col
 //   gw_g           += gy[n, g] * col^T
 //   gx[n, g]       += col2im(w_g^T * gy[n, g])
+// Where it pays, the GEMM reads col's rows as shifted views of the padded input instead
+// (ViewLayout, use_indirect_conv); 3x3 stride-1 layers with many channels go through
+// Winograd (winograd.hpp) and single-channel stride-1 ones through the direct kernel
+// (conv_direct.hpp).
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -119,44 +123,138 @@ inline int64_t im2col_band_rows(const Conv2dGeometry& g, int64_t P) {
   return std::clamp<int64_t>(rows, 1, g.OH);
 }
 
-/// Stride-1 convolutions can skip im2col: in a zero-padded copy of the input planes (row
-/// width Wp), patch row (c, u, v) of the im2col matrix, taken Wp columns per output row,
-/// is the plane itself shifted by u*dh*Wp + v*dw. The GEMM reads those shifted views
-/// through row pointers, computing Wp - OW junk columns per output row that are dropped.
+/// The zero-padded input planes that the indirect method's shifted views read.
+///
+/// With stride 1, patch row (c, u, v) of the im2col matrix, taken Wp columns per output
+/// row, is the padded plane shifted by u*dh*Wp + v*dw. With a stride, each padded plane is
+/// first split into sh x sw phase planes: phase (p, q) holds padded rows p, p + sh, ...
+/// and columns q, q + sw, .... Output (i, j) of tap (u, v) reads padded (i*sh + u*dh,
+/// j*sw + v*dw), which is phase ((u*dh) % sh, (v*dw) % sw) at row i + (u*dh) / sh and
+/// column j + (v*dw) / sw: again a shifted view, now Wq columns per output row. (AlexNet's
+/// 11x11 stride-4 layer reads its input once to split it, where im2col gathered every
+/// element 121 / 16 times, one at a time.)
+struct ViewLayout {
+  /// A phase plane's rows and row width: the padded plane's, divided by the stride (rounded up).
+  ///@{
+  int64_t Hq, Wq;
+  ///@}
+  int64_t phase_size;    ///< floats per phase plane, with slack for the last view's junk columns
+  int64_t channel_size;  ///< floats per input channel: sh * sw phase planes
+  /// The layout for g's input planes.
+  explicit ViewLayout(const Conv2dGeometry& g)
+      : Hq((g.H + 2 * g.ph + g.sh - 1) / g.sh),
+        Wq((g.W + 2 * g.pw + g.sw - 1) / g.sw),
+        phase_size(Hq * Wq + (g.kw - 1) * g.dw / g.sw),
+        channel_size(g.sh * g.sw * phase_size) {}
+  /// Elements of one output plane kept Wq wide.
+  int64_t out_size(const Conv2dGeometry& g) const { return g.OH * Wq; }
+  /// Where patch row (c, u, v)'s view starts, from the first channel's first phase plane.
+  int64_t shift(const Conv2dGeometry& g, int64_t c, int64_t u, int64_t v) const {
+    const int64_t du = u * g.dh, dv = v * g.dw;
+    return c * channel_size + ((du % g.sh) * g.sw + dv % g.sw) * phase_size + (du / g.sh) * Wq + dv / g.sw;
+  }
+  /// Visits the input columns of phase column q: visit(first, last, w0) for phase columns
+  /// [first, last), which read input columns w0, w0 + sw, ...; the others are padding.
+  template <class Visit>
+  void columns(const Conv2dGeometry& g, int64_t q, Visit visit) const {
+    const int64_t off = q - g.pw;  // the input column of phase column 0
+    const int64_t first = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+    const int64_t last = std::max(first, std::min(Wq, g.W - 1 - off >= 0 ? (g.W - 1 - off) / g.sw + 1 : 0));
+    visit(first, last, first * g.sw + off);
+  }
+  /// True when some tap reads phase row p (with `rows`) or phase column p (without):
+  /// a kernel smaller than the stride leaves phases unread (a 1x1 stride-2 layer reads one
+  /// in four), and fill skips them.
+  bool phase_read(const Conv2dGeometry& g, bool rows, int64_t p) const {
+    const int64_t taps = rows ? g.kh : g.kw, d = rows ? g.dh : g.dw, s = rows ? g.sh : g.sw;
+    for (int64_t u = 0; u < taps; ++u)
+      if (u * d % s == p) return true;
+    return false;
+  }
+  /// Pads and splits one input plane x into its phase planes at dst (channel_size floats).
+  void fill(const Conv2dGeometry& g, const float* x, float* dst) const {
+    cpu::fill(channel_size, dst, 0.0f);  // (small: called per plane, so fill runs serially below its threshold)
+    for (int64_t p = 0; p < g.sh; ++p)
+      for (int64_t q = 0; q < g.sw; ++q) {
+        if (!phase_read(g, true, p) || !phase_read(g, false, q)) continue;
+        columns(g, q, [&](int64_t first, int64_t last, int64_t w0) {
+          float* phase = dst + (p * g.sw + q) * phase_size;
+          for (int64_t i = 0; i < Hq; ++i) {
+            const int64_t h = i * g.sh + p - g.ph;
+            if (h < 0 || h >= g.H) continue;
+            const float* in = x + h * g.W + w0;
+            float* out = phase + i * Wq + first;
+            if (g.sw == 1) {
+              copy_short(in, last - first, out);
+            } else {
+              for (int64_t j = 0; j < last - first; ++j) out[j] = in[j * g.sw];
+            }
+          }
+        });
+      }
+  }
+  /// The other way, for the input gradient: x (one plane) = the padded plane's interior,
+  /// gathered from its phase planes at src.
+  void take(const Conv2dGeometry& g, const float* src, float* x) const {
+    for (int64_t p = 0; p < g.sh; ++p)
+      for (int64_t q = 0; q < g.sw; ++q)
+        columns(g, q, [&](int64_t first, int64_t last, int64_t w0) {
+          const float* phase = src + (p * g.sw + q) * phase_size;
+          for (int64_t i = 0; i < Hq; ++i) {
+            const int64_t h = i * g.sh + p - g.ph;
+            if (h < 0 || h >= g.H) continue;
+            const float* in = phase + i * Wq + first;
+            float* out = x + h * g.W + w0;
+            if (g.sw == 1) {
+              copy_short(in, last - first, out);
+            } else {
+              for (int64_t j = 0; j < last - first; ++j) out[j * g.sw] = in[j];
+            }
+          }
+        });
+  }
+};
+
+/// Convolutions can skip im2col by reading shifted views of the padded input (ViewLayout)
+/// through row pointers, computing Wq - OW junk columns per output row that are dropped.
 /// Measured here it beats im2col even with 40% junk (LeNet conv2: 0.75 ms against 1.1);
-/// it is not used beyond 100%. With one input channel per group the direct kernel wins,
-/// except on a single sample with 4 or more output channels to share each view (LeNet
-/// conv1 on one image: 2.9 us against 3.2; on 256 images direct takes 0.37 ms against
-/// 0.45-0.54). The environment variable
-/// CONVKIT_CONV_ALGO=im2col or =indirect forces one method where both apply (to compare
-/// them; the tests run both).
+/// it is not used beyond 100%. With one input channel per group and stride 1 the direct
+/// kernel wins, except on a single sample with 4 or more output channels to share each
+/// view (LeNet conv1 on one image: 2.9 us against 3.2; on 256 images direct takes 0.37 ms
+/// against 0.45-0.54). The environment variable CONVKIT_CONV_ALGO=im2col or =indirect
+/// forces one method where both apply (to compare them; the tests run both).
 inline bool use_indirect_conv(const Conv2dGeometry& g, bool forward) {
-  if (g.sh != 1 || g.sw != 1 || g.is_pointwise()) return false;
-  if (g.in_per_group() == 1 && !(forward && g.N == 1 && g.out_per_group() >= 4)) return false;  // direct kernel
+  if (g.is_pointwise()) return false;
+  if (use_direct_conv(g) && !(forward && g.N == 1 && g.out_per_group() >= 4)) return false;  // direct kernel
   static const std::string forced = [] {
     const char* env = std::getenv("CONVKIT_CONV_ALGO");
     return std::string(env ? env : "");
   }();
   if (forced == "im2col" || forced == "indirect") return forced == "indirect";
-  return 2 * g.pw <= g.OW;  // Wp - OW = 2 * pw junk columns per OW useful ones
+  if (g.sh == 1 && g.sw == 1) return 2 * g.pw <= g.OW;  // Wp - OW = 2 * pw junk columns per OW useful ones
+  // Strided: only where every phase is read (a 1x1 stride-2 layer, reading one phase in
+  // four, took 1.9 ms against im2col's 1.5-1.8), and with the same limit on junk.
+  const ViewLayout vl(g);
+  for (int64_t p = 0; p < std::max(g.sh, g.sw); ++p)
+    if ((p < g.sh && !vl.phase_read(g, true, p)) || (p < g.sw && !vl.phase_read(g, false, p))) return false;
+  return vl.Wq - g.OW <= g.OW;
 }
 
-/// Where patch row (c, u, v) starts in the zero-padded copy of a group's Cg input planes
-/// (pp.size floats each): the offset of the shifted view that stands in for that row of
-/// the im2col matrix, in both indirect passes.
-inline std::vector<int64_t> view_shifts(const Conv2dGeometry& g, const PaddedPlane& pp) {
+/// Where patch row (c, u, v)'s view starts in a group's Cg input channels laid out by
+/// ViewLayout: the shifted view that stands in for that row of the im2col matrix, in both
+/// indirect passes.
+inline std::vector<int64_t> view_shifts(const Conv2dGeometry& g, const ViewLayout& vl) {
   std::vector<int64_t> shift(static_cast<size_t>(g.patch()));
   for (int64_t c = 0; c < g.in_per_group(); ++c)
     for (int64_t u = 0; u < g.kh; ++u)
-      for (int64_t v = 0; v < g.kw; ++v)
-        shift[static_cast<size_t>((c * g.kh + u) * g.kw + v)] = c * pp.size + u * g.dh * pp.Wp + v * g.dw;
+      for (int64_t v = 0; v < g.kw; ++v) shift[static_cast<size_t>((c * g.kh + u) * g.kw + v)] = vl.shift(g, c, u, v);
   return shift;
 }
 
-/// Pads the group's Cg input planes starting at x into `pad` and points rows[p] at view p.
-inline void point_views(const Conv2dGeometry& g, const PaddedPlane& pp, const std::vector<int64_t>& shift,
+/// Lays out the group's Cg input planes starting at x in `pad` and points rows[p] at view p.
+inline void point_views(const Conv2dGeometry& g, const ViewLayout& vl, const std::vector<int64_t>& shift,
                         const float* x, float* pad, std::vector<const float*>& rows) {
-  for (int64_t c = 0; c < g.in_per_group(); ++c) pad_plane(g, pp, x + c * g.H * g.W, pad + c * pp.size);
+  for (int64_t c = 0; c < g.in_per_group(); ++c) vl.fill(g, x + c * g.H * g.W, pad + c * vl.channel_size);
   for (size_t p = 0; p < shift.size(); ++p) rows[p] = pad + shift[p];
 }
 
@@ -164,21 +262,21 @@ inline void point_views(const Conv2dGeometry& g, const PaddedPlane& pp, const st
 inline void indirect_conv2d_forward(const Conv2dGeometry& g, const float* x,
                                     const std::vector<PreparedA<float>>& weights, const float* b, float* y) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
-  const PaddedPlane pp(g);
-  const int64_t run = pp.out_size(g);  // OH * Wp columns
-  const std::vector<int64_t> shift = view_shifts(g, pp);
+  const ViewLayout vl(g);
+  const int64_t run = vl.out_size(g);  // OH * Wq columns
+  const std::vector<int64_t> shift = view_shifts(g, vl);
   parallel_for(g.N, g.O * P * run, [&](int64_t n0, int64_t n1) {
-    Workspace<float> xpad(static_cast<size_t>(Cg * pp.size)), out(static_cast<size_t>(Og * run));
+    Workspace<float> xpad(static_cast<size_t>(Cg * vl.channel_size)), out(static_cast<size_t>(Og * run));
     std::vector<const float*> rows(static_cast<size_t>(P));
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < g.groups; ++grp) {
-        point_views(g, pp, shift, x + (n * g.C + grp * Cg) * g.H * g.W, xpad.data(), rows);
+        point_views(g, vl, shift, x + (n * g.C + grp * Cg) * g.H * g.W, xpad.data(), rows);
         weights[static_cast<size_t>(grp)].multiply_rows(false, run, rows.data(), 0.0f, out.data(), run);
-        for (int64_t o = 0; o < Og; ++o) {  // keep OW of every Wp columns, adding the bias
+        for (int64_t o = 0; o < Og; ++o) {  // keep OW of every Wq columns, adding the bias
           const float bias = b ? b[grp * Og + o] : 0.0f;
           float* yo = y + (n * g.O + grp * Og + o) * S;
           for (int64_t i = 0; i < g.OH; ++i) {
-            const float* src = out.data() + o * run + i * pp.Wp;
+            const float* src = out.data() + o * run + i * vl.Wq;
             float* dst = yo + i * g.OW;
             for_short(g.OW, [&](int64_t j) { dst[j] = src[j] + bias; });
           }
@@ -238,35 +336,33 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
                                              float* gw_local, const std::vector<PreparedA<float>>& weights_t,
                                              int64_t n0, int64_t n1) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
-  const PaddedPlane pp(g);
-  const int64_t run = pp.out_size(g);
-  Workspace<float> pad(static_cast<size_t>(Cg * pp.size)), gypad(static_cast<size_t>(Og * run));
+  const ViewLayout vl(g);
+  const int64_t run = vl.out_size(g);
+  Workspace<float> pad(static_cast<size_t>(Cg * vl.channel_size)), gypad(static_cast<size_t>(Og * run));
   Workspace<float> cols(gx ? static_cast<size_t>(P * run) : 0);
   std::vector<const float*> rows(static_cast<size_t>(P));
-  const std::vector<int64_t> shift = view_shifts(g, pp);
+  const std::vector<int64_t> shift = view_shifts(g, vl);
   for (int64_t n = n0; n < n1; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       fill(Og * run, gypad.data(), 0.0f);
       for (int64_t o = 0; o < Og; ++o)
         for (int64_t i = 0; i < g.OH; ++i)
-          copy_run(gy + (n * g.O + grp * Og + o) * S + i * g.OW, gypad.data() + o * run + i * pp.Wp, g.OW);
+          copy_run(gy + (n * g.O + grp * Og + o) * S + i * g.OW, gypad.data() + o * run + i * vl.Wq, g.OW);
       const int64_t plane0 = n * g.C + grp * Cg;  // first input plane of this sample and group
       if (gw_local) {
-        point_views(g, pp, shift, x + plane0 * g.H * g.W, pad.data(), rows);
+        point_views(g, vl, shift, x + plane0 * g.H * g.W, pad.data(), rows);
         const PreparedA<float> gyg(false, Og, run, gypad.data());
         gyg.multiply_rows(true, P, rows.data(), 1.0f, gw_local + grp * Og * P, P);
       }
       if (gx) {
         weights_t[static_cast<size_t>(grp)].multiply(false, run, 1.0f, gypad.data(), 0.0f, cols.data());
-        fill(Cg * pp.size, pad.data(), 0.0f);  // now the padded input gradient
+        fill(Cg * vl.channel_size, pad.data(), 0.0f);  // now the laid-out input gradient
         for (int64_t p = 0; p < P; ++p) {
           float* dst = pad.data() + shift[static_cast<size_t>(p)];
           const float* src = cols.data() + p * run;
           CONVKIT_SIMD for (int64_t q = 0; q < run; ++q) dst[q] += src[q];
         }
-        for (int64_t c = 0; c < Cg; ++c)
-          for (int64_t h = 0; h < g.H; ++h)
-            copy_run(pad.data() + c * pp.size + (h + g.ph) * pp.Wp + g.pw, gx + ((plane0 + c) * g.H + h) * g.W, g.W);
+        for (int64_t c = 0; c < Cg; ++c) vl.take(g, pad.data() + c * vl.channel_size, gx + (plane0 + c) * g.H * g.W);
       }
     }
 }
