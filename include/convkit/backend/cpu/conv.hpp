@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../../ops/geometry.hpp"
@@ -326,11 +327,33 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   });
 }
 
+/// The taps of one input channel that read one phase plane (ViewLayout): their patch rows
+/// within the channel and their shifts within the phase plane.
+struct PhaseTaps {
+  int64_t phase;                                  ///< the phase plane: p * sw + q
+  std::vector<std::pair<int64_t, int64_t>> taps;  ///< (u * kw + v, shift in the phase plane)
+};
+
+/// Every phase plane of a channel with the taps that read it (none for a phase no tap reads).
+inline std::vector<PhaseTaps> phase_taps(const Conv2dGeometry& g, const ViewLayout& vl) {
+  std::vector<PhaseTaps> phases(static_cast<size_t>(g.sh * g.sw));
+  for (int64_t ph = 0; ph < g.sh * g.sw; ++ph) phases[static_cast<size_t>(ph)].phase = ph;
+  for (int64_t u = 0; u < g.kh; ++u)
+    for (int64_t v = 0; v < g.kw; ++v) {
+      const int64_t at = vl.shift(g, 0, u, v), ph = at / vl.phase_size;
+      phases[static_cast<size_t>(ph)].taps.emplace_back(u * g.kw + v, at - ph * vl.phase_size);
+    }
+  return phases;
+}
+
 /// The backward pass of samples [n0, n1) by use_indirect_conv's method, with the output
-/// gradient laid out Wp wide (zero in the junk columns):
-///   gw_g += gy_g * B^T, B's rows being the shifted views of the padded input;
-///   gx: colT = w_g^T * gy_g, each of its rows added into the padded gradient at its
-///   view's shift (one long add per row, instead of col2im's short rows), then cropped.
+/// gradient laid out Wq wide (zero in the junk columns):
+///   gw_g += gy_g * B^T, B's rows being the shifted views of the laid-out input;
+///   gx: colT = w_g^T * gy_g; position k of each phase plane of the input gradient is the
+///   sum, over the taps reading that phase, of colT[tap][k - shift(tap)]; then cropped.
+///   It is gathered in register blocks (DirectBlock), not scattered: adding each row of
+///   colT at its shift made every add wait on the previous row's overlapping stores (LeNet
+///   conv2: half the input gradient's time).
 /// gw_local (this thread's weight-gradient sum) or gx may be null.
 inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const float* x, const float* gy, float* gx,
                                              float* gw_local, const std::vector<PreparedA<float>>& weights_t,
@@ -338,10 +361,20 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   const ViewLayout vl(g);
   const int64_t run = vl.out_size(g);
-  Workspace<float> pad(static_cast<size_t>(Cg * vl.channel_size)), gypad(static_cast<size_t>(Og * run));
-  Workspace<float> cols(gx ? static_cast<size_t>(P * run) : 0);
+  constexpr int64_t B = DirectBlock<float>::kSize;
+  const int64_t K = g.kh * g.kw, span = (vl.phase_size + B - 1) / B * B;  // a phase plane in whole blocks
+  // colT's rows sit `front` (the largest shift) into rows of `width` zeroed floats, so that
+  // k - shift never leaves them.
+  const int64_t front = (g.kh - 1) * g.dh / g.sh * vl.Wq + (g.kw - 1) * g.dw / g.sw;
+  const int64_t width = front + std::max(run, span);
+  // pad: the laid-out input for gw, then the laid-out input gradient (with a block of
+  // slack for the last phase plane's rounding).
+  Workspace<float> pad(static_cast<size_t>(Cg * vl.channel_size + B)), gypad(static_cast<size_t>(Og * run));
+  Workspace<float> cols(gx ? static_cast<size_t>(P * width) : 0);
+  if (gx) fill(P * width, cols.data(), 0.0f);  // the products overwrite only [front, front + run)
   std::vector<const float*> rows(static_cast<size_t>(P));
   const std::vector<int64_t> shift = view_shifts(g, vl);
+  const std::vector<PhaseTaps> phases = phase_taps(g, vl);
   for (int64_t n = n0; n < n1; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       fill(Og * run, gypad.data(), 0.0f);
@@ -355,13 +388,18 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
         gyg.multiply_rows(true, P, rows.data(), 1.0f, gw_local + grp * Og * P, P);
       }
       if (gx) {
-        weights_t[static_cast<size_t>(grp)].multiply(false, run, 1.0f, gypad.data(), 0.0f, cols.data());
-        fill(Cg * vl.channel_size, pad.data(), 0.0f);  // now the laid-out input gradient
-        for (int64_t p = 0; p < P; ++p) {
-          float* dst = pad.data() + shift[static_cast<size_t>(p)];
-          const float* src = cols.data() + p * run;
-          CONVKIT_SIMD for (int64_t q = 0; q < run; ++q) dst[q] += src[q];
-        }
+        weights_t[static_cast<size_t>(grp)].multiply(false, run, 1.0f, gypad.data(), 0.0f, cols.data() + front, -1,
+                                                     width);
+        // Phase planes are written in order, so a block past one plane's end is
+        // overwritten by the next plane's first.
+        for (int64_t c = 0; c < Cg; ++c)
+          for (const PhaseTaps& phase : phases)
+            for (int64_t k0 = 0; k0 < span; k0 += B) {
+              DirectBlock<float> blk(0.0f);
+              for (const auto& [tap, at] : phase.taps)
+                blk.add(1.0f, cols.data() + (c * K + tap) * width + front + k0 - at);
+              blk.store(pad.data() + c * vl.channel_size + phase.phase * vl.phase_size + k0);
+            }
         for (int64_t c = 0; c < Cg; ++c) vl.take(g, pad.data() + c * vl.channel_size, gx + (plane0 + c) * g.H * g.W);
       }
     }
