@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <string>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "../../ops/geometry.hpp"
@@ -327,25 +326,6 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   });
 }
 
-/// The taps of one input channel that read one phase plane (ViewLayout): their patch rows
-/// within the channel and their shifts within the phase plane.
-struct PhaseTaps {
-  int64_t phase;                                  ///< the phase plane: p * sw + q
-  std::vector<std::pair<int64_t, int64_t>> taps;  ///< (u * kw + v, shift in the phase plane)
-};
-
-/// Every phase plane of a channel with the taps that read it (none for a phase no tap reads).
-inline std::vector<PhaseTaps> phase_taps(const Conv2dGeometry& g, const ViewLayout& vl) {
-  std::vector<PhaseTaps> phases(static_cast<size_t>(g.sh * g.sw));
-  for (int64_t ph = 0; ph < g.sh * g.sw; ++ph) phases[static_cast<size_t>(ph)].phase = ph;
-  for (int64_t u = 0; u < g.kh; ++u)
-    for (int64_t v = 0; v < g.kw; ++v) {
-      const int64_t at = vl.shift(g, 0, u, v), ph = at / vl.phase_size;
-      phases[static_cast<size_t>(ph)].taps.emplace_back(u * g.kw + v, at - ph * vl.phase_size);
-    }
-  return phases;
-}
-
 /// The backward pass of samples [n0, n1) by use_indirect_conv's method, with the output
 /// gradient laid out Wq wide (zero in the junk columns):
 ///   gw_g += gy_g * B^T, B's rows being the shifted views of the laid-out input;
@@ -374,7 +354,7 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
   if (gx) fill(P * width, cols.data(), 0.0f);  // the products overwrite only [front, front + run)
   std::vector<const float*> rows(static_cast<size_t>(P));
   const std::vector<int64_t> shift = view_shifts(g, vl);
-  const std::vector<PhaseTaps> phases = phase_taps(g, vl);
+  // Tap t of a channel reads phase plane shift[t] / phase_size at shift[t] % phase_size.
   for (int64_t n = n0; n < n1; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       fill(Og * run, gypad.data(), 0.0f);
@@ -393,12 +373,14 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
         // Phase planes are written in order, so a block past one plane's end is
         // overwritten by the next plane's first.
         for (int64_t c = 0; c < Cg; ++c)
-          for (const PhaseTaps& phase : phases)
+          for (int64_t phase = 0; phase < g.sh * g.sw; ++phase)
             for (int64_t k0 = 0; k0 < span; k0 += B) {
               DirectBlock<float> blk(0.0f);
-              for (const auto& [tap, at] : phase.taps)
-                blk.add(1.0f, cols.data() + (c * K + tap) * width + front + k0 - at);
-              blk.store(pad.data() + c * vl.channel_size + phase.phase * vl.phase_size + k0);
+              for (int64_t t = 0; t < K; ++t) {
+                const int64_t at = shift[static_cast<size_t>(t)] - phase * vl.phase_size;
+                if (at >= 0 && at < vl.phase_size) blk.add(1.0f, cols.data() + (c * K + t) * width + front + k0 - at);
+              }
+              blk.store(pad.data() + c * vl.channel_size + phase * vl.phase_size + k0);
             }
         for (int64_t c = 0; c < Cg; ++c) vl.take(g, pad.data() + c * vl.channel_size, gx + (plane0 + c) * g.H * g.W);
       }

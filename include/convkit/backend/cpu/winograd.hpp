@@ -232,15 +232,26 @@ inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, 
         // As in transform_input, only the last channel's last tiles must stop exactly.
         const bool exact = o == g.O - 1 && tile + L.tiles_w_blocks > T;
         for_blocks(tw, exact, [&](int64_t k) {
-          // A dY: four rows [p, q]; then A^T on the right turns each into [p, p + q, p - q, -q].
+          // A dY: four rows [p0, q0], [p0 + p1, q0 + q1], [p0 - p1, q0 - q1], [-p1, -q1];
+          // then A^T on the right turns each row [p, q] into [p, p + q, p - q, -q].
           const float p0 = y0[2 * k], q0 = y0[2 * k + 1], p1 = y1[2 * k], q1 = y1[2 * k + 1];
-          const float p[4] = {p0, p0 + p1, p0 - p1, -p1}, q[4] = {q0, q0 + q1, q0 - q1, -q1};
-          for (int i = 0; i < 4; ++i) {
-            mg[4 * i][k] = p[i];
-            mg[4 * i + 1][k] = p[i] + q[i];
-            mg[4 * i + 2][k] = p[i] - q[i];
-            mg[4 * i + 3][k] = -q[i];
-          }
+          const float sp = p0 + p1, sq = q0 + q1, dp = p0 - p1, dq = q0 - q1;
+          mg[0][k] = p0;
+          mg[1][k] = p0 + q0;
+          mg[2][k] = p0 - q0;
+          mg[3][k] = -q0;
+          mg[4][k] = sp;
+          mg[5][k] = sp + sq;
+          mg[6][k] = sp - sq;
+          mg[7][k] = -sq;
+          mg[8][k] = dp;
+          mg[9][k] = dp + dq;
+          mg[10][k] = dp - dq;
+          mg[11][k] = -dq;
+          mg[12][k] = -p1;
+          mg[13][k] = -p1 - q1;
+          mg[14][k] = q1 - p1;
+          mg[15][k] = q1;
         });
       }
     });
