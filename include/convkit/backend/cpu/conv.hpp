@@ -6,10 +6,12 @@
 //   y[n, g] (O/g,S) = w_g (O/g, P) * col
 //   gw_g           += gy[n, g] * col^T
 //   gx[n, g]       += col2im(w_g^T * gy[n, g])
-// Where it pays, the GEMM reads col's rows as shifted views of the padded input instead
-// (ViewLayout, use_indirect_conv); 3x3 stride-1 layers with many channels go through
-// Winograd (winograd.hpp) and single-channel stride-1 ones through the direct kernel
-// (conv_direct.hpp).
+// That is the double path. For float the GEMM reads col's rows as shifted views of the
+// laid-out input instead (ViewLayout, use_indirect_conv): faster on every layer measured
+// but a 1x1 stride-2 one (5-7% slower), and one path less to compile into every program
+// (0.7 G compiler instructions for the LeNet trainer); 3x3 stride-1 layers with many channels go through
+// Winograd (winograd.hpp). Layers with one input channel per group and stride 1 take the
+// direct kernel (conv_direct.hpp), and pointwise layers need no col matrix at all.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -172,13 +174,14 @@ struct ViewLayout {
     return false;
   }
   /// Pads and splits one input plane x into its phase planes at dst (channel_size floats).
+  /// Phases no tap reads are left as they are: no view reaches into them.
   void fill(const Conv2dGeometry& g, const float* x, float* dst) const {
-    cpu::fill(channel_size, dst, 0.0f);  // (small: called per plane, so fill runs serially below its threshold)
     for (int64_t p = 0; p < g.sh; ++p)
       for (int64_t q = 0; q < g.sw; ++q) {
         if (!phase_read(g, true, p) || !phase_read(g, false, q)) continue;
+        float* phase = dst + (p * g.sw + q) * phase_size;
+        cpu::fill(phase_size, phase, 0.0f);  // (small: runs serially below fill's threshold)
         columns(g, q, [&](int64_t first, int64_t last, int64_t w0) {
-          float* phase = dst + (p * g.sw + q) * phase_size;
           for (int64_t i = 0; i < Hq; ++i) {
             const int64_t h = i * g.sh + p - g.ph;
             if (h < 0 || h >= g.H) continue;
@@ -186,6 +189,8 @@ struct ViewLayout {
             float* out = phase + i * Wq + first;
             if (g.sw == 1) {
               copy_short(in, last - first, out);
+            } else if (g.sw == 2) {  // a constant stride vectorises (into shuffles)
+              CONVKIT_SIMD for (int64_t j = 0; j < last - first; ++j) out[j] = in[2 * j];
             } else {
               for (int64_t j = 0; j < last - first; ++j) out[j] = in[j * g.sw];
             }
@@ -207,6 +212,8 @@ struct ViewLayout {
             float* out = x + h * g.W + w0;
             if (g.sw == 1) {
               copy_short(in, last - first, out);
+            } else if (g.sw == 2) {
+              CONVKIT_SIMD for (int64_t j = 0; j < last - first; ++j) out[2 * j] = in[j];
             } else {
               for (int64_t j = 0; j < last - first; ++j) out[j * g.sw] = in[j];
             }
@@ -215,29 +222,24 @@ struct ViewLayout {
   }
 };
 
-/// Convolutions can skip im2col by reading shifted views of the padded input (ViewLayout)
-/// through row pointers, computing Wq - OW junk columns per output row that are dropped.
-/// Measured here it beats im2col even with 40% junk (LeNet conv2: 0.75 ms against 1.1);
-/// it is not used beyond 100%. With one input channel per group and stride 1 the direct
-/// kernel wins, except on a single sample with 4 or more output channels to share each
-/// view (LeNet conv1 on one image: 2.9 us against 3.2; on 256 images direct takes 0.37 ms
-/// against 0.45-0.54). The environment variable CONVKIT_CONV_ALGO=im2col or =indirect
-/// forces one method where both apply (to compare them; the tests run both).
+/// float convolutions skip im2col: the GEMM reads shifted views of the laid-out input
+/// (ViewLayout) through row pointers, computing Wq - OW junk columns per output row that
+/// are dropped. Measured here it beats im2col even with 40% junk (LeNet conv2: 0.75 ms
+/// against 1.1) and on strided layers (AlexNet conv1: 1.6 ms against 2.0). Only pointwise
+/// layers, which need neither, and the direct kernel's layers (one input channel per
+/// group, stride 1) do without it. The direct kernel gives way on a single sample with 4
+/// or more output channels to share each view (LeNet conv1 on one image: 2.9 us against
+/// 3.2; on 256 images direct takes 0.37 ms against 0.45-0.54), or when the environment
+/// variable CONVKIT_CONV_ALGO=indirect forces it (the tests run both). double layers use
+/// im2col.
 inline bool use_indirect_conv(const Conv2dGeometry& g, bool forward) {
   if (g.is_pointwise()) return false;
-  if (use_direct_conv(g) && !(forward && g.N == 1 && g.out_per_group() >= 4)) return false;  // direct kernel
-  static const std::string forced = [] {
+  if (!use_direct_conv(g)) return true;
+  static const bool forced = [] {
     const char* env = std::getenv("CONVKIT_CONV_ALGO");
-    return std::string(env ? env : "");
+    return env && std::string(env) == "indirect";
   }();
-  if (forced == "im2col" || forced == "indirect") return forced == "indirect";
-  if (g.sh == 1 && g.sw == 1) return 2 * g.pw <= g.OW;  // Wp - OW = 2 * pw junk columns per OW useful ones
-  // Strided: only where every phase is read (a 1x1 stride-2 layer, reading one phase in
-  // four, took 1.9 ms against im2col's 1.5-1.8), and with the same limit on junk.
-  const ViewLayout vl(g);
-  for (int64_t p = 0; p < std::max(g.sh, g.sw); ++p)
-    if ((p < g.sh && !vl.phase_read(g, true, p)) || (p < g.sw && !vl.phase_read(g, false, p))) return false;
-  return vl.Wq - g.OW <= g.OW;
+  return forced || (forward && g.N == 1 && g.out_per_group() >= 4);
 }
 
 /// Where patch row (c, u, v)'s view starts in a group's Cg input channels laid out by
@@ -290,20 +292,21 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   if constexpr (std::is_same_v<T, float>) {
     if (use_winograd(g)) return winograd_conv2d_forward(g, x, w, b, y);
   }
+  constexpr bool kFloat = std::is_same_v<T, float>;
   bool indirect = false;
-  if constexpr (std::is_same_v<T, float>) indirect = use_indirect_conv(g, true);
+  if constexpr (kFloat) indirect = use_indirect_conv(g, true);
   if (!indirect && use_direct_conv(g)) return direct_conv2d_forward(g, x, w, b, y);
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   // Each group's weights are packed once for all samples.
   std::vector<PreparedA<T>> weights;
   weights.reserve(static_cast<size_t>(g.groups));
   for (int64_t grp = 0; grp < g.groups; ++grp) weights.emplace_back(false, Og, P, w + grp * Og * P);
-  if constexpr (std::is_same_v<T, float>) {
+  if constexpr (kFloat) {
     if (indirect) return indirect_conv2d_forward(g, x, weights, b, y);
   }
   // A large im2col matrix is unfolded a band of output rows at a time, so that the band
   // is still in cache when the GEMM packs it (the whole matrix of a 56x56 layer is 7 MB).
-  const int64_t rows = im2col_band_rows(g, P);
+  const int64_t rows = kFloat ? 0 : im2col_band_rows(g, P);
   // Samples run in parallel; each thread unfolds into its own im2col workspace.
   parallel_for(g.N, g.O * P * S, [&](int64_t n0, int64_t n1) {
     Workspace<T> col(g.is_pointwise() ? 0 : static_cast<size_t>(P * rows * g.OW));
@@ -314,7 +317,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
         const PreparedA<T>& wg = weights[static_cast<size_t>(grp)];
         if (g.is_pointwise()) {  // the input already is its col matrix
           wg.multiply(false, S, T(1), xg, T(0), yg);
-        } else {
+        } else if constexpr (!kFloat) {  // (float layers read shifted views instead)
           for (int64_t i0 = 0; i0 < g.OH; i0 += rows) {
             const int64_t i1 = std::min(g.OH, i0 + rows), cols = (i1 - i0) * g.OW;
             im2col(g, Cg, xg, col.data(), i0, i1);
@@ -416,8 +419,9 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
     for (int64_t grp = 0; grp < g.groups; ++grp) weights_t.emplace_back(true, P, Og, w + grp * Og * P);
   }
   std::vector<char> used(static_cast<size_t>(threads), 0);
+  constexpr bool kFloat = std::is_same_v<T, float>;
   bool indirect = false;
-  if constexpr (std::is_same_v<T, float>) indirect = use_indirect_conv(g, false);
+  if constexpr (kFloat) indirect = use_indirect_conv(g, false);
   parallel_for(g.N, 2 * g.O * P * S, [&](int64_t n0, int64_t n1) {
     const int t = thread_index();
     used[static_cast<size_t>(t)] = 1;
@@ -426,16 +430,20 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
     if constexpr (std::is_same_v<T, float>) {
       if (indirect) return indirect_conv2d_backward_samples(g, x, gy, gx, gw_local, weights_t, n0, n1);
     }
-    Workspace<T> col(static_cast<size_t>(P * S));
+    // Pointwise layers (either type) and double layers: im2col, or for pointwise layers
+    // the input itself, as the col matrix.
+    Workspace<T> col(g.is_pointwise() ? 0 : static_cast<size_t>(P * S));
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         const T* gyg = gy + (n * g.O + grp * Og) * S;
         const size_t xoff = static_cast<size_t>((n * g.C + grp * Cg) * g.H * g.W);
         if (gw_local) {
           const T* cols = x + xoff;
-          if (!g.is_pointwise()) {
-            im2col(g, Cg, x + xoff, col.data());
-            cols = col.data();
+          if constexpr (!kFloat) {
+            if (!g.is_pointwise()) {
+              im2col(g, Cg, x + xoff, col.data());
+              cols = col.data();
+            }
           }
           gemm<T>(false, true, Og, P, S, T(1), gyg, cols, T(1), gw_local + grp * Og * P);
         }
@@ -443,7 +451,7 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
           const PreparedA<T>& wt = weights_t[static_cast<size_t>(grp)];
           if (g.is_pointwise()) {
             wt.multiply(false, S, T(1), gyg, T(0), gx + xoff);
-          } else {
+          } else if constexpr (!kFloat) {
             wt.multiply(false, S, T(1), gyg, T(0), col.data());
             fill(Cg * g.H * g.W, gx + xoff, T(0));
             col2im_add(g, Cg, col.data(), gx + xoff);
