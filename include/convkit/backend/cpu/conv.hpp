@@ -354,22 +354,16 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
   // slack for the last phase plane's rounding).
   Workspace<float> pad(static_cast<size_t>(Cg * vl.channel_size + B)), gypad(static_cast<size_t>(Og * run));
   Workspace<float> cols(gx ? static_cast<size_t>(P * width) : 0);
-  if (gx)  // the products write [front, front + run) of each row; the margins stay zero
-    for (int64_t p = 0; p < P; ++p) {
-      zero_run(cols.data() + p * width, front);
-      zero_run(cols.data() + p * width + front + run, width - front - run);
-    }
+  if (gx) fill(P * width, cols.data(), 0.0f);  // the products overwrite only [front, front + run)
   std::vector<const float*> rows(static_cast<size_t>(P));
   const std::vector<int64_t> shift = view_shifts(g, vl);
   // Tap t of a channel reads phase plane shift[t] / phase_size at shift[t] % phase_size.
   for (int64_t n = n0; n < n1; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      for (int64_t o = 0; o < Og; ++o)  // each row: OW values, then Wq - OW zeros
-        for (int64_t i = 0; i < g.OH; ++i) {
-          float* row = gypad.data() + o * run + i * vl.Wq;
-          copy_run(gy + (n * g.O + grp * Og + o) * S + i * g.OW, row, g.OW);
-          zero_run(row + g.OW, vl.Wq - g.OW);
-        }
+      fill(Og * run, gypad.data(), 0.0f);
+      for (int64_t o = 0; o < Og; ++o)
+        for (int64_t i = 0; i < g.OH; ++i)
+          copy_run(gy + (n * g.O + grp * Og + o) * S + i * g.OW, gypad.data() + o * run + i * vl.Wq, g.OW);
       const int64_t plane0 = n * g.C + grp * Cg;  // first input plane of this sample and group
       if (gw_local) {
         point_views(g, vl, shift, x + plane0 * g.H * g.W, pad.data(), rows);
