@@ -9,9 +9,10 @@
 // That is the double path. For float the GEMM reads col's rows as shifted views of the
 // laid-out input instead (ViewLayout, use_indirect_conv): faster on every layer measured
 // but a 1x1 stride-2 one (5-7% slower), and one path less to compile into every program
-// (0.7 G compiler instructions for the LeNet trainer); 3x3 stride-1 layers with many channels go through
-// Winograd (winograd.hpp). Layers with one input channel per group and stride 1 take the
-// direct kernel (conv_direct.hpp), and pointwise layers need no col matrix at all.
+// (0.7 G compiler instructions for the LeNet trainer). 3x3 stride-1 float layers with
+// many channels go through Winograd (winograd.hpp). Layers with one input channel per
+// group and stride 1 take the direct kernel (conv_direct.hpp), and pointwise layers need
+// no col matrix at all.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>

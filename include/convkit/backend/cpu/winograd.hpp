@@ -1,13 +1,15 @@
 #pragma once
-// Winograd's F(2x2, 3x3) for the forward pass of 3x3, stride-1 float convolutions with
-// many channels (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
+// Winograd's F(2x2, 3x3) for 3x3, stride-1 float convolutions with many channels, for
+// the forward pass and both gradients (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
 // 2016). Each 2x2 block of outputs (a tile) comes from a 4x4 block of input d:
 //   Y = A^T [ (G g G^T) (.) (B^T d B) ] A
 // where (.) multiplies elementwise. Summed over input channels, the 16 elementwise
 // products are 16 matrix products U[xi] (O x C) * V[xi] (C x tiles): 16 multiplications
 // per tile and channel pair where direct convolution needs 36, so 2.25x fewer flops. The
 // transforms are additions. The tiles run in chunks of whole tile rows, small enough
-// that a chunk's V and products stay in cache; chunks run in parallel.
+// that a chunk's V and products stay in cache; chunks run in parallel. The input
+// gradient is the forward pass of the output gradient (winograd_input_gradient), the
+// weight gradient the adjoint of each step of the forward (winograd_weight_gradient).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -26,10 +28,10 @@
 
 namespace convkit::backend::cpu {
 
-/// True when the forward pass goes through Winograd: float, a 3x3 kernel, stride and
-/// dilation 1, one group, and at least 16 input and output channels (below that the
-/// products are too thin to gain). CONVKIT_CONV_ALGO=im2col or =indirect turns it off,
-/// to compare (the tests compare both against the reference).
+/// True when the forward pass (and the weight gradient) goes through Winograd: float, a
+/// 3x3 kernel, stride and dilation 1, one group, and at least 16 input and output
+/// channels (below that the products are too thin to gain). CONVKIT_CONV_ALGO=im2col or
+/// =indirect turns it off, to compare (the tests compare both against the reference).
 inline bool use_winograd(const Conv2dGeometry& g) {
   if (!(g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.groups == 1 && g.C >= 16 &&
         g.O >= 16 && g.OH >= 2 && g.OW >= 2))
