@@ -16,6 +16,14 @@
 #define CONVKIT_COLD
 #endif
 
+/// Keeps a function out of its callers, so that the compiler builds its body once instead
+/// of once per caller (each layer's destructor inlined the base module's; see nn/module.hpp).
+#if defined(__GNUC__) || defined(__clang__)
+#define CONVKIT_NOINLINE __attribute__((noinline))
+#else
+#define CONVKIT_NOINLINE
+#endif
+
 namespace convkit {
 
 /// Thrown for every invalid input. The message names the operation, the shapes or

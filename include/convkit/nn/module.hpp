@@ -31,7 +31,9 @@ class Module {
  public:
   /// Shared ownership of a module (sub-modules are held this way).
   using Ptr = std::shared_ptr<Module<T>>;
-  virtual ~Module() = default;
+  /// Not inlined: inlined into every layer's destructor, the release of the parameter
+  /// and sub-module lists cost a LeNet program 0.2 G compiler instructions.
+  CONVKIT_NOINLINE virtual ~Module() = default;
 
   /// The computation; x's layout depends on the layer (NCHW for convolutions).
   virtual Tensor<T> forward(const Tensor<T>& x) = 0;

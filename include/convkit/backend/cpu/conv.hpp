@@ -213,8 +213,6 @@ struct ViewLayout {
             float* out = x + h * g.W + w0;
             if (g.sw == 1) {
               copy_short(in, last - first, out);
-            } else if (g.sw == 2) {
-              CONVKIT_SIMD for (int64_t j = 0; j < last - first; ++j) out[2 * j] = in[j];
             } else {
               for (int64_t j = 0; j < last - first; ++j) out[j * g.sw] = in[j];
             }

@@ -95,18 +95,22 @@ struct Layout {
   }
 };
 
+/// The 16 transformed matrices of `rows` x T (V, the products M) each begin this many floats
+/// after the previous one: T per row, plus a block of slack that the last row's
+/// rounding (for_blocks) writes or reads.
+inline int64_t matrix_stride(int64_t rows, int64_t T) { return rows * T + kBlock; }
+
 /// Calls body(k) for k in [0, n) in whole blocks of kBlock: a loop of fixed length, which
 /// the compiler turns into one vector pass, where a loop over a 14-wide layer's 7 tiles
-/// stayed scalar (and took half the time of the weight gradient). Unless `exact`, body
-/// also runs for k in [n, n rounded up to kBlock): it must read slack there, and its
-/// writes must land in slack or where later work overwrites them.
+/// stayed scalar (and took half the time of the weight gradient). body also runs for k in
+/// [n, n rounded up to kBlock): what it writes there lands on the next tile row, on the
+/// next row of the matrix (both written later), or in the matrix's slack
+/// (matrix_stride); what it reads there is slack.
 template <class Body>
-void for_blocks(int64_t n, bool exact, Body body) {
-  int64_t k0 = 0;
-  for (; k0 + kBlock <= n || (!exact && k0 < n); k0 += kBlock) {
+void for_blocks(int64_t n, Body body) {
+  for (int64_t k0 = 0; k0 < n; k0 += kBlock) {
     CONVKIT_SIMD for (int64_t k = 0; k < kBlock; ++k) body(k0 + k);
   }
-  for (int64_t k = k0; k < n; ++k) body(k);
 }
 
 /// Rows [h0, h0 + count) of an H x W plane into rows of `width` floats at dst, shifted
@@ -131,7 +135,8 @@ void for_each_image(const Layout& L, int64_t r0, int64_t r1, Body body) {
   }
 }
 
-/// V[xi][c][t] = (B^T d B)[xi] for tile t of the chunk and channel c (T tiles in all),
+/// V[xi][c][t] = (B^T d B)[xi] for tile t of the chunk and channel c (T tiles in all; the
+/// matrices V[xi] are matrix_stride(C, T) apart),
 /// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The input rows a chunk's tile rows read
 /// in one image are first copied, zero-padded, into a block of rows; then each tile's
 /// transform reads its 4x4 block straight from them. (Copying each tile row's four rows
@@ -148,13 +153,10 @@ inline void transform_input(const Conv2dGeometry& g, const Layout& L, const floa
       for (int64_t ti = 0; ti < count; ++ti, tile += L.tiles_w) {
         const float* rows[4];
         for (int i = 0; i < 4; ++i) rows[i] = padded + (2 * ti + i) * width;
-        // The tiles past tiles_w that for_blocks computes land on the next tile row, or on
-        // the next channel's first tiles, which are written later; only the last channel's
-        // row must stop exactly (past it lies the next xi's start, already written).
-        const bool exact = c == g.C - 1 && tile + L.tiles_w_blocks > T;
+        const int64_t stride = matrix_stride(g.C, T);
         float* v[16];
-        for (int xi = 0; xi < 16; ++xi) v[xi] = V + (xi * g.C + c) * T + tile;
-        for_blocks(L.tiles_w, exact, [&](int64_t k) {
+        for (int xi = 0; xi < 16; ++xi) v[xi] = V + xi * stride + c * T + tile;
+        for_blocks(L.tiles_w, [&](int64_t k) {
           // Tile k reads columns 2k .. 2k+3 of the four rows. First B^T d, row by row ...
           float t[4][4];
           for (int j = 0; j < 4; ++j) {
@@ -177,7 +179,8 @@ inline void transform_input(const Conv2dGeometry& g, const Layout& L, const floa
   }
 }
 
-/// y for tile rows [r0, r1) from the products M[xi][o][t] (T tiles), plus the bias:
+/// y for tile rows [r0, r1) from the products M[xi][o][t] (T tiles; matrix_stride(O, T)
+/// apart), plus the bias:
 /// Y = A^T m A with A^T = [1 1 1 0; 0 1 -1 -1]. A last tile row or column past an odd
 /// output size is dropped.
 inline void transform_output(const Conv2dGeometry& g, const Layout& L, const float* M, const float* b, int64_t r0,
@@ -189,12 +192,12 @@ inline void transform_output(const Conv2dGeometry& g, const Layout& L, const flo
     int64_t tile = 0;
     for (int64_t r = r0; r < r1; ++r, tile += tw) {
       const int64_t n = r / L.tiles_h, ti = r % L.tiles_h;
-      auto m = [&](int xi) { return M + (xi * g.O + o) * T + tile; };
+      auto m = [&](int xi) { return M + xi * matrix_stride(g.O, T) + o * T + tile; };
       const float* mm[16];
       for (int xi = 0; xi < 16; ++xi) mm[xi] = m(xi);
       float *row0 = out[0], *row1 = out[1];
-      // Past tiles_w, this reads slack at M's end and writes the rows' slack.
-      for_blocks(tw, false, [&](int64_t k) {
+      // Past tiles_w, this reads slack in M and writes the rows' slack.
+      for_blocks(tw, [&](int64_t k) {
         float s0[4], s1[4];  // A^T m: its two rows
         for (int j = 0; j < 4; ++j) {
           s0[j] = mm[j][k] + mm[4 + j][k] + mm[8 + j][k];
@@ -214,8 +217,9 @@ inline void transform_output(const Conv2dGeometry& g, const Layout& L, const flo
   }
 }
 
-/// Mg[xi][o][t] = (A dY A^T)[xi] for tile t of the chunk: the output gradient carried back
-/// through Y = A^T m A (the adjoint of transform_output), A = [1 0; 1 1; 1 -1; 0 -1].
+/// Mg[xi][o][t] = (A dY A^T)[xi] for tile t of the chunk (laid out as M in
+/// transform_output): the output gradient carried back through Y = A^T m A (the adjoint
+/// of transform_output), A = [1 0; 1 1; 1 -1; 0 -1].
 /// Outputs past an odd output size count as zero. As in transform_input, the rows a chunk
 /// reads in one image are copied, zero-padded, before any is read.
 inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, const float* gy, int64_t r0, int64_t r1,
@@ -230,10 +234,8 @@ inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, 
         const float* y0 = padded + 2 * ti * width;
         const float* y1 = y0 + width;
         float* mg[16];
-        for (int xi = 0; xi < 16; ++xi) mg[xi] = Mg + (xi * g.O + o) * T + tile;
-        // As in transform_input, only the last channel's last tiles must stop exactly.
-        const bool exact = o == g.O - 1 && tile + L.tiles_w_blocks > T;
-        for_blocks(tw, exact, [&](int64_t k) {
+        for (int xi = 0; xi < 16; ++xi) mg[xi] = Mg + xi * matrix_stride(g.O, T) + o * T + tile;
+        for_blocks(tw, [&](int64_t k) {
           // A dY: four rows [p0, q0], [p0 + p1, q0 + q1], [p0 - p1, q0 - q1], [-p1, -q1];
           // then A^T on the right turns each row [p, q] into [p, p + q, p - q, -q].
           const float p0 = y0[2 * k], q0 = y0[2 * k + 1], p1 = y1[2 * k], q1 = y1[2 * k + 1];
@@ -332,16 +334,16 @@ inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, con
   const Chunks chunks(g, L);
   const int64_t T_max = chunks.max_tiles();
   parallel_for(chunks.count(), kTileValues * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
-    Workspace<float> V(static_cast<size_t>(kTileValues * g.C * T_max)),
-        M(static_cast<size_t>(kTileValues * g.O * T_max + kBlock)),  // slack: see transform_output
+    Workspace<float> V(static_cast<size_t>(kTileValues * matrix_stride(g.C, T_max))),
+        M(static_cast<size_t>(kTileValues * matrix_stride(g.O, T_max))),
         scratch(static_cast<size_t>(L.scratch_size(chunks.rows_per_chunk())));
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       const auto [r0, r1] = chunks.rows(chunk);
       const int64_t T = (r1 - r0) * L.tiles_w;
       transform_input(g, L, x, r0, r1, T, V.data(), scratch.data());
       for (int xi = 0; xi < kTileValues; ++xi)
-        weights[static_cast<size_t>(xi)]->multiply(false, T, 1.0f, V.data() + xi * g.C * T, 0.0f,
-                                                   M.data() + xi * g.O * T);
+        weights[static_cast<size_t>(xi)]->multiply(false, T, 1.0f, V.data() + xi * matrix_stride(g.C, T), 0.0f,
+                                                   M.data() + xi * matrix_stride(g.O, T));
       transform_output(g, L, M.data(), b, r0, r1, T, y, scratch.data());
     }
   });
@@ -401,8 +403,8 @@ inline void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, co
     const int t = thread_index();
     used[static_cast<size_t>(t)] = 1;
     float* sum = dU.data() + t * dU_size;
-    Workspace<float> V(static_cast<size_t>(kTileValues * g.C * T_max)),
-        Mg(static_cast<size_t>(kTileValues * g.O * T_max)),
+    Workspace<float> V(static_cast<size_t>(kTileValues * matrix_stride(g.C, T_max))),
+        Mg(static_cast<size_t>(kTileValues * matrix_stride(g.O, T_max))),
         scratch(static_cast<size_t>(L.scratch_size(chunks.rows_per_chunk())));
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       const auto [r0, r1] = chunks.rows(chunk);
@@ -410,8 +412,8 @@ inline void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, co
       transform_input(g, L, x, r0, r1, T, V.data(), scratch.data());
       transform_output_gradient(g, L, gy, r0, r1, T, Mg.data(), scratch.data());
       for (int xi = 0; xi < kTileValues; ++xi)
-        gemm<float>(false, true, g.O, g.C, T, 1.0f, Mg.data() + xi * g.O * T, V.data() + xi * g.C * T,
-                    chunk == c0 ? 0.0f : 1.0f, sum + xi * dU_size / kTileValues);
+        gemm<float>(false, true, g.O, g.C, T, 1.0f, Mg.data() + xi * matrix_stride(g.O, T),
+                    V.data() + xi * matrix_stride(g.C, T), chunk == c0 ? 0.0f : 1.0f, sum + xi * dU_size / kTileValues);
     }
   });
   float* total = dU.data();
