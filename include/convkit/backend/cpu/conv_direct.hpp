@@ -94,12 +94,6 @@ struct DirectBlock {
 };
 
 template <class T>
-void pad_plane(const Conv2dGeometry& g, const PaddedPlane& pp, const T* x, T* xpad) {
-  fill(pp.size, xpad, T(0));  // (small: called per plane, so fill runs serially below its threshold)
-  for (int64_t h = 0; h < g.H; ++h) std::copy(x + h * g.W, x + (h + 1) * g.W, xpad + (h + g.ph) * pp.Wp + g.pw);
-}
-
-template <class T>
 void direct_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
   const int64_t Og = g.out_per_group(), K = g.kh * g.kw, S = g.OH * g.OW;
   const PaddedPlane pp(g);
