@@ -1,5 +1,6 @@
-// The fast conv2d (im2col + GEMM) against the reference loops over many random shapes
-// and options, forward and all three gradients, in double and float.
+// The fast conv2d (shifted views, Winograd, the direct kernel; im2col for double) against
+// the reference loops over many random shapes and options, forward and all three
+// gradients, in double and float.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -19,6 +20,13 @@ double max_rel_diff(const ck::Tensor<T>& a, const ck::Tensor<T>& b) {
   for (size_t i = 0; i < va.size(); ++i)
     worst = std::max(worst, std::fabs(static_cast<double>(va[i]) - static_cast<double>(vb[i])) / scale);
   return worst;
+}
+
+/// A float tensor's values in double: the reference then runs in double, so the error
+/// measured is the fast float path's own.
+ck::Tensor<double> as_double(const ck::Tensor<float>& t) {
+  const auto v = t.to_vector();
+  return ck::Tensor<double>::from_vector(std::vector<double>(v.begin(), v.end()), t.shape());
 }
 
 }  // namespace
@@ -210,11 +218,6 @@ TEST_CASE("Winograd 3x3 forward matches the reference") {
     auto b = bias ? ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen) : ck::Tensor<float>();
     INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << pad);
     auto y = ck::conv2d(x, w, b, opt);
-    // The reference in double, so the float error measured is the fast path's own.
-    auto as_double = [](const ck::Tensor<float>& t) {
-      const auto v = t.to_vector();
-      return ck::Tensor<double>::from_vector(std::vector<double>(v.begin(), v.end()), t.shape());
-    };
     auto yd = ck::reference::conv2d(as_double(x), as_double(w), bias ? as_double(b) : ck::Tensor<double>(), opt);
     CHECK(max_rel_diff(as_double(y), yd) < 2e-6);
   }
@@ -223,14 +226,10 @@ TEST_CASE("Winograd 3x3 forward matches the reference") {
 // The same layers' gradients: conv2d_backward computes the input gradient by Winograd (as
 // the forward pass of gy with flipped, transposed weights) and the weight gradient in
 // Winograd's transformed space; the bias gradient takes the usual path.
-TEST_CASE("Winograd 3x3 input gradient matches the reference") {
+TEST_CASE("Winograd 3x3 gradients match the reference") {
   ck::Generator gen(32);
   auto pick = [&](int64_t lo, int64_t hi) {
     return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
-  };
-  auto as_double = [](const ck::Tensor<float>& t) {
-    const auto v = t.to_vector();
-    return ck::Tensor<double>::from_vector(std::vector<double>(v.begin(), v.end()), t.shape());
   };
   for (int trial = 0; trial < 16; ++trial) {
     const int64_t N = pick(1, 3), C = pick(16, 40), O = pick(16, 40), H = pick(4, 19), W = pick(4, 19);
@@ -255,10 +254,6 @@ TEST_CASE("Winograd 3x3 input gradient matches the reference") {
 // gradient sums its chunks before the threads' sums are added.
 TEST_CASE("Winograd 3x3 weight gradient sums over many chunks of tiles") {
   ck::Generator gen(33);
-  auto as_double = [](const ck::Tensor<float>& t) {
-    const auto v = t.to_vector();
-    return ck::Tensor<double>::from_vector(std::vector<double>(v.begin(), v.end()), t.shape());
-  };
   const auto opt = ck::Conv2dOptions().padding(1);
   auto x = ck::Tensor<float>::uniform({5, 16, 29, 29}, -1.f, 1.f, gen);  // 15 x 15 tiles per image
   auto w = ck::Tensor<float>::uniform({20, 16, 3, 3}, -1.f, 1.f, gen).requires_grad_();

@@ -1,7 +1,7 @@
 #pragma once
 // Winograd's F(2x2, 3x3) for 3x3, stride-1 float convolutions with many channels, for
-// the forward pass and both gradients (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
-// 2016). Each 2x2 block of outputs (a tile) comes from a 4x4 block of input d:
+// the forward pass and both gradients (Lavin and Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016). Each 2x2 block of outputs (a tile) comes from a 4x4 block of input d:
 //   Y = A^T [ (G g G^T) (.) (B^T d B) ] A
 // where (.) multiplies elementwise. Summed over input channels, the 16 elementwise
 // products are 16 matrix products U[xi] (O x C) * V[xi] (C x tiles): 16 multiplications
@@ -73,8 +73,8 @@ inline void transform_weights(int64_t O, int64_t C, const float* w, float* U) {
   });
 }
 
-/// One chunk: tile rows [r0, r1) of the batch (row r is image r / tiles_h, tile row
-/// r % tiles_h), tiles_w tiles each.
+/// Where the tiles are: tile row r of the batch is image r / tiles_h's tile row
+/// r % tiles_h, tiles_w tiles wide; a chunk is a run of tile rows [r0, r1).
 struct Layout {
   /// Tiles down and across one image.
   ///@{
@@ -144,7 +144,7 @@ void for_each_image(const Layout& L, int64_t r0, int64_t r1, Body body) {
 /// read it, stalled those loads on store forwarding: the loads straddled the stores.)
 inline void transform_input(const Conv2dGeometry& g, const Layout& L, const float* x, int64_t r0, int64_t r1, int64_t T,
                             float* V, float* scratch) {
-  const int64_t width = L.row_width;
+  const int64_t width = L.row_width, stride = matrix_stride(g.C, T);
   float* padded = scratch;  // one image's rows for the chunk's tile rows
   for (int64_t c = 0; c < g.C; ++c) {
     for_each_image(L, r0, r1, [&](int64_t n, int64_t first, int64_t count, int64_t tile) {
@@ -153,7 +153,6 @@ inline void transform_input(const Conv2dGeometry& g, const Layout& L, const floa
       for (int64_t ti = 0; ti < count; ++ti, tile += L.tiles_w) {
         const float* rows[4];
         for (int i = 0; i < 4; ++i) rows[i] = padded + (2 * ti + i) * width;
-        const int64_t stride = matrix_stride(g.C, T);
         float* v[16];
         for (int xi = 0; xi < 16; ++xi) v[xi] = V + xi * stride + c * T + tile;
         for_blocks(L.tiles_w, [&](int64_t k) {
@@ -185,16 +184,15 @@ inline void transform_input(const Conv2dGeometry& g, const Layout& L, const floa
 /// output size is dropped.
 inline void transform_output(const Conv2dGeometry& g, const Layout& L, const float* M, const float* b, int64_t r0,
                              int64_t r1, int64_t T, float* y, float* scratch) {
-  const int64_t tw = L.tiles_w;
+  const int64_t tw = L.tiles_w, stride = matrix_stride(g.O, T);
   float* out[2] = {scratch, scratch + 2 * L.tiles_w_blocks};  // the two output rows of a tile row
   for (int64_t o = 0; o < g.O; ++o) {
     const float bias = b ? b[o] : 0.0f;
     int64_t tile = 0;
     for (int64_t r = r0; r < r1; ++r, tile += tw) {
       const int64_t n = r / L.tiles_h, ti = r % L.tiles_h;
-      auto m = [&](int xi) { return M + xi * matrix_stride(g.O, T) + o * T + tile; };
       const float* mm[16];
-      for (int xi = 0; xi < 16; ++xi) mm[xi] = m(xi);
+      for (int xi = 0; xi < 16; ++xi) mm[xi] = M + xi * stride + o * T + tile;
       float *row0 = out[0], *row1 = out[1];
       // Past tiles_w, this reads slack in M and writes the rows' slack.
       for_blocks(tw, [&](int64_t k) {
@@ -224,7 +222,7 @@ inline void transform_output(const Conv2dGeometry& g, const Layout& L, const flo
 /// reads in one image are copied, zero-padded, before any is read.
 inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, const float* gy, int64_t r0, int64_t r1,
                                       int64_t T, float* Mg, float* scratch) {
-  const int64_t tw = L.tiles_w, width = 2 * L.tiles_w_blocks;
+  const int64_t tw = L.tiles_w, width = 2 * L.tiles_w_blocks, stride = matrix_stride(g.O, T);
   float* padded = scratch;  // one image's rows for the chunk's tile rows
   for (int64_t o = 0; o < g.O; ++o) {
     for_each_image(L, r0, r1, [&](int64_t n, int64_t first, int64_t count, int64_t tile) {
@@ -234,7 +232,7 @@ inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, 
         const float* y0 = padded + 2 * ti * width;
         const float* y1 = y0 + width;
         float* mg[16];
-        for (int xi = 0; xi < 16; ++xi) mg[xi] = Mg + xi * matrix_stride(g.O, T) + o * T + tile;
+        for (int xi = 0; xi < 16; ++xi) mg[xi] = Mg + xi * stride + o * T + tile;
         for_blocks(tw, [&](int64_t k) {
           // A dY: four rows [p0, q0], [p0 + p1, q0 + q1], [p0 - p1, q0 - q1], [-p1, -q1];
           // then A^T on the right turns each row [p, q] into [p, p + q, p - q, -q].
@@ -317,6 +315,25 @@ class Chunks {
   int64_t total_rows_, count_ = 0, rows_per_chunk_ = 0, max_tiles_ = 0;
 };
 
+/// Runs body(first, r0, r1, T, V, M, scratch) for every chunk of g's tiles, the chunks in
+/// parallel: tile rows [r0, r1), T tiles, with the thread's own workspaces for V (C rows),
+/// M (O rows; the products, or the transformed output gradient) and the transforms'
+/// scratch. `first` is true for a thread's first chunk.
+template <class Body>
+void for_each_chunk(const Conv2dGeometry& g, const Layout& L, Body body) {
+  const Chunks chunks(g, L);
+  const int64_t T_max = chunks.max_tiles();
+  parallel_for(chunks.count(), kTileValues * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
+    Workspace<float> V(static_cast<size_t>(kTileValues * matrix_stride(g.C, T_max))),
+        M(static_cast<size_t>(kTileValues * matrix_stride(g.O, T_max))),
+        scratch(static_cast<size_t>(L.scratch_size(chunks.rows_per_chunk())));
+    for (int64_t chunk = c0; chunk < c1; ++chunk) {
+      const auto [r0, r1] = chunks.rows(chunk);
+      body(chunk == c0, r0, r1, (r1 - r0) * L.tiles_w, V.data(), M.data(), scratch.data());
+    }
+  });
+}
+
 }  // namespace winograd
 
 /// The forward pass by F(2x2, 3x3); see the file comment. use_winograd(g) must hold.
@@ -331,21 +348,12 @@ inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, con
     for (int64_t xi = x0; xi < x1; ++xi)
       weights[static_cast<size_t>(xi)].emplace(false, g.O, g.C, U.data() + xi * g.O * g.C);
   });
-  const Chunks chunks(g, L);
-  const int64_t T_max = chunks.max_tiles();
-  parallel_for(chunks.count(), kTileValues * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
-    Workspace<float> V(static_cast<size_t>(kTileValues * matrix_stride(g.C, T_max))),
-        M(static_cast<size_t>(kTileValues * matrix_stride(g.O, T_max))),
-        scratch(static_cast<size_t>(L.scratch_size(chunks.rows_per_chunk())));
-    for (int64_t chunk = c0; chunk < c1; ++chunk) {
-      const auto [r0, r1] = chunks.rows(chunk);
-      const int64_t T = (r1 - r0) * L.tiles_w;
-      transform_input(g, L, x, r0, r1, T, V.data(), scratch.data());
-      for (int xi = 0; xi < kTileValues; ++xi)
-        weights[static_cast<size_t>(xi)]->multiply(false, T, 1.0f, V.data() + xi * matrix_stride(g.C, T), 0.0f,
-                                                   M.data() + xi * matrix_stride(g.O, T));
-      transform_output(g, L, M.data(), b, r0, r1, T, y, scratch.data());
-    }
+  for_each_chunk(g, L, [&](bool, int64_t r0, int64_t r1, int64_t T, float* V, float* M, float* scratch) {
+    transform_input(g, L, x, r0, r1, T, V, scratch);
+    for (int xi = 0; xi < kTileValues; ++xi)
+      weights[static_cast<size_t>(xi)]->multiply(false, T, 1.0f, V + xi * matrix_stride(g.C, T), 0.0f,
+                                                 M + xi * matrix_stride(g.O, T));
+    transform_output(g, L, M, b, r0, r1, T, y, scratch);
   });
 }
 
@@ -389,32 +397,25 @@ inline bool use_winograd_weight_gradient(const Conv2dGeometry& g) { return use_w
 /// space: with V = B^T d B per input tile and Mg = A dY A^T per output-gradient tile,
 ///   dU[xi] (O x C) = sum over tiles of Mg[xi] V[xi]^T,   gw = G^T dU G
 /// (the adjoint of each step of the forward). 16 products of O x C over the tiles, where
-/// im2col's product has 9 x 4 = 36 multiplications per tile and channel pair. Each thread
+/// a direct (or shifted-view) product has 9 x 4 = 36 multiplications per tile and channel
+/// pair. Each thread
 /// sums its chunks into its own dU; the sums are added before the final transform.
 inline void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, const float* gy, float* gw) {
   using namespace winograd;
   const Layout L(g);
-  const Chunks chunks(g, L);
-  const int64_t T_max = chunks.max_tiles(), dU_size = kTileValues * g.O * g.C;
+  const int64_t dU_size = kTileValues * g.O * g.C;
   const int threads = max_threads();
   Workspace<float> dU(static_cast<size_t>(dU_size * threads));
   std::vector<char> used(static_cast<size_t>(threads), 0);
-  parallel_for(chunks.count(), kTileValues * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
+  for_each_chunk(g, L, [&](bool first, int64_t r0, int64_t r1, int64_t T, float* V, float* Mg, float* scratch) {
     const int t = thread_index();
     used[static_cast<size_t>(t)] = 1;
     float* sum = dU.data() + t * dU_size;
-    Workspace<float> V(static_cast<size_t>(kTileValues * matrix_stride(g.C, T_max))),
-        Mg(static_cast<size_t>(kTileValues * matrix_stride(g.O, T_max))),
-        scratch(static_cast<size_t>(L.scratch_size(chunks.rows_per_chunk())));
-    for (int64_t chunk = c0; chunk < c1; ++chunk) {
-      const auto [r0, r1] = chunks.rows(chunk);
-      const int64_t T = (r1 - r0) * L.tiles_w;
-      transform_input(g, L, x, r0, r1, T, V.data(), scratch.data());
-      transform_output_gradient(g, L, gy, r0, r1, T, Mg.data(), scratch.data());
-      for (int xi = 0; xi < kTileValues; ++xi)
-        gemm<float>(false, true, g.O, g.C, T, 1.0f, Mg.data() + xi * matrix_stride(g.O, T),
-                    V.data() + xi * matrix_stride(g.C, T), chunk == c0 ? 0.0f : 1.0f, sum + xi * dU_size / kTileValues);
-    }
+    transform_input(g, L, x, r0, r1, T, V, scratch);
+    transform_output_gradient(g, L, gy, r0, r1, T, Mg, scratch);
+    for (int xi = 0; xi < kTileValues; ++xi)
+      gemm<float>(false, true, g.O, g.C, T, 1.0f, Mg + xi * matrix_stride(g.O, T), V + xi * matrix_stride(g.C, T),
+                  first ? 0.0f : 1.0f, sum + xi * g.O * g.C);
   });
   float* total = dU.data();
   if (!used[0]) fill(dU_size, total, 0.0f);
