@@ -29,43 +29,63 @@ ck::Tensor<double> as_double(const ck::Tensor<float>& t) {
   return ck::Tensor<double>::from_vector(std::vector<double>(v.begin(), v.end()), t.shape());
 }
 
-}  // namespace
-
-TEST_CASE_TEMPLATE("random conv2d configurations match the reference", T, float, double) {
+/// Draws a random layer (its channel counts from `channels`, which is given the group
+/// count and returns {C, O}) and checks the forward pass and all three gradients against
+/// the reference. Returns false for a draw whose kernel does not fit (tested in test_errors).
+template <class T, class Channels>
+bool check_random_conv(ck::Generator& gen, int trial, Channels channels) {
   const double tol = std::is_same<T, double>::value ? 1e-12 : 1e-5;
-  ck::Generator gen(2024);
   auto pick = [&](int64_t lo, int64_t hi) {
     return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
   };
+  const int64_t groups = pick(1, 3);
+  const auto [C, O] = channels(groups, pick);
+  const int64_t kh = pick(1, 4), kw = pick(1, 4), dh = pick(1, 2), dw = pick(1, 2);
+  const int64_t ph = pick(0, 3), pw = pick(0, 3), sh = pick(1, 3), sw = pick(1, 3);
+  // Every fifth layer is wide, so rows span several of the kernels' 16-element chunks.
+  const int64_t H = pick(1, 9), W = trial % 5 == 0 ? pick(14, 40) : pick(1, 9), N = pick(1, 3);
+  if (dh * (kh - 1) + 1 > H + 2 * ph || dw * (kw - 1) + 1 > W + 2 * pw) return false;
+  const auto opt = ck::Conv2dOptions().stride({sh, sw}).padding({ph, pw}).dilation({dh, dw}).groups(groups);
+  auto x = ck::Tensor<T>::uniform({N, C, H, W}, T(-1), T(1), gen).requires_grad_();
+  auto w = ck::Tensor<T>::uniform({O, C / groups, kh, kw}, T(-1), T(1), gen).requires_grad_();
+  const bool bias = gen.below(2) == 1;
+  ck::Tensor<T> b = bias ? ck::Tensor<T>::uniform({O}, T(-1), T(1), gen).requires_grad_() : ck::Tensor<T>();
+  auto y = ck::conv2d(x, w, b, opt);
+  auto y_ref = ck::reference::conv2d(x, w, b, opt);
+  INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " stride " << opt.stride().str() << " padding "
+                << opt.padding().str() << " dilation " << opt.dilation().str() << " groups " << groups);
+  CHECK(max_rel_diff(y, y_ref) < tol);
+  auto gy = ck::Tensor<T>::uniform(y.shape(), T(-1), T(1), gen);
+  (y * gy).sum().backward();
+  auto ref = ck::reference::conv2d_backward(x.detach(), w.detach(), bias ? b.detach() : ck::Tensor<T>(), gy, opt);
+  CHECK(max_rel_diff(x.grad(), ref.gx) < tol);
+  CHECK(max_rel_diff(w.grad(), ref.gw) < tol);
+  if (bias) CHECK(max_rel_diff(b.grad(), ref.gb) < tol);
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("random conv2d configurations match the reference", T, float, double) {
+  ck::Generator gen(2024);
   int tested = 0;
-  for (int trial = 0; trial < 300; ++trial) {
-    const int64_t groups = pick(1, 3);
-    const int64_t C = groups * pick(1, 3), O = groups * pick(1, 3);
-    const int64_t kh = pick(1, 4), kw = pick(1, 4), dh = pick(1, 2), dw = pick(1, 2);
-    const int64_t ph = pick(0, 3), pw = pick(0, 3), sh = pick(1, 3), sw = pick(1, 3);
-    // Every fifth layer is wide, so rows span several of the kernels' 16-element chunks.
-    const int64_t H = pick(1, 9), W = trial % 5 == 0 ? pick(14, 40) : pick(1, 9), N = pick(1, 3);
-    if (dh * (kh - 1) + 1 > H + 2 * ph || dw * (kw - 1) + 1 > W + 2 * pw) continue;  // invalid: tested in test_errors
-    const auto opt = ck::Conv2dOptions().stride({sh, sw}).padding({ph, pw}).dilation({dh, dw}).groups(groups);
-    auto x = ck::Tensor<T>::uniform({N, C, H, W}, T(-1), T(1), gen).requires_grad_();
-    auto w = ck::Tensor<T>::uniform({O, C / groups, kh, kw}, T(-1), T(1), gen).requires_grad_();
-    const bool bias = gen.below(2) == 1;
-    ck::Tensor<T> b = bias ? ck::Tensor<T>::uniform({O}, T(-1), T(1), gen).requires_grad_() : ck::Tensor<T>();
-    auto y = ck::conv2d(x, w, b, opt);
-    auto y_ref = ck::reference::conv2d(x, w, b, opt);
-    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " stride " << opt.stride().str()
-                  << " padding " << opt.padding().str() << " dilation " << opt.dilation().str() << " groups "
-                  << groups);
-    CHECK(max_rel_diff(y, y_ref) < tol);
-    auto gy = ck::Tensor<T>::uniform(y.shape(), T(-1), T(1), gen);
-    (y * gy).sum().backward();
-    auto ref = ck::reference::conv2d_backward(x.detach(), w.detach(), bias ? b.detach() : ck::Tensor<T>(), gy, opt);
-    CHECK(max_rel_diff(x.grad(), ref.gx) < tol);
-    CHECK(max_rel_diff(w.grad(), ref.gw) < tol);
-    if (bias) CHECK(max_rel_diff(b.grad(), ref.gb) < tol);
-    ++tested;
-  }
+  for (int trial = 0; trial < 300; ++trial)
+    tested += check_random_conv<T>(gen, trial, [](int64_t groups, auto pick) {
+      return std::array<int64_t, 2>{groups * pick(1, 3), groups * pick(1, 3)};
+    });
   CHECK(tested > 150);
+}
+
+// Whole vectors of 16 output channels per group take the lane kernel (conv_lanes.hpp) in
+// float, with its blocks of positions ending past the output plane.
+TEST_CASE_TEMPLATE("random conv2d with 16 or 32 output channels per group match the reference", T, float, double) {
+  ck::Generator gen(16);
+  int tested = 0;
+  for (int trial = 0; trial < 80; ++trial)
+    tested += check_random_conv<T>(gen, trial, [](int64_t groups, auto pick) {
+      return std::array<int64_t, 2>{groups * pick(1, 3), groups * 16 * pick(1, 2)};
+    });
+  CHECK(tested > 40);
 }
 
 // Layers whose im2col matrix is too big for one piece (above 1 MB) are unfolded in bands of

@@ -22,6 +22,7 @@
 
 #include "../../ops/geometry.hpp"
 #include "conv_direct.hpp"
+#include "conv_lanes.hpp"
 #include "elementwise.hpp"
 #include "gemm.hpp"
 #include "memory.hpp"
@@ -295,6 +296,9 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   bool indirect = false;
   if constexpr (kFloat) indirect = use_indirect_conv(g, true);
   if (!indirect && use_direct_conv(g)) return direct_conv2d_forward(g, x, w, b, y);
+  if constexpr (kFloat) {
+    if (use_lane_conv(g)) return lane_conv2d_forward(g, x, w, b, y);
+  }
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   // Each group's weights are packed once for all samples.
   std::vector<PreparedA<T>> weights;

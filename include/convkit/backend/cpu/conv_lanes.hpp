@@ -1,0 +1,182 @@
+#pragma once
+// The float forward pass with output channels in the vector lanes: one 64-byte vector
+// holds 16 output channels of one output position, and a block of positions is summed in
+// registers over every tap (c, u, v) of the patch:
+//   acc[p] += w[16 channels, tap] * x_tap[k0 + p]      (one broadcast input value)
+// Where the GEMM over shifted views (conv.hpp) multiplies a skinny weight matrix (LeNet
+// conv2: 16 rows) by views it must first pack, this reads each input value straight from
+// memory as the broadcast operand of its multiply-add: nothing is packed but the weights,
+// once per call. The positions are read from ColumnCopies, in which every tap is one
+// contiguous run over the whole output plane, so no junk columns are computed either.
+// A block's sums leave through a small tile, transposed into the NCHW output.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../../ops/geometry.hpp"
+#include "conv_direct.hpp"
+#include "elementwise.hpp"
+#include "memory.hpp"
+#include "parallel.hpp"
+
+namespace convkit::backend::cpu {
+
+/// The input laid out so that every tap is one contiguous run over the output positions.
+///
+/// For input channel c, row phase p (0 <= p < sh) and kernel column v, a plane of Hr rows
+/// by OW columns holds padded input (i*sh + p, j*sw + v*dw) at (i, j). Output position
+/// k = i*OW + j of tap (c, u, v) reads padded (i*sh + u*dh, j*sw + v*dw): plane
+/// (c, (u*dh) % sh, v) at row i + (u*dh) / sh, i.e. element k of that plane shifted by
+/// (u*dh) / sh rows. Each input value is copied kw times (LeNet conv2: 5 copies of a
+/// 14x10 plane per channel), far fewer than im2col's kh*kw.
+struct ColumnCopies {
+  int64_t Hr;            ///< rows per plane: the output's, plus the deepest tap's row shift
+  int64_t plane_size;    ///< Hr * OW
+  int64_t channel_size;  ///< sh * kw planes
+  /// The layout for g's input planes.
+  explicit ColumnCopies(const Conv2dGeometry& g)
+      : Hr(g.OH + (g.kh - 1) * g.dh / g.sh), plane_size(Hr * g.OW), channel_size(g.sh * g.kw * plane_size) {}
+  /// Where tap (c, u, v)'s run starts.
+  int64_t shift(const Conv2dGeometry& g, int64_t c, int64_t u, int64_t v) const {
+    const int64_t du = u * g.dh;
+    return c * channel_size + ((du % g.sh) * g.kw + v) * plane_size + (du / g.sh) * g.OW;
+  }
+  /// Copies one input plane x into its sh * kw planes at dst (channel_size floats). Row
+  /// phases no tap reads (a kernel shorter than the stride) are skipped.
+  void fill(const Conv2dGeometry& g, const float* x, float* dst) const {
+    for (int64_t p = 0; p < g.sh; ++p) {
+      bool read = false;
+      for (int64_t u = 0; u < g.kh; ++u) read = read || u * g.dh % g.sh == p;
+      if (!read) continue;
+      for (int64_t v = 0; v < g.kw; ++v) {
+        float* plane = dst + (p * g.kw + v) * plane_size;
+        const int64_t off = v * g.dw - g.pw;  // input column of output column j: j*sw + off
+        const int64_t j0 = std::min(g.OW, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
+        const int64_t j1 = std::max(j0, std::min(g.OW, g.W - 1 - off >= 0 ? (g.W - 1 - off) / g.sw + 1 : 0));
+        for (int64_t i = 0; i < Hr; ++i) {
+          float* out = plane + i * g.OW;
+          const int64_t h = i * g.sh + p - g.ph;
+          if (h < 0 || h >= g.H) {
+            for_short(g.OW, [&](int64_t j) { out[j] = 0.0f; });
+            continue;
+          }
+          const float* in = x + h * g.W + off;
+          for (int64_t j = 0; j < j0; ++j) out[j] = 0.0f;
+          if (g.sw == 1) {
+            copy_short(in + j0, j1 - j0, out + j0);
+          } else {
+            for (int64_t j = j0; j < j1; ++j) out[j] = in[j * g.sw];
+          }
+          for (int64_t j = j1; j < g.OW; ++j) out[j] = 0.0f;
+        }
+      }
+    }
+  }
+};
+
+/// Output positions per block, each one 64-byte vector accumulator: 16 on AVX-512 (of its
+/// 32 registers), fewer where a 64-byte vector takes two or four registers.
+#if defined(__AVX512F__)
+constexpr int64_t kLanePositions = 16;
+#elif defined(__AVX__)
+constexpr int64_t kLanePositions = 6;
+#else
+constexpr int64_t kLanePositions = 4;
+#endif
+constexpr int64_t kLaneChannels = 16;  ///< output channels per vector (64 bytes of float)
+
+/// True when the forward pass goes this way: float layers that are neither pointwise, nor
+/// taken by the direct kernel or Winograd (the caller checks those first), with a whole
+/// number of vectors of output channels per group.
+inline bool use_lane_conv(const Conv2dGeometry& g) {
+  static const bool off = [] {
+    const char* env = std::getenv("CONVKIT_CONV_ALGO");
+    return env && std::string(env) == "indirect";
+  }();
+  return !off && !g.is_pointwise() && g.out_per_group() % kLaneChannels == 0;
+}
+
+/// One block of kLanePositions outputs for 16 channels, summed over `taps` taps: tap t's
+/// weights are the vector at w + 16 t, its input run starts at src + shift[t].
+struct LaneBlock {
+#if defined(__GNUC__) || defined(__clang__)
+  typedef float Vec __attribute__((vector_size(64)));  ///< 16 floats
+  Vec acc[kLanePositions];                             ///< position p's 16 channels
+  /// Every position starts at the 16 channels' biases.
+  explicit LaneBlock(const float* bias) {
+    Vec b;
+    std::memcpy(&b, bias, sizeof b);
+    for (auto& a : acc) a = b;
+  }
+  /// Sums the taps (see the struct comment).
+  void run(int64_t taps, const float* w, const int64_t* shift, const float* src) {
+    for (int64_t t = 0; t < taps; ++t) {
+      Vec wt;
+      std::memcpy(&wt, w + t * kLaneChannels, sizeof wt);
+      const float* in = src + shift[t];
+      for (int p = 0; p < kLanePositions; ++p) acc[p] += wt * in[p];
+    }
+  }
+  /// Writes the block as tile[p * 16 + channel].
+  void store(float* tile) const { std::memcpy(tile, acc, sizeof acc); }
+#else
+  float acc[kLanePositions][kLaneChannels];  ///< position p's 16 channels
+  explicit LaneBlock(const float* bias) {
+    for (auto& a : acc) std::copy(bias, bias + kLaneChannels, a);
+  }
+  void run(int64_t taps, const float* w, const int64_t* shift, const float* src) {
+    for (int64_t t = 0; t < taps; ++t)
+      for (int p = 0; p < kLanePositions; ++p)
+        for (int l = 0; l < kLaneChannels; ++l) acc[p][l] += w[t * kLaneChannels + l] * src[shift[t] + p];
+  }
+  void store(float* tile) const { std::memcpy(tile, acc, sizeof acc); }
+#endif
+};
+
+/// The forward pass; use_lane_conv(g) must hold.
+inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
+  const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
+  const int64_t vectors = Og / kLaneChannels;  // per group
+  const ColumnCopies cc(g);
+  std::vector<int64_t> shift(static_cast<size_t>(P));
+  for (int64_t c = 0; c < Cg; ++c)
+    for (int64_t u = 0; u < g.kh; ++u)
+      for (int64_t v = 0; v < g.kw; ++v) shift[static_cast<size_t>((c * g.kh + u) * g.kw + v)] = cc.shift(g, c, u, v);
+  // Weights as [group][vector][tap][16 channels], and the biases as [channel].
+  Workspace<float> wp(static_cast<size_t>(g.O * P)), bias(static_cast<size_t>(g.O));
+  for (int64_t o = 0; o < g.O; ++o) {
+    const int64_t vec = o / kLaneChannels, lane = o % kLaneChannels;
+    for (int64_t t = 0; t < P; ++t) wp.data()[(vec * P + t) * kLaneChannels + lane] = w[o * P + t];
+    bias.data()[o] = b ? b[o] : 0.0f;
+  }
+  // The last block reads up to kLanePositions - 1 positions past the plane: slack.
+  const int64_t xsize = Cg * cc.channel_size + kLanePositions;
+  parallel_for(g.N, g.O * P * S, [&](int64_t n0, int64_t n1) {
+    Workspace<float> xc(static_cast<size_t>(xsize)), tile(static_cast<size_t>(kLanePositions * kLaneChannels));
+    fill(kLanePositions, xc.data() + xsize - kLanePositions, 0.0f);
+    for (int64_t n = n0; n < n1; ++n)
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        for (int64_t c = 0; c < Cg; ++c)
+          cc.fill(g, x + ((n * g.C + grp * Cg + c) * g.H * g.W), xc.data() + c * cc.channel_size);
+        for (int64_t vec = 0; vec < vectors; ++vec) {
+          const int64_t o0 = grp * Og + vec * kLaneChannels;
+          const float* wv = wp.data() + o0 * P;
+          for (int64_t k0 = 0; k0 < S; k0 += kLanePositions) {
+            LaneBlock blk(bias.data() + o0);
+            blk.run(P, wv, shift.data(), xc.data() + k0);
+            blk.store(tile.data());
+            const int64_t np = std::min(kLanePositions, S - k0);
+            for (int64_t l = 0; l < kLaneChannels; ++l) {
+              float* yo = y + (n * g.O + o0 + l) * S + k0;
+              for (int64_t p = 0; p < np; ++p) yo[p] = tile.data()[p * kLaneChannels + l];
+            }
+          }
+        }
+      }
+  });
+}
+
+}  // namespace convkit::backend::cpu
