@@ -425,13 +425,22 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
   std::vector<char> used(static_cast<size_t>(threads), 0);
   constexpr bool kFloat = std::is_same_v<T, float>;
   bool indirect = false;
-  if constexpr (kFloat) indirect = use_indirect_conv(g, false);
+  bool lane_gw = false;  // the weight gradient by conv_lanes.hpp
+  if constexpr (kFloat) {
+    indirect = use_indirect_conv(g, false);
+    lane_gw = use_lane_conv(g);
+  }
   parallel_for(g.N, 2 * g.O * P * S, [&](int64_t n0, int64_t n1) {
     const int t = thread_index();
     used[static_cast<size_t>(t)] = 1;
     T* gw_local = gw ? (t == 0 ? gw : partial.data() + (t - 1) * wsize) : nullptr;
     if (gw_local) fill(wsize, gw_local, T(0));
     if constexpr (std::is_same_v<T, float>) {
+      if (gw_local && lane_gw) {
+        lane_weight_gradient_samples(g, x, gy, gw_local, n0, n1);
+        gw_local = nullptr;
+        if (!gx) return;
+      }
       if (indirect) return indirect_conv2d_backward_samples(g, x, gy, gx, gw_local, weights_t, n0, n1);
     }
     // Pointwise layers (either type) and double layers: im2col, or for pointwise layers

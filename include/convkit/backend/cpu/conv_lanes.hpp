@@ -19,6 +19,7 @@
 #include "../../ops/geometry.hpp"
 #include "conv_direct.hpp"
 #include "elementwise.hpp"
+#include "gemm_kernels.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"
 
@@ -43,6 +44,15 @@ struct ColumnCopies {
   int64_t shift(const Conv2dGeometry& g, int64_t c, int64_t u, int64_t v) const {
     const int64_t du = u * g.dh;
     return c * channel_size + ((du % g.sh) * g.kw + v) * plane_size + (du / g.sh) * g.OW;
+  }
+  /// Where each tap (c, u, v) of a group's patch starts, in patch order.
+  std::vector<int64_t> shifts(const Conv2dGeometry& g) const {
+    std::vector<int64_t> shift(static_cast<size_t>(g.patch()));
+    for (int64_t c = 0; c < g.in_per_group(); ++c)
+      for (int64_t u = 0; u < g.kh; ++u)
+        for (int64_t v = 0; v < g.kw; ++v)
+          shift[static_cast<size_t>((c * g.kh + u) * g.kw + v)] = this->shift(g, c, u, v);
+    return shift;
   }
   /// Copies one input plane x into its sh * kw planes at dst (channel_size floats). Row
   /// phases no tap reads (a kernel shorter than the stride) are skipped.
@@ -141,10 +151,7 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   const int64_t vectors = Og / kLaneChannels;  // per group
   const ColumnCopies cc(g);
-  std::vector<int64_t> shift(static_cast<size_t>(P));
-  for (int64_t c = 0; c < Cg; ++c)
-    for (int64_t u = 0; u < g.kh; ++u)
-      for (int64_t v = 0; v < g.kw; ++v) shift[static_cast<size_t>((c * g.kh + u) * g.kw + v)] = cc.shift(g, c, u, v);
+  const std::vector<int64_t> shift = cc.shifts(g);
   // Weights as [group][vector][tap][16 channels], and the biases as [channel].
   Workspace<float> wp(static_cast<size_t>(g.O * P)), bias(static_cast<size_t>(g.O));
   for (int64_t o = 0; o < g.O; ++o) {
@@ -157,6 +164,8 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
   parallel_for(g.N, g.O * P * S, [&](int64_t n0, int64_t n1) {
     Workspace<float> xc(static_cast<size_t>(xsize)), tile(static_cast<size_t>(kLanePositions * kLaneChannels));
     fill(kLanePositions, xc.data() + xsize - kLanePositions, 0.0f);
+    const float* tile_rows[kLanePositions];  // position p's 16 channels
+    for (int64_t p = 0; p < kLanePositions; ++p) tile_rows[p] = tile.data() + p * kLaneChannels;
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         for (int64_t c = 0; c < Cg; ++c)
@@ -169,6 +178,12 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
             blk.run(P, wv, shift.data(), xc.data() + k0);
             blk.store(tile.data());
             const int64_t np = std::min(kLanePositions, S - k0);
+#if defined(__AVX512F__) && CONVKIT_X86_DISPATCH
+            if (np == kLanePositions) {  // 16 x 16: transposed in registers
+              gemm_kernels::Avx512::transpose16(tile_rows, 0, y + (n * g.O + o0) * S + k0, S);
+              continue;
+            }
+#endif
             for (int64_t l = 0; l < kLaneChannels; ++l) {
               float* yo = y + (n * g.O + o0 + l) * S + k0;
               for (int64_t p = 0; p < np; ++p) yo[p] = tile.data()[p * kLaneChannels + l];
@@ -177,6 +192,93 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
         }
       }
   });
+}
+
+/// Taps per block of the weight gradient: each has its own accumulator and its own input
+/// pointer (a general-purpose register).
+constexpr int kLaneTaps = 8;
+
+/// kLaneTaps taps' weight gradients for 16 output channels, summed over output positions:
+///   acc[j] += gy[16 channels, k] * x_tap j[k]     (one broadcast input value)
+struct LaneTapBlock {
+#if defined(__GNUC__) || defined(__clang__)
+  typedef float Vec __attribute__((vector_size(64)));  ///< 16 floats
+  Vec acc[kLaneTaps];                                  ///< tap j's 16 channels
+  /// Starts from sums[j * 16, j * 16 + 16) for each tap j.
+  explicit LaneTapBlock(const float* sums) { std::memcpy(acc, sums, sizeof acc); }
+  /// Sums positions [0, positions): gy_t holds 16 channels per position, src[j] tap j's run.
+  void run(int64_t positions, const float* gy_t, const float* const* src) {
+    const float* in[kLaneTaps];
+    for (int j = 0; j < kLaneTaps; ++j) in[j] = src[j];
+    for (int64_t k = 0; k < positions; ++k) {
+      Vec gk;
+      std::memcpy(&gk, gy_t + k * kLaneChannels, sizeof gk);
+      for (int j = 0; j < kLaneTaps; ++j) acc[j] += gk * in[j][k];
+    }
+  }
+#else
+  float acc[kLaneTaps][kLaneChannels];  ///< tap j's 16 channels
+  explicit LaneTapBlock(const float* sums) { std::memcpy(acc, sums, sizeof acc); }
+  void run(int64_t positions, const float* gy_t, const float* const* src) {
+    for (int64_t k = 0; k < positions; ++k)
+      for (int j = 0; j < kLaneTaps; ++j)
+        for (int l = 0; l < kLaneChannels; ++l) acc[j][l] += gy_t[k * kLaneChannels + l] * src[j][k];
+  }
+#endif
+  /// Writes the sums back as sums[j * 16 + channel].
+  void store(float* sums) const { std::memcpy(sums, acc, sizeof acc); }
+};
+
+/// dst[k * 16 + l] = rows[l][k] for k in [0, n): 16 rows of n values to n vectors of 16.
+inline void rows_to_lanes(const float* const* rows, int64_t n, float* dst) {
+  int64_t k0 = 0;
+#if defined(__AVX512F__) && CONVKIT_X86_DISPATCH
+  for (; k0 + 16 <= n; k0 += 16) gemm_kernels::Avx512::transpose16(rows, k0, dst + k0 * kLaneChannels, kLaneChannels);
+#endif
+  for (int64_t k = k0; k < n; ++k)
+    for (int64_t l = 0; l < kLaneChannels; ++l) dst[k * kLaneChannels + l] = rows[l][k];
+}
+
+/// The weight gradient of samples [n0, n1), added to gw_local (O x patch); use_lane_conv(g)
+/// must hold. Per sample and group the input is laid out as ColumnCopies and the output
+/// gradient turned into vectors of 16 channels per position; each block of kLaneTaps taps
+/// then sums over all positions in registers. The sums are kept as [vector][tap][16] and
+/// turned back at the end.
+inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x, const float* gy, float* gw_local,
+                                         int64_t n0, int64_t n1) {
+  const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
+  const int64_t vectors = Og / kLaneChannels;
+  const ColumnCopies cc(g);
+  const std::vector<int64_t> shift = cc.shifts(g);
+  Workspace<float> xc(static_cast<size_t>(Cg * cc.channel_size)), gy_t(static_cast<size_t>(S * kLaneChannels));
+  // Whole blocks of taps: the sums of the taps past P are computed (from tap P-1's run) and
+  // never used.
+  const int64_t blocks = (P + kLaneTaps - 1) / kLaneTaps;
+  Workspace<float> sums(static_cast<size_t>(g.groups * vectors * blocks * kLaneTaps * kLaneChannels));
+  fill(g.groups * vectors * blocks * kLaneTaps * kLaneChannels, sums.data(), 0.0f);
+  for (int64_t n = n0; n < n1; ++n)
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      for (int64_t c = 0; c < Cg; ++c)
+        cc.fill(g, x + ((n * g.C + grp * Cg + c) * g.H * g.W), xc.data() + c * cc.channel_size);
+      for (int64_t vec = 0; vec < vectors; ++vec) {
+        const float* rows[kLaneChannels];
+        for (int64_t l = 0; l < kLaneChannels; ++l) rows[l] = gy + (n * g.O + grp * Og + vec * kLaneChannels + l) * S;
+        rows_to_lanes(rows, S, gy_t.data());
+        float* sv = sums.data() + (grp * vectors + vec) * blocks * kLaneTaps * kLaneChannels;
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          const float* src[kLaneTaps];
+          for (int j = 0; j < kLaneTaps; ++j)
+            src[j] = xc.data() + shift[static_cast<size_t>(std::min(P - 1, blk * kLaneTaps + j))];
+          LaneTapBlock acc(sv + blk * kLaneTaps * kLaneChannels);
+          acc.run(S, gy_t.data(), src);
+          acc.store(sv + blk * kLaneTaps * kLaneChannels);
+        }
+      }
+    }
+  for (int64_t o = 0; o < g.O; ++o) {
+    const float* so = sums.data() + (o / kLaneChannels) * blocks * kLaneTaps * kLaneChannels + o % kLaneChannels;
+    for (int64_t t = 0; t < P; ++t) gw_local[o * P + t] += so[t * kLaneChannels];
+  }
 }
 
 }  // namespace convkit::backend::cpu
