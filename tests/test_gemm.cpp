@@ -107,7 +107,7 @@ TEST_CASE("GEMM with an empty dimension") {
   CHECK(C[0] == 0.5f);
   // A prepared A of depth 0: the product is an empty sum, so C becomes 0 (beta 0).
   const cpu::PreparedA<float> empty(false, 2, 0, nullptr);
-  empty.multiply_rows(false, 2, nullptr, 0.0f, C.data(), 2);
+  empty.multiply(false, 2, 1.0f, nullptr, 0.0f, C.data());
   CHECK(C == std::vector<float>{0, 0, 0, 0});
 }
 
@@ -165,41 +165,5 @@ TEST_CASE("PreparedA reads a block of a wider B and writes into a wider C") {
           CHECK(got == -7.0f);  // outside the block: untouched
       }
     CHECK(worst < 1e-4);
-  });
-}
-
-TEST_CASE("PreparedA::multiply_rows takes B as row pointers") {
-  ck::Generator gen(11);
-  for_each_isa([&] {
-    for (bool tb : {false, true})
-      for (auto [M, N, K] : {std::array<int64_t, 3>{16, 140, 150}, {70, 300, 290}, {5, 7, 3}, {16, 150, 140}}) {
-        CAPTURE(tb);
-        CAPTURE(M);
-        CAPTURE(N);
-        CAPTURE(K);
-        const auto A = random_vector(M * K, gen);
-        // B's storage rows (K of N values, or N of K when transposed) are scattered through
-        // a pool, in no particular order.
-        const int64_t rows_n = tb ? N : K, row_len = tb ? K : N;
-        const auto pool = random_vector(rows_n * (row_len + 9) + 50, gen);
-        std::vector<const float*> rows(static_cast<size_t>(rows_n));
-        std::vector<float> B(static_cast<size_t>(K * N));
-        for (int64_t r = 0; r < rows_n; ++r) {
-          const int64_t at = ((r * 37) % rows_n) * (row_len + 9) + (r % 7);
-          rows[static_cast<size_t>(r)] = pool.data() + at;
-          for (int64_t e = 0; e < row_len; ++e)
-            B[static_cast<size_t>(r * row_len + e)] = pool[static_cast<size_t>(at + e)];
-        }
-        const cpu::PreparedA<float> prepared(false, M, K, A.data());
-        for (float beta : {0.0f, 1.0f}) {
-          auto C = random_vector(M * N, gen);
-          if (beta == 0.0f) std::fill(C.begin(), C.end(), std::nanf(""));
-          const auto expect = naive_gemm(false, tb, M, N, K, 1.0f, A, B, beta, C);
-          prepared.multiply_rows(tb, N, rows.data(), beta, C.data(), N);
-          double worst = 0;
-          for (size_t i = 0; i < C.size(); ++i) worst = std::max(worst, std::fabs(double(C[i]) - double(expect[i])));
-          CHECK(worst <= 1e-5 * std::sqrt(double(K) + 1) * 6);
-        }
-      }
   });
 }

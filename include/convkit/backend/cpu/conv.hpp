@@ -6,13 +6,12 @@
 //   y[n, g] (O/g,S) = w_g (O/g, P) * col
 //   gw_g           += gy[n, g] * col^T
 //   gx[n, g]       += col2im(w_g^T * gy[n, g])
-// That is the double path. For float the GEMM reads col's rows as shifted views of the
-// laid-out input instead (ViewLayout, use_indirect_conv): faster on every layer measured
-// but a 1x1 stride-2 one (5-7% slower), and one path less to compile into every program
-// (0.7 G compiler instructions for the LeNet trainer). 3x3 stride-1 float layers with
-// many channels go through Winograd (winograd.hpp). Layers with one input channel per
-// group and stride 1 take the direct kernel (conv_direct.hpp), and pointwise layers need
-// no col matrix at all.
+// That is the double path. float layers other than pointwise ones compute the forward
+// pass and gw with output channels in the vector lanes (conv_lanes.hpp), and gx as
+// w_g^T * gy gathered into the phase planes of a ViewLayout (indirect_conv2d_backward_samples)
+// instead of col2im; 3x3 stride-1 float layers with many channels go through Winograd
+// (winograd.hpp). Layers with one input channel per group and stride 1 take the direct
+// kernel (conv_direct.hpp), and pointwise layers need no col matrix at all.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -127,16 +126,17 @@ inline int64_t im2col_band_rows(const Conv2dGeometry& g, int64_t P) {
   return std::clamp<int64_t>(rows, 1, g.OH);
 }
 
-/// The zero-padded input planes that the indirect method's shifted views read.
+/// The zero-padded input planes as shifted views: the layout in which the indirect
+/// method's input gradient is gathered.
 ///
 /// With stride 1, patch row (c, u, v) of the im2col matrix, taken Wp columns per output
 /// row, is the padded plane shifted by u*dh*Wp + v*dw. With a stride, each padded plane is
 /// first split into sh x sw phase planes: phase (p, q) holds padded rows p, p + sh, ...
 /// and columns q, q + sw, .... Output (i, j) of tap (u, v) reads padded (i*sh + u*dh,
 /// j*sw + v*dw), which is phase ((u*dh) % sh, (v*dw) % sw) at row i + (u*dh) / sh and
-/// column j + (v*dw) / sw: again a shifted view, now Wq columns per output row. (AlexNet's
-/// 11x11 stride-4 layer reads its input once to split it, where im2col gathered every
-/// element 121 / 16 times, one at a time.)
+/// column j + (v*dw) / sw: again a shifted view, now Wq columns per output row. The input
+/// gradient sums, at each position of a phase plane, the rows of w^T * gy whose views
+/// cover it, and is then cropped out of the phase planes (take).
 struct ViewLayout {
   /// A phase plane's rows and row width: the padded plane's, divided by the stride (rounded up).
   ///@{
@@ -166,40 +166,6 @@ struct ViewLayout {
     const int64_t last = std::max(first, std::min(Wq, g.W - 1 - off >= 0 ? (g.W - 1 - off) / g.sw + 1 : 0));
     visit(first, last, first * g.sw + off);
   }
-  /// True when some tap reads phase row p (with `rows`) or phase column p (without):
-  /// a kernel smaller than the stride leaves phases unread (a 1x1 stride-2 layer reads one
-  /// in four), and fill skips them.
-  bool phase_read(const Conv2dGeometry& g, bool rows, int64_t p) const {
-    const int64_t taps = rows ? g.kh : g.kw, d = rows ? g.dh : g.dw, s = rows ? g.sh : g.sw;
-    for (int64_t u = 0; u < taps; ++u)
-      if (u * d % s == p) return true;
-    return false;
-  }
-  /// Pads and splits one input plane x into its phase planes at dst (channel_size floats).
-  /// Phases no tap reads are left as they are: no view reaches into them.
-  void fill(const Conv2dGeometry& g, const float* x, float* dst) const {
-    for (int64_t p = 0; p < g.sh; ++p)
-      for (int64_t q = 0; q < g.sw; ++q) {
-        if (!phase_read(g, true, p) || !phase_read(g, false, q)) continue;
-        float* phase = dst + (p * g.sw + q) * phase_size;
-        cpu::fill(phase_size, phase, 0.0f);  // (small: runs serially below fill's threshold)
-        columns(g, q, [&](int64_t first, int64_t last, int64_t w0) {
-          for (int64_t i = 0; i < Hq; ++i) {
-            const int64_t h = i * g.sh + p - g.ph;
-            if (h < 0 || h >= g.H) continue;
-            const float* in = x + h * g.W + w0;
-            float* out = phase + i * Wq + first;
-            if (g.sw == 1) {
-              copy_short(in, last - first, out);
-            } else if (g.sw == 2) {  // a constant stride vectorises (into shuffles)
-              CONVKIT_SIMD for (int64_t j = 0; j < last - first; ++j) out[j] = in[2 * j];
-            } else {
-              for (int64_t j = 0; j < last - first; ++j) out[j] = in[j * g.sw];
-            }
-          }
-        });
-      }
-  }
   /// The other way, for the input gradient: x (one plane) = the padded plane's interior,
   /// gathered from its phase planes at src.
   void take(const Conv2dGeometry& g, const float* src, float* x) const {
@@ -222,69 +188,29 @@ struct ViewLayout {
   }
 };
 
-/// float convolutions skip im2col: the GEMM reads shifted views of the laid-out input
-/// (ViewLayout) through row pointers, computing Wq - OW junk columns per output row that
-/// are dropped. Measured here it beats im2col even with 40% junk (LeNet conv2: 0.75 ms
-/// against 1.1) and on strided layers (AlexNet conv1: 1.6 ms against 2.0). Only pointwise
-/// layers, which need neither, and the direct kernel's layers (one input channel per
-/// group, stride 1) do without it. The direct kernel gives way on a single sample with 4
-/// or more output channels to share each view (LeNet conv1 on one image: 2.9 us against
-/// 3.2; on 256 images direct takes 0.37 ms against 0.45-0.54), or when the environment
-/// variable CONVKIT_CONV_ALGO=indirect forces it (the tests run both). double layers use
-/// im2col.
-inline bool use_indirect_conv(const Conv2dGeometry& g, bool forward) {
+/// True when a float layer's input gradient is gathered from w^T * gy in a ViewLayout
+/// (and its forward pass and weight gradient go through the lanes, conv_lanes.hpp): every
+/// layer that is neither pointwise nor taken by the direct kernel (one input channel per
+/// group, stride 1), and the direct kernel's layers too when the environment variable
+/// CONVKIT_CONV_ALGO=indirect forces it (the tests run both). double layers use im2col.
+inline bool use_indirect_conv(const Conv2dGeometry& g) {
   if (g.is_pointwise()) return false;
   if (!use_direct_conv(g)) return true;
   static const bool forced = [] {
     const char* env = std::getenv("CONVKIT_CONV_ALGO");
     return env && std::string(env) == "indirect";
   }();
-  return forced || (forward && g.N == 1 && g.out_per_group() >= 4);
+  return forced;
 }
 
 /// Where patch row (c, u, v)'s view starts in a group's Cg input channels laid out by
-/// ViewLayout: the shifted view that stands in for that row of the im2col matrix, in both
-/// indirect passes.
+/// ViewLayout: the shifted view that stands in for that row of the im2col matrix.
 inline std::vector<int64_t> view_shifts(const Conv2dGeometry& g, const ViewLayout& vl) {
   std::vector<int64_t> shift(static_cast<size_t>(g.patch()));
   for (int64_t c = 0; c < g.in_per_group(); ++c)
     for (int64_t u = 0; u < g.kh; ++u)
       for (int64_t v = 0; v < g.kw; ++v) shift[static_cast<size_t>((c * g.kh + u) * g.kw + v)] = vl.shift(g, c, u, v);
   return shift;
-}
-
-/// Lays out the group's Cg input planes starting at x in `pad` and points rows[p] at view p.
-inline void point_views(const Conv2dGeometry& g, const ViewLayout& vl, const std::vector<int64_t>& shift,
-                        const float* x, float* pad, std::vector<const float*>& rows) {
-  for (int64_t c = 0; c < g.in_per_group(); ++c) vl.fill(g, x + c * g.H * g.W, pad + c * vl.channel_size);
-  for (size_t p = 0; p < shift.size(); ++p) rows[p] = pad + shift[p];
-}
-
-/// The forward pass by use_indirect_conv's method (float: PreparedA::multiply_rows).
-inline void indirect_conv2d_forward(const Conv2dGeometry& g, const float* x,
-                                    const std::vector<PreparedA<float>>& weights, const float* b, float* y) {
-  const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
-  const ViewLayout vl(g);
-  const int64_t run = vl.out_size(g);  // OH * Wq columns
-  const std::vector<int64_t> shift = view_shifts(g, vl);
-  parallel_for(g.N, g.O * P * run, [&](int64_t n0, int64_t n1) {
-    Workspace<float> xpad(static_cast<size_t>(Cg * vl.channel_size)), out(static_cast<size_t>(Og * run));
-    std::vector<const float*> rows(static_cast<size_t>(P));
-    for (int64_t n = n0; n < n1; ++n)
-      for (int64_t grp = 0; grp < g.groups; ++grp) {
-        point_views(g, vl, shift, x + (n * g.C + grp * Cg) * g.H * g.W, xpad.data(), rows);
-        weights[static_cast<size_t>(grp)].multiply_rows(false, run, rows.data(), 0.0f, out.data(), run);
-        for (int64_t o = 0; o < Og; ++o) {  // keep OW of every Wq columns, adding the bias
-          const float bias = b ? b[grp * Og + o] : 0.0f;
-          float* yo = y + (n * g.O + grp * Og + o) * S;
-          for (int64_t i = 0; i < g.OH; ++i) {
-            const float* src = out.data() + o * run + i * vl.Wq;
-            float* dst = yo + i * g.OW;
-            for_short(g.OW, [&](int64_t j) { dst[j] = src[j] + bias; });
-          }
-        }
-      }
-  });
 }
 
 template <class T>
@@ -294,19 +220,16 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   }
   constexpr bool kFloat = std::is_same_v<T, float>;
   bool indirect = false;
-  if constexpr (kFloat) indirect = use_indirect_conv(g, true);
+  if constexpr (kFloat) indirect = use_indirect_conv(g);
   if (!indirect && use_direct_conv(g)) return direct_conv2d_forward(g, x, w, b, y);
   if constexpr (kFloat) {
-    if (use_lane_conv(g)) return lane_conv2d_forward(g, x, w, b, y);
+    if (indirect) return lane_conv2d_forward(g, x, w, b, y);
   }
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   // Each group's weights are packed once for all samples.
   std::vector<PreparedA<T>> weights;
   weights.reserve(static_cast<size_t>(g.groups));
   for (int64_t grp = 0; grp < g.groups; ++grp) weights.emplace_back(false, Og, P, w + grp * Og * P);
-  if constexpr (kFloat) {
-    if (indirect) return indirect_conv2d_forward(g, x, weights, b, y);
-  }
   // A large im2col matrix is unfolded a band of output rows at a time, so that the band
   // is still in cache when the GEMM packs it (the whole matrix of a 56x56 layer is 7 MB).
   const int64_t rows = kFloat ? 0 : im2col_band_rows(g, P);
@@ -320,7 +243,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
         const PreparedA<T>& wg = weights[static_cast<size_t>(grp)];
         if (g.is_pointwise()) {  // the input already is its col matrix
           wg.multiply(false, S, T(1), xg, T(0), yg);
-        } else if constexpr (!kFloat) {  // (float layers read shifted views instead)
+        } else if constexpr (!kFloat) {  // (float layers go through the lanes instead)
           for (int64_t i0 = 0; i0 < g.OH; i0 += rows) {
             const int64_t i1 = std::min(g.OH, i0 + rows), cols = (i1 - i0) * g.OW;
             im2col(g, Cg, xg, col.data(), i0, i1);
@@ -332,19 +255,15 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   });
 }
 
-/// The backward pass of samples [n0, n1) by use_indirect_conv's method, with the output
-/// gradient laid out Wq wide (zero in the junk columns):
-///   gw_g += gy_g * B^T, B's rows being the shifted views of the laid-out input;
-///   gx: colT = w_g^T * gy_g; position k of each phase plane of the input gradient is the
-///   sum, over the taps reading that phase, of colT[tap][k - shift(tap)]; then cropped.
-///   It is gathered in register blocks (DirectBlock), not scattered: adding each row of
-///   colT at its shift made every add wait on the previous row's overlapping stores (perf
-///   put half of this function's time on that add; LeNet conv2's input gradient now takes
-///   5% fewer cycles).
-/// gw_local (this thread's weight-gradient sum) or gx may be null.
-inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const float* x, const float* gy, float* gx,
-                                             float* gw_local, const std::vector<PreparedA<float>>& weights_t,
-                                             int64_t n0, int64_t n1) {
+/// The input gradient of samples [n0, n1) by use_indirect_conv's method, with the output
+/// gradient laid out Wq wide (zero in the junk columns): colT = w_g^T * gy_g; position k
+/// of each phase plane of the input gradient is the sum, over the taps reading that phase,
+/// of colT[tap][k - shift(tap)]; then cropped. It is gathered in register blocks
+/// (DirectBlock), not scattered: adding each row of colT at its shift made every add wait
+/// on the previous row's overlapping stores (LeNet conv2's input gradient now takes 5%
+/// fewer cycles).
+inline void indirect_input_gradient_samples(const Conv2dGeometry& g, const float* gy, float* gx,
+                                            const std::vector<PreparedA<float>>& weights_t, int64_t n0, int64_t n1) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   const ViewLayout vl(g);
   const int64_t run = vl.out_size(g);
@@ -354,12 +273,11 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
   // k - shift never leaves them.
   const int64_t front = (g.kh - 1) * g.dh / g.sh * vl.Wq + (g.kw - 1) * g.dw / g.sw;
   const int64_t width = front + std::max(run, span);
-  // pad: the laid-out input for gw, then the laid-out input gradient (with a block of
-  // slack for the last phase plane's rounding).
+  // pad: the laid-out input gradient (with a block of slack for the last phase plane's
+  // rounding).
   Workspace<float> pad(static_cast<size_t>(Cg * vl.channel_size + B)), gypad(static_cast<size_t>(Og * run));
-  Workspace<float> cols(gx ? static_cast<size_t>(P * width) : 0);
-  if (gx) fill(P * width, cols.data(), 0.0f);  // the products overwrite only [front, front + run)
-  std::vector<const float*> rows(static_cast<size_t>(P));
+  Workspace<float> cols(static_cast<size_t>(P * width));
+  fill(P * width, cols.data(), 0.0f);  // the products overwrite only [front, front + run)
   const std::vector<int64_t> shift = view_shifts(g, vl);
   for (int64_t n = n0; n < n1; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
@@ -368,29 +286,22 @@ inline void indirect_conv2d_backward_samples(const Conv2dGeometry& g, const floa
         for (int64_t i = 0; i < g.OH; ++i)
           copy_run(gy + (n * g.O + grp * Og + o) * S + i * g.OW, gypad.data() + o * run + i * vl.Wq, g.OW);
       const int64_t plane0 = n * g.C + grp * Cg;  // first input plane of this sample and group
-      if (gw_local) {
-        point_views(g, vl, shift, x + plane0 * g.H * g.W, pad.data(), rows);
-        const PreparedA<float> gyg(false, Og, run, gypad.data());
-        gyg.multiply_rows(true, P, rows.data(), 1.0f, gw_local + grp * Og * P, P);
-      }
-      if (gx) {
-        weights_t[static_cast<size_t>(grp)].multiply(false, run, 1.0f, gypad.data(), 0.0f, cols.data() + front, -1,
-                                                     width);
-        // Tap t of a channel reads phase plane shift[t] / phase_size at shift[t] % phase_size.
-        // Phase planes are written in order, so a block past one plane's end is
-        // overwritten by the next plane's first.
-        for (int64_t c = 0; c < Cg; ++c)
-          for (int64_t phase = 0; phase < g.sh * g.sw; ++phase)
-            for (int64_t k0 = 0; k0 < span; k0 += B) {
-              DirectBlock<float> blk(0.0f);
-              for (int64_t t = 0; t < K; ++t) {
-                const int64_t at = shift[static_cast<size_t>(t)] - phase * vl.phase_size;
-                if (at >= 0 && at < vl.phase_size) blk.add(1.0f, cols.data() + (c * K + t) * width + front + k0 - at);
-              }
-              blk.store(pad.data() + c * vl.channel_size + phase * vl.phase_size + k0);
+      weights_t[static_cast<size_t>(grp)].multiply(false, run, 1.0f, gypad.data(), 0.0f, cols.data() + front, -1,
+                                                   width);
+      // Tap t of a channel reads phase plane shift[t] / phase_size at shift[t] % phase_size.
+      // Phase planes are written in order, so a block past one plane's end is
+      // overwritten by the next plane's first.
+      for (int64_t c = 0; c < Cg; ++c)
+        for (int64_t phase = 0; phase < g.sh * g.sw; ++phase)
+          for (int64_t k0 = 0; k0 < span; k0 += B) {
+            DirectBlock<float> blk(0.0f);
+            for (int64_t t = 0; t < K; ++t) {
+              const int64_t at = shift[static_cast<size_t>(t)] - phase * vl.phase_size;
+              if (at >= 0 && at < vl.phase_size) blk.add(1.0f, cols.data() + (c * K + t) * width + front + k0 - at);
             }
-        for (int64_t c = 0; c < Cg; ++c) vl.take(g, pad.data() + c * vl.channel_size, gx + (plane0 + c) * g.H * g.W);
-      }
+            blk.store(pad.data() + c * vl.channel_size + phase * vl.phase_size + k0);
+          }
+      for (int64_t c = 0; c < Cg; ++c) vl.take(g, pad.data() + c * vl.channel_size, gx + (plane0 + c) * g.H * g.W);
     }
 }
 
@@ -425,23 +336,18 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
   std::vector<char> used(static_cast<size_t>(threads), 0);
   constexpr bool kFloat = std::is_same_v<T, float>;
   bool indirect = false;
-  bool lane_gw = false;  // the weight gradient by conv_lanes.hpp
-  if constexpr (kFloat) {
-    indirect = use_indirect_conv(g, false);
-    lane_gw = use_lane_conv(g);
-  }
+  if constexpr (kFloat) indirect = use_indirect_conv(g);
   parallel_for(g.N, 2 * g.O * P * S, [&](int64_t n0, int64_t n1) {
     const int t = thread_index();
     used[static_cast<size_t>(t)] = 1;
     T* gw_local = gw ? (t == 0 ? gw : partial.data() + (t - 1) * wsize) : nullptr;
     if (gw_local) fill(wsize, gw_local, T(0));
     if constexpr (std::is_same_v<T, float>) {
-      if (gw_local && lane_gw) {
-        lane_weight_gradient_samples(g, x, gy, gw_local, n0, n1);
-        gw_local = nullptr;
-        if (!gx) return;
+      if (indirect) {
+        if (gw_local) lane_weight_gradient_samples(g, x, gy, gw_local, n0, n1);
+        if (gx) indirect_input_gradient_samples(g, gy, gx, weights_t, n0, n1);
+        return;
       }
-      if (indirect) return indirect_conv2d_backward_samples(g, x, gy, gx, gw_local, weights_t, n0, n1);
     }
     // Pointwise layers (either type) and double layers: im2col, or for pointwise layers
     // the input itself, as the col matrix.

@@ -11,9 +11,7 @@
 // A block's sums leave through a small tile, transposed into the NCHW output.
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <string>
 #include <vector>
 
 #include "../../ops/geometry.hpp"
@@ -98,16 +96,14 @@ constexpr int64_t kLanePositions = 4;
 #endif
 constexpr int64_t kLaneChannels = 16;  ///< output channels per vector (64 bytes of float)
 
-/// True when the forward pass goes this way: float layers that are neither pointwise, nor
-/// taken by the direct kernel or Winograd (the caller checks those first), with a whole
-/// number of vectors of output channels per group.
-inline bool use_lane_conv(const Conv2dGeometry& g) {
-  static const bool off = [] {
-    const char* env = std::getenv("CONVKIT_CONV_ALGO");
-    return env && std::string(env) == "indirect";
-  }();
-  return !off && !g.is_pointwise() && g.out_per_group() % kLaneChannels == 0;
-}
+/// True when the forward pass and the weight gradient go this way: float layers that are
+/// not pointwise (the caller has checked Winograd and the direct kernel first). A group
+/// whose output channels are not a whole number of vectors leaves the last one's extra
+/// lanes computing zeros (LeNet conv1's 6 channels use 6 of 16).
+inline bool use_lane_conv(const Conv2dGeometry& g) { return !g.is_pointwise(); }
+
+/// Vectors of 16 output channels per group.
+inline int64_t lane_vectors(const Conv2dGeometry& g) { return (g.out_per_group() + kLaneChannels - 1) / kLaneChannels; }
 
 /// One block of kLanePositions outputs for 16 channels, summed over `taps` taps: tap t's
 /// weights are the vector at w + 16 t, its input run starts at src + shift[t].
@@ -149,19 +145,23 @@ struct LaneBlock {
 /// The forward pass; use_lane_conv(g) must hold.
 inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
-  const int64_t vectors = Og / kLaneChannels;  // per group
+  const int64_t vectors = lane_vectors(g), lanes = vectors * kLaneChannels;  // per group
   const ColumnCopies cc(g);
   const std::vector<int64_t> shift = cc.shifts(g);
-  // Weights as [group][vector][tap][16 channels], and the biases as [channel].
-  Workspace<float> wp(static_cast<size_t>(g.O * P)), bias(static_cast<size_t>(g.O));
+  // Weights as [group][vector][tap][16 channels] and biases as [group][vector][16], the
+  // lanes past Og zero.
+  Workspace<float> wp(static_cast<size_t>(g.groups * lanes * P)), bias(static_cast<size_t>(g.groups * lanes));
+  fill(g.groups * lanes * P, wp.data(), 0.0f);
+  fill(g.groups * lanes, bias.data(), 0.0f);
   for (int64_t o = 0; o < g.O; ++o) {
-    const int64_t vec = o / kLaneChannels, lane = o % kLaneChannels;
-    for (int64_t t = 0; t < P; ++t) wp.data()[(vec * P + t) * kLaneChannels + lane] = w[o * P + t];
-    bias.data()[o] = b ? b[o] : 0.0f;
+    const int64_t lane = o / Og * lanes + o % Og;  // (group, vector, lane) in one
+    for (int64_t t = 0; t < P; ++t)
+      wp.data()[(lane / kLaneChannels * P + t) * kLaneChannels + lane % kLaneChannels] = w[o * P + t];
+    bias.data()[lane] = b ? b[o] : 0.0f;
   }
   // The last block reads up to kLanePositions - 1 positions past the plane: slack.
   const int64_t xsize = Cg * cc.channel_size + kLanePositions;
-  parallel_for(g.N, g.O * P * S, [&](int64_t n0, int64_t n1) {
+  parallel_for(g.N, g.groups * lanes * P * S, [&](int64_t n0, int64_t n1) {
     Workspace<float> xc(static_cast<size_t>(xsize)), tile(static_cast<size_t>(kLanePositions * kLaneChannels));
     fill(kLanePositions, xc.data() + xsize - kLanePositions, 0.0f);
     const float* tile_rows[kLanePositions];  // position p's 16 channels
@@ -171,23 +171,22 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
         for (int64_t c = 0; c < Cg; ++c)
           cc.fill(g, x + ((n * g.C + grp * Cg + c) * g.H * g.W), xc.data() + c * cc.channel_size);
         for (int64_t vec = 0; vec < vectors; ++vec) {
-          const int64_t o0 = grp * Og + vec * kLaneChannels;
-          const float* wv = wp.data() + o0 * P;
+          const int64_t v0 = grp * vectors + vec;                                      // vector index
+          const int64_t channels = std::min(kLaneChannels, Og - vec * kLaneChannels);  // real lanes
+          float* yv = y + (n * g.O + grp * Og + vec * kLaneChannels) * S;
           for (int64_t k0 = 0; k0 < S; k0 += kLanePositions) {
-            LaneBlock blk(bias.data() + o0);
-            blk.run(P, wv, shift.data(), xc.data() + k0);
+            LaneBlock blk(bias.data() + v0 * kLaneChannels);
+            blk.run(P, wp.data() + v0 * P * kLaneChannels, shift.data(), xc.data() + k0);
             blk.store(tile.data());
             const int64_t np = std::min(kLanePositions, S - k0);
 #if defined(__AVX512F__) && CONVKIT_X86_DISPATCH
-            if (np == kLanePositions) {  // 16 x 16: transposed in registers
-              gemm_kernels::Avx512::transpose16(tile_rows, 0, y + (n * g.O + o0) * S + k0, S);
+            if (np == kLanePositions && channels == kLaneChannels) {  // 16 x 16: transposed in registers
+              gemm_kernels::Avx512::transpose16(tile_rows, 0, yv + k0, S);
               continue;
             }
 #endif
-            for (int64_t l = 0; l < kLaneChannels; ++l) {
-              float* yo = y + (n * g.O + o0 + l) * S + k0;
-              for (int64_t p = 0; p < np; ++p) yo[p] = tile.data()[p * kLaneChannels + l];
-            }
+            for (int64_t l = 0; l < channels; ++l)
+              for (int64_t p = 0; p < np; ++p) yv[l * S + k0 + p] = tile.data()[p * kLaneChannels + l];
           }
         }
       }
@@ -241,30 +240,35 @@ inline void rows_to_lanes(const float* const* rows, int64_t n, float* dst) {
 
 /// The weight gradient of samples [n0, n1), added to gw_local (O x patch); use_lane_conv(g)
 /// must hold. Per sample and group the input is laid out as ColumnCopies and the output
-/// gradient turned into vectors of 16 channels per position; each block of kLaneTaps taps
-/// then sums over all positions in registers. The sums are kept as [vector][tap][16] and
-/// turned back at the end.
+/// gradient turned into vectors of 16 channels per position (lanes past Og read a zero
+/// row); each block of kLaneTaps taps then sums over all positions in registers. The sums
+/// are kept as [group][vector][tap][16] and turned back at the end.
 inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x, const float* gy, float* gw_local,
                                          int64_t n0, int64_t n1) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
-  const int64_t vectors = Og / kLaneChannels;
+  const int64_t vectors = lane_vectors(g);
   const ColumnCopies cc(g);
   const std::vector<int64_t> shift = cc.shifts(g);
   Workspace<float> xc(static_cast<size_t>(Cg * cc.channel_size)), gy_t(static_cast<size_t>(S * kLaneChannels));
+  Workspace<float> zeros(Og % kLaneChannels ? static_cast<size_t>(S) : 0);
+  fill(Og % kLaneChannels ? S : 0, zeros.data(), 0.0f);
   // Whole blocks of taps: the sums of the taps past P are computed (from tap P-1's run) and
   // never used.
-  const int64_t blocks = (P + kLaneTaps - 1) / kLaneTaps;
-  Workspace<float> sums(static_cast<size_t>(g.groups * vectors * blocks * kLaneTaps * kLaneChannels));
-  fill(g.groups * vectors * blocks * kLaneTaps * kLaneChannels, sums.data(), 0.0f);
+  const int64_t blocks = (P + kLaneTaps - 1) / kLaneTaps, per_vector = blocks * kLaneTaps * kLaneChannels;
+  Workspace<float> sums(static_cast<size_t>(g.groups * vectors * per_vector));
+  fill(g.groups * vectors * per_vector, sums.data(), 0.0f);
   for (int64_t n = n0; n < n1; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       for (int64_t c = 0; c < Cg; ++c)
         cc.fill(g, x + ((n * g.C + grp * Cg + c) * g.H * g.W), xc.data() + c * cc.channel_size);
       for (int64_t vec = 0; vec < vectors; ++vec) {
         const float* rows[kLaneChannels];
-        for (int64_t l = 0; l < kLaneChannels; ++l) rows[l] = gy + (n * g.O + grp * Og + vec * kLaneChannels + l) * S;
+        for (int64_t l = 0; l < kLaneChannels; ++l) {
+          const int64_t o = vec * kLaneChannels + l;
+          rows[l] = o < Og ? gy + (n * g.O + grp * Og + o) * S : zeros.data();
+        }
         rows_to_lanes(rows, S, gy_t.data());
-        float* sv = sums.data() + (grp * vectors + vec) * blocks * kLaneTaps * kLaneChannels;
+        float* sv = sums.data() + (grp * vectors + vec) * per_vector;
         for (int64_t blk = 0; blk < blocks; ++blk) {
           const float* src[kLaneTaps];
           for (int j = 0; j < kLaneTaps; ++j)
@@ -276,7 +280,8 @@ inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x
       }
     }
   for (int64_t o = 0; o < g.O; ++o) {
-    const float* so = sums.data() + (o / kLaneChannels) * blocks * kLaneTaps * kLaneChannels + o % kLaneChannels;
+    const int64_t grp = o / Og, vec = o % Og / kLaneChannels, lane = o % Og % kLaneChannels;
+    const float* so = sums.data() + (grp * vectors + vec) * per_vector + lane;
     for (int64_t t = 0; t < P; ++t) gw_local[o * P + t] += so[t * kLaneChannels];
   }
 }

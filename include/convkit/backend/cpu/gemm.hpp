@@ -97,15 +97,13 @@ void pack_a(bool trans_a, const float* A, int64_t M, int64_t K, int64_t i0, int6
   }
 }
 
-/// Where the rows of B's storage are: `ld` apart from `base`, or at explicit pointers (the
-/// shifted views of a convolution's padded input, see conv.hpp). Storage rows are rows of
+/// Where the rows of B's storage are: `ld` apart from `base`. Storage rows are rows of
 /// op(B) when B is not transposed, and its columns when it is.
 struct BRows {
-  const float* base = nullptr;         ///< the first row, when rows are evenly spaced
-  int64_t ld = 0;                      ///< the spacing, in floats
-  const float* const* ptrs = nullptr;  ///< one pointer per row instead, when not null
+  const float* base = nullptr;  ///< the first row
+  int64_t ld = 0;               ///< the spacing, in floats
   /// Storage row r.
-  const float* operator[](int64_t r) const { return ptrs ? ptrs[r] : base + r * ld; }
+  const float* operator[](int64_t r) const { return base + r * ld; }
 };
 
 /// Packs depth [k0, k0+kc) x columns [j0, j0+nc) of op(B) into NR-column panels, each kc
@@ -174,7 +172,7 @@ void run_columns(bool trans_a, bool trans_b, int64_t M, int64_t K, float alpha, 
       const bool accumulate = pc > 0 || !overwrite;
       // A small untransposed B is read in place by a kernel that can (it stays in cache, and
       // packing it would cost as much as the multiply when A has few rows).
-      const bool b_in_place = Kernel::handles_edges && !trans_b && !B.ptrs && kc * nc <= kUnpackedB;
+      const bool b_in_place = Kernel::handles_edges && !trans_b && kc * nc <= kUnpackedB;
       if (!b_in_place) pack_b<Kernel>(trans_b, B, pc, jc, kc, nc, b_pack.data());
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
@@ -352,16 +350,6 @@ class PreparedA {
     } else {
       eigen_gemm(trans_a_, trans_b, M_, N, K_, alpha, A_, B, ldb, beta, C, ldc);
     }
-  }
-
-  /// C (M, N) = op(A) * op(B) + beta * C with B's storage rows given by pointers: row k of
-  /// a (K, N) B, or row j of a transposed B stored (N, K), at b_rows[k] (resp. [j]). float
-  /// only: a convolution uses it to multiply by shifted views of its padded input planes
-  /// without unfolding them (im2col).
-  void multiply_rows(bool trans_b, int64_t N, const float* const* b_rows, float beta, float* C, int64_t ldc) const {
-    static_assert(std::is_same_v<T, float>, "PreparedA::multiply_rows is for float");
-    if (M_ == 0 || N == 0) return;
-    run_packed(trans_b, N, 1.0f, packed_gemm::BRows{nullptr, 0, b_rows}, beta, C, ldc);
   }
 
  private:

@@ -12,6 +12,7 @@
 // whatever the build targets.
 #include <cstdint>
 
+#include "../../core/error.hpp"
 #include "cpu_features.hpp"
 
 #if CONVKIT_X86_DISPATCH
@@ -94,8 +95,8 @@ struct Avx512 {
   /// dst[k * ldd + c] = src[c][k0 + k] for a 16 x 16 block (16 rows given by pointers),
   /// in registers: unpack pairs of rows, then pairs of pairs, then exchange 128-bit lanes
   /// twice.
-  __attribute__((target("avx512f"))) static void transpose16(const float* const* src, int64_t k0, float* dst,
-                                                             int64_t ldd) {
+  CONVKIT_NOINLINE __attribute__((target("avx512f"))) static void transpose16(const float* const* src, int64_t k0,
+                                                                              float* dst, int64_t ldd) {
     __m512 r[16], t[16];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src[i] + k0);
