@@ -93,6 +93,46 @@ struct DirectBlock {
 #endif
 };
 
+/// The weight gradient's sums for kTaps taps at once: acc[j] += gq[k] * x_j[k] over a run,
+/// a vector of positions at a time, so that one load of gq serves every tap (a dot product
+/// per tap loaded both operands for every multiply-add, and reduced each one separately).
+/// The vectors stay unreduced across planes; the caller adds up their lanes at the end.
+template <class T>
+struct TapDots {
+  static constexpr int kTaps = 5;                                          ///< taps per block
+  static constexpr int64_t kLanes = 64 / static_cast<int64_t>(sizeof(T));  ///< positions per vector
+#if defined(__GNUC__) || defined(__clang__)
+  typedef T Vec __attribute__((vector_size(64)));  ///< kLanes values
+  Vec acc[kTaps];                                  ///< tap j's partial sums, one per lane
+#else
+  T acc[kTaps][kLanes];
+#endif
+  /// Starts from sums[j * kLanes + lane].
+  explicit TapDots(const T* sums) { std::memcpy(acc, sums, sizeof acc); }
+  /// Sums positions [0, n), n a multiple of kLanes: gq the output gradient, x[j] tap j's run.
+  void run(int64_t n, const T* gq, const T* const* x) {
+    const T* in[kTaps];
+    for (int j = 0; j < kTaps; ++j) in[j] = x[j];
+#if defined(__GNUC__) || defined(__clang__)
+    for (int64_t k = 0; k < n; k += kLanes) {
+      Vec g;
+      std::memcpy(&g, gq + k, sizeof g);
+      for (int j = 0; j < kTaps; ++j) {
+        Vec v;
+        std::memcpy(&v, in[j] + k, sizeof v);
+        acc[j] += g * v;
+      }
+    }
+#else
+    for (int64_t k = 0; k < n; k += kLanes)
+      for (int j = 0; j < kTaps; ++j)
+        for (int64_t l = 0; l < kLanes; ++l) acc[j][l] += gq[k + l] * in[j][k + l];
+#endif
+  }
+  /// Writes the sums back as sums[j * kLanes + lane].
+  void store(T* sums) const { std::memcpy(sums, acc, sizeof acc); }
+};
+
 template <class T>
 void direct_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
   const int64_t Og = g.out_per_group(), K = g.kh * g.kw, S = g.OH * g.OW;
@@ -138,11 +178,24 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
   const int threads = max_threads();
   Workspace<T> partial(gw && threads > 1 ? static_cast<size_t>(g.O * K * (threads - 1)) : 0);
   std::vector<char> used(static_cast<size_t>(threads), 0);
+  // The weight gradient: TapDots blocks over each output channel's taps (the last block
+  // repeats the last tap), whole vectors of positions, and the run's last few positions
+  // one at a time.
+  using Dots = TapDots<T>;
+  const int64_t blocks = (K + Dots::kTaps - 1) / Dots::kTaps, per_channel = blocks * Dots::kTaps * Dots::kLanes;
+  const int64_t whole = run / Dots::kLanes * Dots::kLanes;
+  std::vector<int64_t> tap_shift(static_cast<size_t>(blocks * Dots::kTaps));
+  for (size_t j = 0; j < tap_shift.size(); ++j) {
+    const int64_t tap = std::min<int64_t>(static_cast<int64_t>(j), K - 1);
+    tap_shift[j] = tap / g.kw * g.dh * pp.Wp + tap % g.kw * g.dw;
+  }
   parallel_for(g.N * g.C, Og * run * K * 2, [&](int64_t p0, int64_t p1) {
     const int t = thread_index();
     used[static_cast<size_t>(t)] = 1;
     T* gw_local = gw ? (t == 0 ? gw : partial.data() + (t - 1) * g.O * K) : nullptr;
     if (gw_local) fill(g.O * K, gw_local, T(0));
+    Workspace<T> sums(gw ? static_cast<size_t>(g.O * per_channel) : 0);
+    if (gw) fill(g.O * per_channel, sums.data(), T(0));
     // The input gradient is gathered rather than scattered: in the padded layout, input
     // position k gets w[o, tap] * gy_o[k - shift(tap)] summed over taps and the group's
     // output channels, contiguous in k for each tap, so blocks of it are summed in
@@ -168,10 +221,20 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
         T* gq = gypad.data() + oo * gq_size + front;
         const T* go = gy + (n * g.O + o) * S;
         for (int64_t i = 0; i < g.OH; ++i) copy_short(go + i * g.OW, g.OW, gq + i * pp.Wp);
-        if (gw_local)
-          for (int64_t u = 0; u < g.kh; ++u)
-            for (int64_t v = 0; v < g.kw; ++v)
-              gw_local[o * K + u * g.kw + v] += dot(run, gq, xpad.data() + u * g.dh * pp.Wp + v * g.dw);
+        if (gw_local) {
+          for (int64_t blk = 0; blk < blocks; ++blk) {
+            const T* x_tap[Dots::kTaps];
+            for (int j = 0; j < Dots::kTaps; ++j)
+              x_tap[j] = xpad.data() + tap_shift[static_cast<size_t>(blk * Dots::kTaps + j)];
+            T* sb = sums.data() + o * per_channel + blk * Dots::kTaps * Dots::kLanes;
+            Dots dots(sb);
+            dots.run(whole, gq, x_tap);
+            dots.store(sb);
+          }
+          for (int64_t k = whole; k < run; ++k)
+            for (int64_t tap = 0; tap < K; ++tap)
+              gw_local[o * K + tap] += gq[k] * xpad.data()[tap_shift[static_cast<size_t>(tap)] + k];
+        }
       }
       if (!gx) continue;
       for (int64_t k0 = 0; k0 < span; k0 += B) {
@@ -187,6 +250,14 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
       T* out = gx + p * plane;
       for (int64_t h = 0; h < g.H; ++h) copy_short(gxrows.data() + h * pp.Wp + g.pw, g.W, out + h * g.W);
     }
+    if (gw_local)  // add up the lanes
+      for (int64_t o = 0; o < g.O; ++o)
+        for (int64_t tap = 0; tap < K; ++tap) {
+          const T* lanes = sums.data() + o * per_channel + tap * Dots::kLanes;
+          T total = T(0);
+          for (int64_t l = 0; l < Dots::kLanes; ++l) total += lanes[l];
+          gw_local[o * K + tap] += total;
+        }
   });
   if (gw) {
     if (!used[0]) fill(g.O * K, gw, T(0));
