@@ -308,7 +308,10 @@ inline void indirect_input_gradient_samples(const Conv2dGeometry& g, const float
 /// Any of gx, gw, gb may be null (that gradient is not needed). Outputs are overwritten.
 template <class T>
 void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
-  if (use_direct_conv(g)) return direct_conv2d_backward(g, x, w, gy, gx, gw, gb);
+  constexpr bool kFloat = std::is_same_v<T, float>;
+  bool indirect = false;
+  if constexpr (kFloat) indirect = use_indirect_conv(g);
+  if (!indirect && use_direct_conv(g)) return direct_conv2d_backward(g, x, w, gy, gx, gw, gb);
   if constexpr (std::is_same_v<T, float>) {
     if (gx && use_winograd_input_gradient(g)) {
       winograd_input_gradient(g, w, gy, gx);
@@ -334,9 +337,6 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
     for (int64_t grp = 0; grp < g.groups; ++grp) weights_t.emplace_back(true, P, Og, w + grp * Og * P);
   }
   std::vector<char> used(static_cast<size_t>(threads), 0);
-  constexpr bool kFloat = std::is_same_v<T, float>;
-  bool indirect = false;
-  if constexpr (kFloat) indirect = use_indirect_conv(g);
   parallel_for(g.N, 2 * g.O * P * S, [&](int64_t n0, int64_t n1) {
     const int t = thread_index();
     used[static_cast<size_t>(t)] = 1;
