@@ -30,26 +30,6 @@
 
 namespace convkit::backend::cpu {
 
-/// Copies / zeroes a short run (an output row of im2col: often 10-60 elements). Written
-/// as fixed-width blocks plus a tail, which compilers keep inline; std::copy / std::fill
-/// of a run this short became a library call each (memmove, memset) that cost more than
-/// the copy itself.
-template <class T>
-inline void copy_run(const T* in, T* out, int64_t n) {
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16)
-    for (int l = 0; l < 16; ++l) out[j + l] = in[j + l];
-  for (; j < n; ++j) out[j] = in[j];
-}
-/// Zeroes a short run; see copy_run.
-template <class T>
-inline void zero_run(T* out, int64_t n) {
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16)
-    for (int l = 0; l < 16; ++l) out[j + l] = T(0);
-  for (; j < n; ++j) out[j] = T(0);
-}
-
 /// Unfolds `channels` planes of x (H, W each) into col (channels*kh*kw, OH*OW); zero padding.
 /// With i0, i1 only output rows [i0, i1) are unfolded, into col (channels*kh*kw,
 /// (i1-i0)*OW). Each output row's valid columns are computed once, so the copy loops carry
@@ -72,17 +52,17 @@ void im2col(const Conv2dGeometry& g, int64_t channels, const T* x, T* col, int64
           const int64_t hi = i * g.sh - g.ph + u * g.dh;
           T* out = row + (i - i0) * g.OW;
           if (hi < 0 || hi >= g.H) {
-            zero_run(out, g.OW);
+            std::fill(out, out + g.OW, T(0));
             continue;
           }
           const T* in = plane + hi * g.W + off;
-          zero_run(out, j0);
+          std::fill(out, out + j0, T(0));
           if (g.sw == 1) {
-            copy_run(in + j0, out + j0, j1 - j0);
+            copy_short(in + j0, j1 - j0, out + j0);
           } else {
             for (int64_t j = j0; j < j1; ++j) out[j] = in[j * g.sw];
           }
-          zero_run(out + j1, g.OW - j1);
+          std::fill(out + j1, out + g.OW, T(0));
         }
       }
 }
@@ -284,7 +264,7 @@ inline void indirect_input_gradient_samples(const Conv2dGeometry& g, const float
       fill(Og * run, gypad.data(), 0.0f);
       for (int64_t o = 0; o < Og; ++o)
         for (int64_t i = 0; i < g.OH; ++i)
-          copy_run(gy + (n * g.O + grp * Og + o) * S + i * g.OW, gypad.data() + o * run + i * vl.Wq, g.OW);
+          copy_short(gy + (n * g.O + grp * Og + o) * S + i * g.OW, g.OW, gypad.data() + o * run + i * vl.Wq);
       const int64_t plane0 = n * g.C + grp * Cg;  // first input plane of this sample and group
       weights_t[static_cast<size_t>(grp)].multiply(false, run, 1.0f, gypad.data(), 0.0f, cols.data() + front, -1,
                                                    width);

@@ -73,8 +73,8 @@ struct ColumnCopies {
           }
           const float* in = x + h * g.W + off;
           for (int64_t j = 0; j < j0; ++j) out[j] = 0.0f;
-          if (g.sw == 1) {
-            copy_short(in + j0, j1 - j0, out + j0);
+          if (g.sw == 1) {  // (inline: copy_short's call costs 10% of LeNet conv2's forward)
+            for_short(j1 - j0, [&](int64_t j) { out[j0 + j] = in[j0 + j]; });
           } else {
             for (int64_t j = j0; j < j1; ++j) out[j] = in[j * g.sw];
           }
