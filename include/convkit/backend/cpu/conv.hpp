@@ -8,7 +8,7 @@
 //   gx[n, g]       += col2im(w_g^T * gy[n, g])
 // That is the double path. float layers other than pointwise ones compute the forward
 // pass and gw with output channels in the vector lanes (conv_lanes.hpp), and gx as
-// w_g^T * gy gathered into the phase planes of a ViewLayout (indirect_conv2d_backward_samples)
+// w_g^T * gy gathered into the phase planes of a ViewLayout (indirect_input_gradient_samples)
 // instead of col2im; 3x3 stride-1 float layers with many channels go through Winograd
 // (winograd.hpp). Layers with one input channel per group and stride 1 take the direct
 // kernel (conv_direct.hpp), and pointwise layers need no col matrix at all.

@@ -105,7 +105,7 @@ struct TapDots {
   typedef T Vec __attribute__((vector_size(64)));  ///< kLanes values
   Vec acc[kTaps];                                  ///< tap j's partial sums, one per lane
 #else
-  T acc[kTaps][kLanes];
+  T acc[kTaps][kLanes];  ///< tap j's partial sums, one per lane
 #endif
   /// Starts from sums[j * kLanes + lane].
   explicit TapDots(const T* sums) { std::memcpy(acc, sums, sizeof acc); }

@@ -130,14 +130,17 @@ struct LaneBlock {
   void store(float* tile) const { std::memcpy(tile, acc, sizeof acc); }
 #else
   float acc[kLanePositions][kLaneChannels];  ///< position p's 16 channels
+  /// Every position starts at the 16 channels' biases.
   explicit LaneBlock(const float* bias) {
     for (auto& a : acc) std::copy(bias, bias + kLaneChannels, a);
   }
+  /// Sums the taps (see the struct comment).
   void run(int64_t taps, const float* w, const int64_t* shift, const float* src) {
     for (int64_t t = 0; t < taps; ++t)
       for (int p = 0; p < kLanePositions; ++p)
         for (int l = 0; l < kLaneChannels; ++l) acc[p][l] += w[t * kLaneChannels + l] * src[shift[t] + p];
   }
+  /// Writes the block as tile[p * 16 + channel].
   void store(float* tile) const { std::memcpy(tile, acc, sizeof acc); }
 #endif
 };
@@ -217,7 +220,9 @@ struct LaneTapBlock {
   }
 #else
   float acc[kLaneTaps][kLaneChannels];  ///< tap j's 16 channels
+  /// Starts from sums[j * 16, j * 16 + 16) for each tap j.
   explicit LaneTapBlock(const float* sums) { std::memcpy(acc, sums, sizeof acc); }
+  /// Sums positions [0, positions): gy_t holds 16 channels per position, src[j] tap j's run.
   void run(int64_t positions, const float* gy_t, const float* const* src) {
     for (int64_t k = 0; k < positions; ++k)
       for (int j = 0; j < kLaneTaps; ++j)
