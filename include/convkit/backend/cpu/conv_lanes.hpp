@@ -167,8 +167,10 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
   parallel_for(g.N, g.groups * lanes * P * S, [&](int64_t n0, int64_t n1) {
     Workspace<float> xc(static_cast<size_t>(xsize)), tile(static_cast<size_t>(kLanePositions * kLaneChannels));
     fill(kLanePositions, xc.data() + xsize - kLanePositions, 0.0f);
-    const float* tile_rows[kLanePositions];  // position p's 16 channels
+#if defined(__AVX512F__) && CONVKIT_X86_DISPATCH
+    const float* tile_rows[kLanePositions];  // position p's 16 channels, for transpose16
     for (int64_t p = 0; p < kLanePositions; ++p) tile_rows[p] = tile.data() + p * kLaneChannels;
+#endif
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         for (int64_t c = 0; c < Cg; ++c)
