@@ -1,14 +1,17 @@
 #pragma once
-// The float forward pass with output channels in the vector lanes: one 64-byte vector
-// holds 16 output channels of one output position, and a block of positions is summed in
+// float convolutions with output channels in the vector lanes: one 64-byte vector holds 16
+// output channels of one output position. The forward pass sums a block of positions in
 // registers over every tap (c, u, v) of the patch:
 //   acc[p] += w[16 channels, tap] * x_tap[k0 + p]      (one broadcast input value)
-// Where the GEMM over shifted views (conv.hpp) multiplies a skinny weight matrix (LeNet
-// conv2: 16 rows) by views it must first pack, this reads each input value straight from
-// memory as the broadcast operand of its multiply-add: nothing is packed but the weights,
-// once per call. The positions are read from ColumnCopies, in which every tap is one
-// contiguous run over the whole output plane, so no junk columns are computed either.
-// A block's sums leave through a small tile, transposed into the NCHW output.
+// and the weight gradient sums, for a block of taps, over every position:
+//   acc[tap] += gy[16 channels, k] * x_tap[k]          (one broadcast input value)
+// Each input value is read straight from memory as the broadcast operand of its
+// multiply-add, so nothing is packed but the weights (or the output gradient), once. The
+// GEMM over shifted views that this replaced multiplied a skinny weight matrix (LeNet
+// conv2: 16 rows) by views it packed per sample, 40% of them junk columns. Here the
+// positions are read from ColumnCopies, in which every tap is one contiguous run over the
+// whole output plane, so no junk columns are computed. A forward block's sums leave
+// through a small tile, transposed into the NCHW output.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
