@@ -42,16 +42,28 @@ void copy_plane_interior(const Conv2dGeometry& g, const PaddedPlane& pp, const T
   }
 }
 
-/// The 64-byte vectors a direct convolution keeps its outputs in: eight per pass on
-/// AVX-512 (eight independent multiply-add chains cover the instruction's latency), fewer
-/// where registers are narrower (four 64-byte vectors are eight AVX2 registers).
+/// The register-blocked kernels here and in conv_lanes.hpp hold their sums in 64-byte
+/// vectors (GCC and Clang vector extensions; wider than the machine's registers, they are
+/// split into two or four). How many of them the register file holds, which sizes each
+/// kernel's block: 32 zmm on AVX-512, 16 ymm on AVX, 16 xmm otherwise.
 #if defined(__AVX512F__)
-constexpr int kDirectVectors = 8;
+constexpr int kVec64Registers = 32;
 #elif defined(__AVX__)
-constexpr int kDirectVectors = 4;
+constexpr int kVec64Registers = 8;
 #else
-constexpr int kDirectVectors = 2;
+constexpr int kVec64Registers = 4;
 #endif
+#if defined(__GNUC__) || defined(__clang__)
+/// One 64-byte vector of T.
+template <class T>
+struct Vec64 {
+  typedef T type __attribute__((vector_size(64)));  ///< 64 / sizeof(T) values
+};
+#endif
+
+/// The 64-byte vectors a direct convolution keeps its outputs in: half the register file,
+/// at most eight (eight independent multiply-add chains cover the instruction's latency).
+constexpr int kDirectVectors = kVec64Registers / 2 < 8 ? kVec64Registers / 2 : 8;
 
 /// Accumulates a block of kDirectVectors 64-byte vectors of outputs over taps. With GCC
 /// and Clang the block is made of vector-extension values, which stay in registers; a
@@ -62,8 +74,7 @@ struct DirectBlock {
   /// Outputs per block.
   static constexpr int64_t kSize = kDirectVectors * (64 / static_cast<int64_t>(sizeof(T)));
 #if defined(__GNUC__) || defined(__clang__)
-  /// One 64-byte vector of T.
-  typedef T Vec __attribute__((vector_size(64)));
+  typedef typename Vec64<T>::type Vec;           ///< one 64-byte vector of T
   static constexpr int kLanes = 64 / sizeof(T);  ///< T values per vector
   Vec acc[kDirectVectors];                       ///< the block's outputs
   /// Every output starts at `value`.
@@ -102,8 +113,8 @@ struct TapDots {
   static constexpr int kTaps = 5;                                          ///< taps per block
   static constexpr int64_t kLanes = 64 / static_cast<int64_t>(sizeof(T));  ///< positions per vector
 #if defined(__GNUC__) || defined(__clang__)
-  typedef T Vec __attribute__((vector_size(64)));  ///< kLanes values
-  Vec acc[kTaps];                                  ///< tap j's partial sums, one per lane
+  typedef typename Vec64<T>::type Vec;  ///< kLanes values
+  Vec acc[kTaps];                       ///< tap j's partial sums, one per lane
 #else
   T acc[kTaps][kLanes];  ///< tap j's partial sums, one per lane
 #endif

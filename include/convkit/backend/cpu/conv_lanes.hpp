@@ -88,32 +88,23 @@ struct ColumnCopies {
   }
 };
 
-/// Output positions per block, each one 64-byte vector accumulator: 16 on AVX-512 (of its
-/// 32 registers), fewer where a 64-byte vector takes two or four registers.
-#if defined(__AVX512F__)
-constexpr int64_t kLanePositions = 16;
-#elif defined(__AVX__)
-constexpr int64_t kLanePositions = 6;
-#else
-constexpr int64_t kLanePositions = 4;
-#endif
+/// Output positions per block, each one 64-byte vector accumulator: as many as the
+/// register file holds but two (the weights and a broadcast value), at most 16 (one 16x16
+/// transpose out): 16 on AVX-512, 6 on AVX.
+constexpr int64_t kLanePositions = kVec64Registers - 2 < 16 ? kVec64Registers - 2 : 16;
 constexpr int64_t kLaneChannels = 16;  ///< output channels per vector (64 bytes of float)
 
-/// True when the forward pass and the weight gradient go this way: float layers that are
-/// not pointwise (the caller has checked Winograd and the direct kernel first). A group
-/// whose output channels are not a whole number of vectors leaves the last one's extra
-/// lanes computing zeros (LeNet conv1's 6 channels use 6 of 16).
-inline bool use_lane_conv(const Conv2dGeometry& g) { return !g.is_pointwise(); }
-
-/// Vectors of 16 output channels per group.
+/// Vectors of 16 output channels per group. A group whose output channels are not a whole
+/// number of vectors leaves the last one's extra lanes computing zeros (8 channels use 8
+/// of 16).
 inline int64_t lane_vectors(const Conv2dGeometry& g) { return (g.out_per_group() + kLaneChannels - 1) / kLaneChannels; }
 
 /// One block of kLanePositions outputs for 16 channels, summed over `taps` taps: tap t's
 /// weights are the vector at w + 16 t, its input run starts at src + shift[t].
 struct LaneBlock {
 #if defined(__GNUC__) || defined(__clang__)
-  typedef float Vec __attribute__((vector_size(64)));  ///< 16 floats
-  Vec acc[kLanePositions];                             ///< position p's 16 channels
+  typedef Vec64<float>::type Vec;  ///< 16 floats
+  Vec acc[kLanePositions];         ///< position p's 16 channels
   /// Every position starts at the 16 channels' biases.
   explicit LaneBlock(const float* bias) {
     Vec b;
@@ -148,7 +139,8 @@ struct LaneBlock {
 #endif
 };
 
-/// The forward pass; use_lane_conv(g) must hold.
+/// The forward pass of a float layer that is not pointwise (conv2d_forward has checked
+/// Winograd and the direct kernel first).
 inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   const int64_t vectors = lane_vectors(g), lanes = vectors * kLaneChannels;  // per group
@@ -209,8 +201,8 @@ constexpr int kLaneTaps = 8;
 ///   acc[j] += gy[16 channels, k] * x_tap j[k]     (one broadcast input value)
 struct LaneTapBlock {
 #if defined(__GNUC__) || defined(__clang__)
-  typedef float Vec __attribute__((vector_size(64)));  ///< 16 floats
-  Vec acc[kLaneTaps];                                  ///< tap j's 16 channels
+  typedef Vec64<float>::type Vec;  ///< 16 floats
+  Vec acc[kLaneTaps];              ///< tap j's 16 channels
   /// Starts from sums[j * 16, j * 16 + 16) for each tap j.
   explicit LaneTapBlock(const float* sums) { std::memcpy(acc, sums, sizeof acc); }
   /// Sums positions [0, positions): gy_t holds 16 channels per position, src[j] tap j's run.
@@ -248,8 +240,8 @@ inline void rows_to_lanes(const float* const* rows, int64_t n, float* dst) {
     for (int64_t l = 0; l < kLaneChannels; ++l) dst[k * kLaneChannels + l] = rows[l][k];
 }
 
-/// The weight gradient of samples [n0, n1), added to gw_local (O x patch); use_lane_conv(g)
-/// must hold. Per sample and group the input is laid out as ColumnCopies and the output
+/// The weight gradient of samples [n0, n1), added to gw_local (O x patch), for a float
+/// layer that is not pointwise. Per sample and group the input is laid out as ColumnCopies and the output
 /// gradient turned into vectors of 16 channels per position (lanes past Og read a zero
 /// row); each block of kLaneTaps taps then sums over all positions in registers. The sums
 /// are kept as [group][vector][tap][16] and turned back at the end.
@@ -260,8 +252,9 @@ inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x
   const ColumnCopies cc(g);
   const std::vector<int64_t> shift = cc.shifts(g);
   Workspace<float> xc(static_cast<size_t>(Cg * cc.channel_size)), gy_t(static_cast<size_t>(S * kLaneChannels));
-  Workspace<float> zeros(Og % kLaneChannels ? static_cast<size_t>(S) : 0);
-  fill(Og % kLaneChannels ? S : 0, zeros.data(), 0.0f);
+  const int64_t zeros_size = Og % kLaneChannels ? S : 0;  // the output gradient of the padding lanes
+  Workspace<float> zeros(static_cast<size_t>(zeros_size));
+  fill(zeros_size, zeros.data(), 0.0f);
   // Whole blocks of taps: the sums of the taps past P are computed (from tap P-1's run) and
   // never used.
   const int64_t blocks = (P + kLaneTaps - 1) / kLaneTaps, per_vector = blocks * kLaneTaps * kLaneChannels;
