@@ -43,21 +43,62 @@ void copy_plane_interior(const Conv2dGeometry& g, const PaddedPlane& pp, const T
 }
 
 /// The register-blocked kernels here and in conv_lanes.hpp hold their sums in 64-byte
-/// vectors (GCC and Clang vector extensions; wider than the machine's registers, they are
-/// split into two or four). How many of them the register file holds, which sizes each
-/// kernel's block: 32 zmm on AVX-512, 16 ymm on AVX, 16 xmm otherwise.
+/// vectors (Vec64). How many of them the register file holds sizes each kernel's block:
+/// 32 zmm on AVX-512, 16 ymm (8 Vec64) on AVX, 16 xmm (4 Vec64) otherwise.
 #if defined(__AVX512F__)
+constexpr int kVecBytes = 64;  ///< the widest vector register
 constexpr int kVec64Registers = 32;
 #elif defined(__AVX__)
+constexpr int kVecBytes = 32;
 constexpr int kVec64Registers = 8;
 #else
+constexpr int kVecBytes = 16;
 constexpr int kVec64Registers = 4;
 #endif
 #if defined(__GNUC__) || defined(__clang__)
-/// One 64-byte vector of T.
+/// 64 bytes of T as 64 / kVecBytes vectors of the machine's width (GCC and Clang vector
+/// extensions). One 64-byte extension vector would do on AVX-512, but below it GCC 12
+/// builds `scalar * vector` through the stack one element at a time: an AVX2 build's
+/// LeNet conv1 forward took 8.5 ms, against 0.4 ms on AVX-512.
 template <class T>
 struct Vec64 {
-  typedef T type __attribute__((vector_size(64)));  ///< 64 / sizeof(T) values
+  typedef T Part __attribute__((vector_size(kVecBytes)));  ///< one register
+  /// A Part read or written at any address, aliasing T (a memcpy of the whole Vec64 sent
+  /// the sums through the stack).
+  typedef T Unaligned __attribute__((vector_size(kVecBytes), aligned(alignof(T)), may_alias));
+  static constexpr int kParts = 64 / kVecBytes;             ///< registers per Vec64
+  static constexpr int kLanes = 64 / sizeof(T);             ///< T values per Vec64
+  static constexpr int kPartLanes = kVecBytes / sizeof(T);  ///< T values per Part
+  Part part[kParts];                                        ///< values [i * kPartLanes, ...)
+  /// The 64 bytes at p (any alignment).
+  static Vec64 load(const T* p) {
+    Vec64 v;
+    CONVKIT_UNROLL(4)
+    for (int i = 0; i < kParts; ++i) v.part[i] = *reinterpret_cast<const Unaligned*>(p + i * kPartLanes);
+    return v;
+  }
+  /// Every value `value`.
+  static Vec64 splat(T value) {
+    Vec64 v;
+    CONVKIT_UNROLL(4)
+    for (auto& q : v.part) q = Part{} + value;
+    return v;
+  }
+  /// Writes the 64 bytes to p.
+  void store(T* p) const {
+    CONVKIT_UNROLL(4)
+    for (int i = 0; i < kParts; ++i) *reinterpret_cast<Unaligned*>(p + i * kPartLanes) = part[i];
+  }
+  /// this += a * b, b one value for every lane (a broadcast).
+  void fma(const Vec64& a, T b) {
+    CONVKIT_UNROLL(4)
+    for (int i = 0; i < kParts; ++i) part[i] += a.part[i] * b;
+  }
+  /// this += a * b, lane by lane.
+  void fma(const Vec64& a, const Vec64& b) {
+    CONVKIT_UNROLL(4)
+    for (int i = 0; i < kParts; ++i) part[i] += a.part[i] * b.part[i];
+  }
 };
 #endif
 
@@ -74,23 +115,24 @@ struct DirectBlock {
   /// Outputs per block.
   static constexpr int64_t kSize = kDirectVectors * (64 / static_cast<int64_t>(sizeof(T)));
 #if defined(__GNUC__) || defined(__clang__)
-  typedef typename Vec64<T>::type Vec;           ///< one 64-byte vector of T
+  typedef Vec64<T> Vec;                          ///< one 64-byte vector of T
   static constexpr int kLanes = 64 / sizeof(T);  ///< T values per vector
   Vec acc[kDirectVectors];                       ///< the block's outputs
   /// Every output starts at `value`.
   explicit DirectBlock(T value) {
-    for (auto& a : acc) a = Vec{} + value;
+    CONVKIT_UNROLL(8)
+    for (auto& a : acc) a = Vec::splat(value);
   }
   /// acc += weight * src[0, kSize).
   void add(T weight, const T* src) {
-    for (int v = 0; v < kDirectVectors; ++v) {
-      Vec x;
-      std::memcpy(&x, src + v * kLanes, sizeof x);
-      acc[v] += weight * x;
-    }
+    CONVKIT_UNROLL(8)
+    for (int v = 0; v < kDirectVectors; ++v) acc[v].fma(Vec::load(src + v * kLanes), weight);
   }
   /// Writes the block to dst[0, kSize).
-  void store(T* dst) const { std::memcpy(dst, acc, sizeof acc); }
+  void store(T* dst) const {
+    CONVKIT_UNROLL(8)
+    for (int v = 0; v < kDirectVectors; ++v) acc[v].store(dst + v * kLanes);
+  }
 #else
   T acc[kSize];  ///< the block's outputs
   /// Every output starts at `value`.
@@ -113,26 +155,35 @@ struct TapDots {
   static constexpr int kTaps = 5;                                          ///< taps per block
   static constexpr int64_t kLanes = 64 / static_cast<int64_t>(sizeof(T));  ///< positions per vector
 #if defined(__GNUC__) || defined(__clang__)
-  typedef typename Vec64<T>::type Vec;  ///< kLanes values
-  Vec acc[kTaps];                       ///< tap j's partial sums, one per lane
+  typedef Vec64<T> Vec;  ///< kLanes values
+  Vec acc[kTaps];        ///< tap j's partial sums, one per lane
+  /// Starts from sums[j * kLanes + lane].
+  explicit TapDots(const T* sums) {
+    CONVKIT_UNROLL(5)
+    for (int j = 0; j < kTaps; ++j) acc[j] = Vec::load(sums + j * kLanes);
+  }
+  /// Writes the sums back as sums[j * kLanes + lane].
+  void store(T* sums) const {
+    CONVKIT_UNROLL(5)
+    for (int j = 0; j < kTaps; ++j) acc[j].store(sums + j * kLanes);
+  }
 #else
   T acc[kTaps][kLanes];  ///< tap j's partial sums, one per lane
-#endif
   /// Starts from sums[j * kLanes + lane].
   explicit TapDots(const T* sums) { std::memcpy(acc, sums, sizeof acc); }
+  /// Writes the sums back as sums[j * kLanes + lane].
+  void store(T* sums) const { std::memcpy(sums, acc, sizeof acc); }
+#endif
   /// Sums positions [0, n), n a multiple of kLanes: gq the output gradient, x[j] tap j's run.
   void run(int64_t n, const T* gq, const T* const* x) {
     const T* in[kTaps];
+    CONVKIT_UNROLL(5)
     for (int j = 0; j < kTaps; ++j) in[j] = x[j];
 #if defined(__GNUC__) || defined(__clang__)
     for (int64_t k = 0; k < n; k += kLanes) {
-      Vec g;
-      std::memcpy(&g, gq + k, sizeof g);
-      for (int j = 0; j < kTaps; ++j) {
-        Vec v;
-        std::memcpy(&v, in[j] + k, sizeof v);
-        acc[j] += g * v;
-      }
+      const Vec g = Vec::load(gq + k);
+      CONVKIT_UNROLL(5)
+      for (int j = 0; j < kTaps; ++j) acc[j].fma(g, Vec::load(in[j] + k));
     }
 #else
     for (int64_t k = 0; k < n; k += kLanes)
@@ -140,8 +191,6 @@ struct TapDots {
         for (int64_t l = 0; l < kLanes; ++l) acc[j][l] += gq[k + l] * in[j][k + l];
 #endif
   }
-  /// Writes the sums back as sums[j * kLanes + lane].
-  void store(T* sums) const { std::memcpy(sums, acc, sizeof acc); }
 };
 
 template <class T>

@@ -103,25 +103,28 @@ inline int64_t lane_vectors(const Conv2dGeometry& g) { return (g.out_per_group()
 /// weights are the vector at w + 16 t, its input run starts at src + shift[t].
 struct LaneBlock {
 #if defined(__GNUC__) || defined(__clang__)
-  typedef Vec64<float>::type Vec;  ///< 16 floats
-  Vec acc[kLanePositions];         ///< position p's 16 channels
+  typedef Vec64<float> Vec;  ///< 16 floats
+  Vec acc[kLanePositions];   ///< position p's 16 channels
   /// Every position starts at the 16 channels' biases.
   explicit LaneBlock(const float* bias) {
-    Vec b;
-    std::memcpy(&b, bias, sizeof b);
+    const Vec b = Vec::load(bias);
+    CONVKIT_UNROLL(16)
     for (auto& a : acc) a = b;
   }
   /// Sums the taps (see the struct comment).
   void run(int64_t taps, const float* w, const int64_t* shift, const float* src) {
     for (int64_t t = 0; t < taps; ++t) {
-      Vec wt;
-      std::memcpy(&wt, w + t * kLaneChannels, sizeof wt);
+      const Vec wt = Vec::load(w + t * kLaneChannels);
       const float* in = src + shift[t];
-      for (int p = 0; p < kLanePositions; ++p) acc[p] += wt * in[p];
+      CONVKIT_UNROLL(16)
+      for (int p = 0; p < kLanePositions; ++p) acc[p].fma(wt, in[p]);
     }
   }
   /// Writes the block as tile[p * 16 + channel].
-  void store(float* tile) const { std::memcpy(tile, acc, sizeof acc); }
+  void store(float* tile) const {
+    CONVKIT_UNROLL(16)
+    for (int p = 0; p < kLanePositions; ++p) acc[p].store(tile + p * kLaneChannels);
+  }
 #else
   float acc[kLanePositions][kLaneChannels];  ///< position p's 16 channels
   /// Every position starts at the 16 channels' biases.
@@ -201,18 +204,27 @@ constexpr int kLaneTaps = 8;
 ///   acc[j] += gy[16 channels, k] * x_tap j[k]     (one broadcast input value)
 struct LaneTapBlock {
 #if defined(__GNUC__) || defined(__clang__)
-  typedef Vec64<float>::type Vec;  ///< 16 floats
-  Vec acc[kLaneTaps];              ///< tap j's 16 channels
+  typedef Vec64<float> Vec;  ///< 16 floats
+  Vec acc[kLaneTaps];        ///< tap j's 16 channels
   /// Starts from sums[j * 16, j * 16 + 16) for each tap j.
-  explicit LaneTapBlock(const float* sums) { std::memcpy(acc, sums, sizeof acc); }
+  explicit LaneTapBlock(const float* sums) {
+    CONVKIT_UNROLL(8)
+    for (int j = 0; j < kLaneTaps; ++j) acc[j] = Vec::load(sums + j * kLaneChannels);
+  }
+  /// Writes the sums back as sums[j * 16 + channel].
+  void store(float* sums) const {
+    CONVKIT_UNROLL(8)
+    for (int j = 0; j < kLaneTaps; ++j) acc[j].store(sums + j * kLaneChannels);
+  }
   /// Sums positions [0, positions): gy_t holds 16 channels per position, src[j] tap j's run.
   void run(int64_t positions, const float* gy_t, const float* const* src) {
     const float* in[kLaneTaps];
+    CONVKIT_UNROLL(8)
     for (int j = 0; j < kLaneTaps; ++j) in[j] = src[j];
     for (int64_t k = 0; k < positions; ++k) {
-      Vec gk;
-      std::memcpy(&gk, gy_t + k * kLaneChannels, sizeof gk);
-      for (int j = 0; j < kLaneTaps; ++j) acc[j] += gk * in[j][k];
+      const Vec gk = Vec::load(gy_t + k * kLaneChannels);
+      CONVKIT_UNROLL(8)
+      for (int j = 0; j < kLaneTaps; ++j) acc[j].fma(gk, in[j][k]);
     }
   }
 #else
@@ -225,9 +237,9 @@ struct LaneTapBlock {
       for (int j = 0; j < kLaneTaps; ++j)
         for (int l = 0; l < kLaneChannels; ++l) acc[j][l] += gy_t[k * kLaneChannels + l] * src[j][k];
   }
-#endif
   /// Writes the sums back as sums[j * 16 + channel].
   void store(float* sums) const { std::memcpy(sums, acc, sizeof acc); }
+#endif
 };
 
 /// dst[k * 16 + l] = rows[l][k] for k in [0, n): 16 rows of n values to n vectors of 16.

@@ -15,10 +15,28 @@
 /// vectorisation whatever the level.
 #if defined(_OPENMP)
 #define CONVKIT_SIMD _Pragma("omp simd")
-#elif defined(__GNUC__) && !defined(__clang__)
+#elif defined(__clang__)
+#define CONVKIT_SIMD _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
 #define CONVKIT_SIMD _Pragma("GCC ivdep")
 #else
 #define CONVKIT_SIMD
+#endif
+
+/// Put before a loop of at most n iterations (a literal) over a register block: it is
+/// unrolled completely at -O2 too. GCC's -O2 does not unroll a 16-iteration loop over a
+/// block of vector sums, so the block lived on the stack: LeNet conv2's forward took
+/// 1.17 ms at -O2 against 0.51 at -O3.
+/// CONVKIT_INLINE_BODY goes after the parameters of a lambda that a vectorised loop calls
+/// once per element (`[&](int64_t k) CONVKIT_INLINE_BODY { ... }`): at -O2 GCC left a
+/// Winograd transform's body a call per tile, so the loop stayed scalar.
+#if defined(__GNUC__) || defined(__clang__)
+#define CONVKIT_PRAGMA(x) _Pragma(#x)
+#define CONVKIT_UNROLL(n) CONVKIT_PRAGMA(GCC unroll n)
+#define CONVKIT_INLINE_BODY __attribute__((always_inline))
+#else
+#define CONVKIT_UNROLL(n)
+#define CONVKIT_INLINE_BODY
 #endif
 
 namespace convkit::backend::cpu {

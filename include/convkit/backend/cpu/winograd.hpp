@@ -155,9 +155,10 @@ inline void transform_input(const Conv2dGeometry& g, const Layout& L, const floa
         for (int i = 0; i < 4; ++i) rows[i] = padded + (2 * ti + i) * width;
         float* v[16];
         for (int xi = 0; xi < 16; ++xi) v[xi] = V + xi * stride + c * T + tile;
-        for_blocks(L.tiles_w, [&](int64_t k) {
+        for_blocks(L.tiles_w, [&](int64_t k) CONVKIT_INLINE_BODY {
           // Tile k reads columns 2k .. 2k+3 of the four rows. First B^T d, row by row ...
           float t[4][4];
+          CONVKIT_UNROLL(4)
           for (int j = 0; j < 4; ++j) {
             const float d0 = rows[0][2 * k + j], d1 = rows[1][2 * k + j], d2 = rows[2][2 * k + j],
                         d3 = rows[3][2 * k + j];
@@ -166,6 +167,7 @@ inline void transform_input(const Conv2dGeometry& g, const Layout& L, const floa
             t[2][j] = d2 - d1;
             t[3][j] = d1 - d3;
           }
+          CONVKIT_UNROLL(4)
           for (int i = 0; i < 4; ++i) {  // ... then (B^T d) B, column by column
             v[4 * i][k] = t[i][0] - t[i][2];
             v[4 * i + 1][k] = t[i][1] + t[i][2];
@@ -195,8 +197,9 @@ inline void transform_output(const Conv2dGeometry& g, const Layout& L, const flo
       for (int xi = 0; xi < 16; ++xi) mm[xi] = M + xi * stride + o * T + tile;
       float *row0 = out[0], *row1 = out[1];
       // Past tiles_w, this reads slack in M and writes the rows' slack.
-      for_blocks(tw, [&](int64_t k) {
+      for_blocks(tw, [&](int64_t k) CONVKIT_INLINE_BODY {
         float s0[4], s1[4];  // A^T m: its two rows
+        CONVKIT_UNROLL(4)
         for (int j = 0; j < 4; ++j) {
           s0[j] = mm[j][k] + mm[4 + j][k] + mm[8 + j][k];
           s1[j] = mm[4 + j][k] - mm[8 + j][k] - mm[12 + j][k];
@@ -233,7 +236,7 @@ inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, 
         const float* y1 = y0 + width;
         float* mg[16];
         for (int xi = 0; xi < 16; ++xi) mg[xi] = Mg + xi * stride + o * T + tile;
-        for_blocks(tw, [&](int64_t k) {
+        for_blocks(tw, [&](int64_t k) CONVKIT_INLINE_BODY {
           // A dY: four rows [p0, q0], [p0 + p1, q0 + q1], [p0 - p1, q0 - q1], [-p1, -q1];
           // then A^T on the right turns each row [p, q] into [p, p + q, p - q, -q].
           const float p0 = y0[2 * k], q0 = y0[2 * k + 1], p1 = y1[2 * k], q1 = y1[2 * k + 1];
