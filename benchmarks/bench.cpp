@@ -88,7 +88,8 @@ double fma_peak_gflops() {
   int lanes = 0;
   double (*chains)(int64_t) = nullptr;
 #if CONVKIT_X86_DISPATCH
-  if (cpu::cpu_supports(cpu::Isa::avx512)) {
+  // The widest vectors the GEMM uses (CONVKIT_ISA=avx2 holds it at AVX2 on an AVX-512 CPU).
+  if (cpu::active_isa() == cpu::Isa::avx512) {
     lanes = 16;
     chains = fma_chains_avx512;
   } else if (cpu::cpu_supports(cpu::Isa::avx2)) {

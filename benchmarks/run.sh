@@ -1,9 +1,26 @@
 #!/usr/bin/env bash
 # Runs convkit's benchmarks and the same shapes through PyTorch (Debian's python3-torch) in
 # one invocation, with 2 threads and with 1, and prints one table with the ratios.
-# Usage: bash benchmarks/run.sh [--runs R] [--filter S]
+# Usage: bash benchmarks/run.sh [--runs R] [--filter S] [--isa avx2]
+#   --isa avx2: both sides limited to AVX2 on an AVX-512 machine, as on the performance
+#   issue's Zen 3: convkit built for x86-64-v3 (AVX2, FMA) with its GEMM's run-time choice
+#   held at AVX2 (CONVKIT_ISA), PyTorch's oneDNN held at AVX2 (DNNL_MAX_CPU_ISA; ATen's
+#   own kernels use AVX2 anyway).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+isa=""
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --isa) isa="${2:-}"; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+case "$isa" in
+  "") ;;
+  avx2) export CONVKIT_ISA=avx2 DNNL_MAX_CPU_ISA=AVX2 ;;
+  *) echo "benchmarks: --isa takes avx2 (or nothing, for the machine's best)" >&2; exit 2 ;;
+esac
 bash scripts/install-deps.sh
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
@@ -13,17 +30,22 @@ fi
 if [ ! -x /usr/bin/time ]; then  # GNU time measures the peak memory of the LeNet run
   $SUDO apt-get install -y -qq time
 fi
-BUILD_DIR=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release > /dev/null
+if [ "$isa" = avx2 ]; then
+  BUILD_DIR=${BUILD_DIR:-build-avx2}
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_MARCH=x86-64-v3 > /dev/null
+else
+  BUILD_DIR=${BUILD_DIR:-build}
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release > /dev/null
+fi
 cmake --build "$BUILD_DIR" -j "$(nproc)" --target bench lenet > /dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(/usr/bin/python3 -c 'import torch; print("PyTorch", torch.__version__)')"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(/usr/bin/python3 -c 'import torch; print("PyTorch", torch.__version__)')${isa:+; both limited to $isa}"
 for t in 2 1; do
   echo "running convkit, $t thread(s)..." >&2
-  "$BUILD_DIR/benchmarks/bench" --threads "$t" "$@" > "$out/convkit_$t.tsv"
+  "$BUILD_DIR/benchmarks/bench" --threads "$t" ${args[@]+"${args[@]}"} > "$out/convkit_$t.tsv"
   echo "running PyTorch, $t thread(s)..." >&2
-  /usr/bin/python3 benchmarks/torch_peer.py --threads "$t" "$@" > "$out/torch_$t.tsv"
+  /usr/bin/python3 benchmarks/torch_peer.py --threads "$t" ${args[@]+"${args[@]}"} > "$out/torch_$t.tsv"
 done
 # Peak memory (maximum resident set) of one full LeNet training epoch on Fashion-MNIST,
 # against the size of the dataset's 70,000 images held as float32.
