@@ -13,7 +13,7 @@ namespace convkit::backend::cpu {
 /// so this runs whole chunks of 16 lanes, the last one ending at n: it may overlap the
 /// one before, so body must write element i from inputs it does not write (a map).
 template <class Body>
-inline void for_short(int64_t n, Body body) {
+inline void for_short(int64_t n, const Body& body) {
   constexpr int64_t kChunk = 16;
   if (n < kChunk) {
     CONVKIT_SIMD for (int64_t i = 0; i < n; ++i) body(i);
