@@ -116,8 +116,10 @@ TEST_CASE_TEMPLATE("large conv2d, unfolded in bands, matches the reference", T, 
 // rows and columns that no window covers, whose gradient must be 0.
 TEST_CASE_TEMPLATE("tiled average pooling matches a plain loop, forward and backward", T, float, double) {
   ck::Generator gen(5);
-  for (auto [H, W, kh, kw] :
+  for (const auto& size :
        {std::array<int64_t, 4>{8, 8, 2, 2}, {5, 7, 2, 2}, {6, 34, 2, 2}, {28, 28, 2, 2}, {9, 10, 3, 3}, {6, 7, 2, 3}}) {
+    // Plain variables, not a structured binding: CAPTURE's lambda cannot name one before C++20.
+    const int64_t H = size[0], W = size[1], kh = size[2], kw = size[3];
     CAPTURE(H);
     CAPTURE(W);
     CAPTURE(kh);
@@ -295,7 +297,9 @@ TEST_CASE_TEMPLATE("pooling backward adds into an existing gradient", T, float, 
       {false, ck::Pool2dOptions({2, 3})},                  // tiled, uneven, with uncovered columns
       {false, ck::Pool2dOptions(3).stride(2).padding(1)},  // general
       {true, ck::Pool2dOptions(3).stride(2).padding(1)}};  // max
-  for (const auto& [is_max, opt] : cases) {
+  for (const auto& c : cases) {
+    const bool is_max = c.first;  // not a structured binding: the lambda below captures it
+    const ck::Pool2dOptions& opt = c.second;
     auto x = ck::Tensor<T>::uniform({2, 3, 9, 11}, T(-1), T(1), gen).requires_grad_();
     auto pool = [&] { return is_max ? ck::max_pool2d(x, opt) : ck::avg_pool2d(x, opt); };
     auto y = pool();
