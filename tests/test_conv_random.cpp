@@ -88,6 +88,34 @@ TEST_CASE_TEMPLATE("random conv2d with 16 or 32 output channels per group match 
   CHECK(tested > 40);
 }
 
+// One image is split over the threads inside a layer: the direct kernel by (plane, output
+// channel), so a thread's share can end inside a plane's channels (5 channels over 2 or 3
+// threads); the lane kernel by blocks of positions. The layers are big enough to be split
+// (small ones run on the calling thread).
+TEST_CASE("one image's conv2d forward split over threads matches the reference") {
+  const int before = ck::num_threads();
+  ck::Generator gen(31);
+  struct Case {
+    int64_t C, H, W, O, k, pad, groups;
+  };
+  for (int threads : {2, 3})
+    for (const Case& c : {Case{1, 64, 64, 5, 5, 2, 1}, Case{3, 40, 40, 15, 3, 1, 3}, Case{6, 30, 30, 16, 5, 0, 1},
+                          Case{4, 41, 37, 40, 3, 1, 2}}) {
+      ck::set_num_threads(threads);
+      CAPTURE(threads);
+      CAPTURE(c.C);
+      CAPTURE(c.O);
+      const auto opt = ck::Conv2dOptions().padding(c.pad).groups(c.groups);
+      auto x = ck::Tensor<float>::uniform({1, c.C, c.H, c.W}, -1.f, 1.f, gen);
+      auto w = ck::Tensor<float>::uniform({c.O, c.C / c.groups, c.k, c.k}, -1.f, 1.f, gen);
+      auto b = ck::Tensor<float>::uniform({c.O}, -1.f, 1.f, gen);
+      ck::NoGradGuard no_grad;
+      CHECK(max_rel_diff(as_double(ck::conv2d(x, w, b, opt)),
+                         ck::reference::conv2d(as_double(x), as_double(w), as_double(b), opt)) < 1e-5);
+    }
+  ck::set_num_threads(before);
+}
+
 // Layers whose im2col matrix is too big for one piece (above 1 MB) are unfolded in bands of
 // output rows (backend/cpu/conv.hpp); the bands' edges must line up with strides, padding
 // and dilation, including a last band shorter than the others.

@@ -202,13 +202,16 @@ void direct_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, cons
   constexpr int64_t B = DirectBlock<T>::kSize;
   const int64_t run = pp.out_size(g), padded_run = (run + B - 1) / B * B;
   const int64_t xsize = std::max(pp.size, padded_run + (g.kh - 1) * g.dh * pp.Wp + (g.kw - 1) * g.dw);
-  parallel_for(g.N * g.C, Og * run * K, [&](int64_t p0, int64_t p1) {
+  // The work items are (input plane, output channel) pairs rather than planes, so that
+  // one image's few planes (LeNet conv1 at batch 1: one) still spread over the threads.
+  parallel_for(g.N * g.C * Og, run * K, [&](int64_t q0, int64_t q1) {
     Workspace<T> xpad(static_cast<size_t>(xsize)), ypad(static_cast<size_t>(padded_run));
     fill(xsize, xpad.data(), T(0));  // the padding stays zero: each plane overwrites only its interior
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t n = p / g.C, c = p % g.C;
+    for (int64_t q = q0; q < q1;) {
+      const int64_t p = q / Og, n = p / g.C, c = p % g.C;
+      const int64_t o_end = c * Og + std::min(Og, q1 - p * Og);  // this thread's channels of plane p
       copy_plane_interior(g, pp, x + p * g.H * g.W, xpad.data());
-      for (int64_t o = c * Og; o < (c + 1) * Og; ++o) {
+      for (int64_t o = c * Og + q % Og; o < o_end; ++o, ++q) {
         T* acc = ypad.data();
         const T bias = b ? b[o] : T(0);
         const T* wo = w + o * K;

@@ -162,14 +162,21 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
   }
   // The last block reads up to kLanePositions - 1 positions past the plane: slack.
   const int64_t xsize = Cg * cc.channel_size + kLanePositions;
-  parallel_for(g.N, g.groups * lanes * P * S, [&](int64_t n0, int64_t n1) {
+  // Fewer images than threads (one-image inference): each image's blocks of positions are
+  // split into `parts`, each part laying out the input again for itself.
+  const int64_t blocks = (S + kLanePositions - 1) / kLanePositions;
+  const int64_t parts = std::min(blocks, g.N >= max_threads() ? 1 : (max_threads() + g.N - 1) / g.N);
+  parallel_for(g.N * parts, g.groups * lanes * P * S / parts, [&](int64_t i0, int64_t i1) {
     Workspace<float> xc(static_cast<size_t>(xsize)), tile(static_cast<size_t>(kLanePositions * kLaneChannels));
     fill(kLanePositions, xc.data() + xsize - kLanePositions, 0.0f);
 #if defined(__AVX512F__) && CONVKIT_X86_DISPATCH
     const float* tile_rows[kLanePositions];  // position p's 16 channels, for transpose16
     for (int64_t p = 0; p < kLanePositions; ++p) tile_rows[p] = tile.data() + p * kLaneChannels;
 #endif
-    for (int64_t n = n0; n < n1; ++n)
+    for (int64_t item = i0; item < i1; ++item) {
+      const int64_t n = item / parts, part = item % parts;
+      const int64_t k_begin = blocks * part / parts * kLanePositions;
+      const int64_t k_end = std::min(S, blocks * (part + 1) / parts * kLanePositions);
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         for (int64_t c = 0; c < Cg; ++c)
           cc.fill(g, x + ((n * g.C + grp * Cg + c) * g.H * g.W), xc.data() + c * cc.channel_size);
@@ -177,7 +184,7 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
           const int64_t v0 = grp * vectors + vec;                                      // vector index
           const int64_t channels = std::min(kLaneChannels, Og - vec * kLaneChannels);  // real lanes
           float* yv = y + (n * g.O + grp * Og + vec * kLaneChannels) * S;
-          for (int64_t k0 = 0; k0 < S; k0 += kLanePositions) {
+          for (int64_t k0 = k_begin; k0 < k_end; k0 += kLanePositions) {
             LaneBlock blk(bias.data() + v0 * kLaneChannels);
             blk.run(P, wp.data() + v0 * P * kLaneChannels, shift.data(), xc.data() + k0);
             blk.store(tile.data());
@@ -193,6 +200,7 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
           }
         }
       }
+    }
   });
 }
 
