@@ -122,7 +122,8 @@ TEST_CASE("PreparedA (A packed once, used for many products) matches the triple 
     for (bool ta : {false, true})
       for (bool tb : {false, true})
         // Past MC = 192 rows and KC = 256 depth, so several packed blocks are used.
-        for (auto [M, N, K] : {std::array<int64_t, 3>{16, 100, 150}, {200, 70, 600}, {3, 33, 1}}) {
+        for (const auto& size : {std::array<int64_t, 3>{16, 100, 150}, {200, 70, 600}, {3, 33, 1}}) {
+          const int64_t M = size[0], N = size[1], K = size[2];  // CAPTURE cannot name a structured binding
           CAPTURE(ta);
           CAPTURE(tb);
           CAPTURE(M);

@@ -35,13 +35,14 @@ CONVKIT_NOINLINE void copy_short(const T* src, int64_t n, T* dst) {
 
 template <class T, class F>
 void unary_map(int64_t n, const T* x, T* y, F f) {
-  parallel_for(n, 8, [&](int64_t b, int64_t e) { CONVKIT_SIMD for (int64_t i = b; i < e; ++i) y[i] = f(x[i]); });
+  parallel_for(n, 8, [&](int64_t b, int64_t e) { CONVKIT_SIMD_MAP for (int64_t i = b; i < e; ++i) y[i] = f(x[i]); });
 }
 
 /// y[i] = f(a[i], b[i]) for equal-sized a and b (used by gradients of activations).
 template <class T, class F>
 void zip_map(int64_t n, const T* a, const T* b, T* y, F f) {
-  parallel_for(n, 8, [&](int64_t s, int64_t e) { CONVKIT_SIMD for (int64_t i = s; i < e; ++i) y[i] = f(a[i], b[i]); });
+  parallel_for(n, 8,
+               [&](int64_t s, int64_t e) { CONVKIT_SIMD_MAP for (int64_t i = s; i < e; ++i) y[i] = f(a[i], b[i]); });
 }
 
 /// Visits every output index of a broadcast with the matching input offsets.
