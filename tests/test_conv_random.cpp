@@ -91,7 +91,7 @@ TEST_CASE_TEMPLATE("random conv2d with 16 or 32 output channels per group match 
 // One image is split over the threads inside a layer: the direct kernel by (plane, output
 // channel), so a thread's share can end inside a plane's channels (5 channels over 2 or 3
 // threads); the lane kernel by blocks of positions. The layers are big enough to be split
-// (small ones run on the calling thread).
+// (kMinSplitWork: small ones run on the calling thread).
 TEST_CASE("one image's conv2d forward split over threads matches the reference") {
   const int before = ck::num_threads();
   ck::Generator gen(31);
@@ -99,8 +99,8 @@ TEST_CASE("one image's conv2d forward split over threads matches the reference")
     int64_t C, H, W, O, k, pad, groups;
   };
   for (int threads : {2, 3})
-    for (const Case& c : {Case{1, 64, 64, 5, 5, 2, 1}, Case{3, 40, 40, 15, 3, 1, 3}, Case{6, 30, 30, 16, 5, 0, 1},
-                          Case{4, 41, 37, 40, 3, 1, 2}}) {
+    for (const Case& c : {Case{1, 160, 160, 5, 5, 2, 1}, Case{3, 128, 128, 15, 3, 1, 3}, Case{6, 40, 40, 16, 5, 0, 1},
+                          Case{4, 48, 48, 40, 3, 1, 2}}) {
       ck::set_num_threads(threads);
       CAPTURE(threads);
       CAPTURE(c.C);

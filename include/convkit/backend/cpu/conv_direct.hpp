@@ -203,8 +203,10 @@ void direct_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, cons
   const int64_t run = pp.out_size(g), padded_run = (run + B - 1) / B * B;
   const int64_t xsize = std::max(pp.size, padded_run + (g.kh - 1) * g.dh * pp.Wp + (g.kw - 1) * g.dw);
   // The work items are (input plane, output channel) pairs rather than planes, so that
-  // one image's few planes (LeNet conv1 at batch 1: one) still spread over the threads.
-  parallel_for(g.N * g.C * Og, run * K, [&](int64_t q0, int64_t q1) {
+  // one large image's few planes still spread over the threads (kMinSplitWork: a small
+  // one's stay on the calling thread).
+  const bool split = g.N * g.C >= max_threads() || g.C * Og * run * K >= kMinSplitWork;
+  parallel_for(g.N * g.C * Og, split ? run * K : 0, [&](int64_t q0, int64_t q1) {
     Workspace<T> xpad(static_cast<size_t>(xsize)), ypad(static_cast<size_t>(padded_run));
     fill(xsize, xpad.data(), T(0));  // the padding stays zero: each plane overwrites only its interior
     for (int64_t q = q0; q < q1;) {

@@ -162,10 +162,12 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
   }
   // The last block reads up to kLanePositions - 1 positions past the plane: slack.
   const int64_t xsize = Cg * cc.channel_size + kLanePositions;
-  // Fewer images than threads (one-image inference): each image's blocks of positions are
-  // split into `parts`, each part laying out the input again for itself.
+  // Fewer images than threads (one-image inference) and enough work in each
+  // (kMinSplitWork): each image's blocks of positions are split into `parts`, each part
+  // laying out the input again for itself.
   const int64_t blocks = (S + kLanePositions - 1) / kLanePositions;
-  const int64_t parts = std::min(blocks, g.N >= max_threads() ? 1 : (max_threads() + g.N - 1) / g.N);
+  const bool split = g.N < max_threads() && g.groups * lanes * P * S >= kMinSplitWork;
+  const int64_t parts = split ? std::min(blocks, (max_threads() + g.N - 1) / g.N) : 1;
   parallel_for(g.N * parts, g.groups * lanes * P * S / parts, [&](int64_t i0, int64_t i1) {
     Workspace<float> xc(static_cast<size_t>(xsize)), tile(static_cast<size_t>(kLanePositions * kLaneChannels));
     fill(kLanePositions, xc.data() + xsize - kLanePositions, 0.0f);

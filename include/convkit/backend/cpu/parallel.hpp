@@ -82,6 +82,13 @@ inline bool in_parallel() {
 /// from 18 to 15 us.
 constexpr int64_t kMinParallelWork = int64_t(1) << 17;
 
+/// Work (in rough flops) of one image's convolution below which its planes or positions
+/// are not split over threads when there are fewer images than threads. LeNet's layers
+/// (0.2-0.5 Mflop an image) split over two threads took one-image inference from 11.8 to
+/// 11.1 us in one hour and from 12 to 23 us in another, when each parallel region of
+/// this virtual machine cost 1 us instead of 0.2 and the second core answered late.
+constexpr int64_t kMinSplitWork = int64_t(1) << 21;
+
 namespace detail {
 
 /// A loop body seen through a plain function pointer: parallel_for's one parallel region
