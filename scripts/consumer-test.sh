@@ -10,6 +10,11 @@ cmake --install "$work/build" --prefix "$work/prefix" > /dev/null
 cmake -S tests/consumer -B "$work/consumer" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" > /dev/null
 cmake --build "$work/consumer" > /dev/null
 "$work/consumer/consumer"
+# Configured with no build type (no optimisation), the package says so.
+if ! cmake -S tests/consumer -B "$work/consumer-no-build-type" -DCMAKE_PREFIX_PATH="$work/prefix" 2>&1 |
+  grep -q "convkit: CMAKE_BUILD_TYPE is empty"; then
+  echo "consumer test: find_package(convkit) did not warn about an empty build type"; exit 1
+fi
 # The same program with convkit as a subdirectory: convkit's own tests must stay off.
 cmake -S tests/consumer -B "$work/subdir" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_SOURCE_DIR="$PWD" > /dev/null
 cmake --build "$work/subdir" > /dev/null
