@@ -11,8 +11,8 @@ cmake -S tests/consumer -B "$work/consumer" -DCMAKE_BUILD_TYPE=Release -DCMAKE_P
 cmake --build "$work/consumer" > /dev/null
 "$work/consumer/consumer"
 # Configured with no build type (no optimisation), the package says so.
-if ! cmake -S tests/consumer -B "$work/consumer-no-build-type" -DCMAKE_PREFIX_PATH="$work/prefix" 2>&1 |
-  grep -q "convkit: CMAKE_BUILD_TYPE is empty"; then
+configure_log=$(cmake -S tests/consumer -B "$work/consumer-no-build-type" -DCMAKE_PREFIX_PATH="$work/prefix" 2>&1)
+if ! grep -q "convkit: CMAKE_BUILD_TYPE is empty" <<< "$configure_log"; then
   echo "consumer test: find_package(convkit) did not warn about an empty build type"; exit 1
 fi
 # The same program with convkit as a subdirectory: convkit's own tests must stay off.
