@@ -89,6 +89,18 @@ struct Vec64 {
     CONVKIT_UNROLL(4)
     for (int i = 0; i < kParts; ++i) *reinterpret_cast<Unaligned*>(p + i * kPartLanes) = part[i];
   }
+  /// acc[j] = the 64 bytes at p + j * kLanes, for a block of N sums.
+  template <int N>
+  static void load_block(Vec64 (&acc)[N], const T* p) {
+    CONVKIT_UNROLL(16)
+    for (int j = 0; j < N; ++j) acc[j] = load(p + j * kLanes);
+  }
+  /// Writes acc[j] to p + j * kLanes, for a block of N sums.
+  template <int N>
+  static void store_block(const Vec64 (&acc)[N], T* p) {
+    CONVKIT_UNROLL(16)
+    for (int j = 0; j < N; ++j) acc[j].store(p + j * kLanes);
+  }
   /// this += a * b, b one value for every lane (a broadcast).
   void fma(const Vec64& a, T b) {
     CONVKIT_UNROLL(4)
@@ -129,10 +141,7 @@ struct DirectBlock {
     for (int v = 0; v < kDirectVectors; ++v) acc[v].fma(Vec::load(src + v * kLanes), weight);
   }
   /// Writes the block to dst[0, kSize).
-  void store(T* dst) const {
-    CONVKIT_UNROLL(8)
-    for (int v = 0; v < kDirectVectors; ++v) acc[v].store(dst + v * kLanes);
-  }
+  void store(T* dst) const { Vec::store_block(acc, dst); }
 #else
   T acc[kSize];  ///< the block's outputs
   /// Every output starts at `value`.
@@ -158,15 +167,9 @@ struct TapDots {
   typedef Vec64<T> Vec;  ///< kLanes values
   Vec acc[kTaps];        ///< tap j's partial sums, one per lane
   /// Starts from sums[j * kLanes + lane].
-  explicit TapDots(const T* sums) {
-    CONVKIT_UNROLL(5)
-    for (int j = 0; j < kTaps; ++j) acc[j] = Vec::load(sums + j * kLanes);
-  }
+  explicit TapDots(const T* sums) { Vec::load_block(acc, sums); }
   /// Writes the sums back as sums[j * kLanes + lane].
-  void store(T* sums) const {
-    CONVKIT_UNROLL(5)
-    for (int j = 0; j < kTaps; ++j) acc[j].store(sums + j * kLanes);
-  }
+  void store(T* sums) const { Vec::store_block(acc, sums); }
 #else
   T acc[kTaps][kLanes];  ///< tap j's partial sums, one per lane
   /// Starts from sums[j * kLanes + lane].

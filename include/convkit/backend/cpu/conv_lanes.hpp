@@ -121,10 +121,7 @@ struct LaneBlock {
     }
   }
   /// Writes the block as tile[p * 16 + channel].
-  void store(float* tile) const {
-    CONVKIT_UNROLL(16)
-    for (int p = 0; p < kLanePositions; ++p) acc[p].store(tile + p * kLaneChannels);
-  }
+  void store(float* tile) const { Vec::store_block(acc, tile); }
 #else
   float acc[kLanePositions][kLaneChannels];  ///< position p's 16 channels
   /// Every position starts at the 16 channels' biases.
@@ -220,15 +217,9 @@ struct LaneTapBlock {
   typedef Vec64<float> Vec;  ///< 16 floats
   Vec acc[kLaneTaps];        ///< tap j's 16 channels
   /// Starts from sums[j * 16, j * 16 + 16) for each tap j.
-  explicit LaneTapBlock(const float* sums) {
-    CONVKIT_UNROLL(8)
-    for (int j = 0; j < kLaneTaps; ++j) acc[j] = Vec::load(sums + j * kLaneChannels);
-  }
+  explicit LaneTapBlock(const float* sums) { Vec::load_block(acc, sums); }
   /// Writes the sums back as sums[j * 16 + channel].
-  void store(float* sums) const {
-    CONVKIT_UNROLL(8)
-    for (int j = 0; j < kLaneTaps; ++j) acc[j].store(sums + j * kLaneChannels);
-  }
+  void store(float* sums) const { Vec::store_block(acc, sums); }
   /// Sums positions [0, positions): gy_t holds 16 channels per position, src[j] tap j's run.
   void run(int64_t positions, const float* gy_t, const float* const* src) {
     const float* in[kLaneTaps];
