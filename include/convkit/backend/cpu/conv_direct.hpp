@@ -127,9 +127,8 @@ struct DirectBlock {
   /// Outputs per block.
   static constexpr int64_t kSize = kDirectVectors * (64 / static_cast<int64_t>(sizeof(T)));
 #if defined(__GNUC__) || defined(__clang__)
-  typedef Vec64<T> Vec;                          ///< one 64-byte vector of T
-  static constexpr int kLanes = 64 / sizeof(T);  ///< T values per vector
-  Vec acc[kDirectVectors];                       ///< the block's outputs
+  typedef Vec64<T> Vec;     ///< one 64-byte vector of T
+  Vec acc[kDirectVectors];  ///< the block's outputs
   /// Every output starts at `value`.
   explicit DirectBlock(T value) {
     CONVKIT_UNROLL(8)
@@ -138,7 +137,7 @@ struct DirectBlock {
   /// acc += weight * src[0, kSize).
   void add(T weight, const T* src) {
     CONVKIT_UNROLL(8)
-    for (int v = 0; v < kDirectVectors; ++v) acc[v].fma(Vec::load(src + v * kLanes), weight);
+    for (int v = 0; v < kDirectVectors; ++v) acc[v].fma(Vec::load(src + v * Vec::kLanes), weight);
   }
   /// Writes the block to dst[0, kSize).
   void store(T* dst) const { Vec::store_block(acc, dst); }
