@@ -224,43 +224,69 @@ struct DirectChannelBlock {
 #endif
 };
 
-/// The weight gradient's sums for kTaps taps at once: acc[j] += gq[k] * x_j[k] over a run,
-/// a vector of positions at a time, so that one load of gq serves every tap (a dot product
-/// per tap loaded both operands for every multiply-add, and reduced each one separately).
-/// The vectors stay unreduced across planes; the caller adds up their lanes at the end.
-template <class T>
+/// Output channels whose weight gradients a TapDots block sums at once on AVX-512 (the
+/// register file holds 3 x 5 sums); 1 elsewhere, where 2 x 5 did not fit.
+constexpr int kDotChannels = kVec64Registers == 32 ? 3 : 1;
+
+/// The weight gradient's sums for kTaps taps of C output channels at once:
+///   acc[c][j] += gq_c[k] * x_j[k]
+/// over a run, a vector of positions at a time, so that one load of gq_c serves every tap
+/// and one load of x_j every channel (a dot product per tap loaded both operands for every
+/// multiply-add, and reduced each one separately). The vectors stay unreduced across
+/// planes; the caller adds up their lanes at the end.
+template <class T, int C>
 struct TapDots {
   static constexpr int kTaps = 5;                                          ///< taps per block
   static constexpr int64_t kLanes = 64 / static_cast<int64_t>(sizeof(T));  ///< positions per vector
 #if defined(__GNUC__) || defined(__clang__)
   typedef Vec64<T> Vec;  ///< kLanes values
-  Vec acc[kTaps];        ///< tap j's partial sums, one per lane
-  /// Starts from sums[j * kLanes + lane].
-  explicit TapDots(const T* sums) { Vec::load_block(acc, sums); }
-  /// Writes the sums back as sums[j * kLanes + lane].
-  void store(T* sums) const { Vec::store_block(acc, sums); }
+  Vec acc[C][kTaps];     ///< channel c's partial sums for tap j, one per lane
+  /// Starts from channel c's sums[c * stride + j * kLanes + lane].
+  TapDots(const T* sums, int64_t stride) {
+    for (int c = 0; c < C; ++c) Vec::load_block(acc[c], sums + c * stride);
+  }
+  /// Writes the sums back where the constructor read them.
+  void store(T* sums, int64_t stride) const {
+    for (int c = 0; c < C; ++c) Vec::store_block(acc[c], sums + c * stride);
+  }
 #else
-  T acc[kTaps][kLanes];  ///< tap j's partial sums, one per lane
-  /// Starts from sums[j * kLanes + lane].
-  explicit TapDots(const T* sums) { std::memcpy(acc, sums, sizeof acc); }
-  /// Writes the sums back as sums[j * kLanes + lane].
-  void store(T* sums) const { std::memcpy(sums, acc, sizeof acc); }
+  T acc[C][kTaps][kLanes];  ///< channel c's partial sums for tap j, one per lane
+  /// Starts from channel c's sums[c * stride + j * kLanes + lane].
+  TapDots(const T* sums, int64_t stride) {
+    for (int c = 0; c < C; ++c) std::memcpy(acc[c], sums + c * stride, sizeof acc[c]);
+  }
+  /// Writes the sums back where the constructor read them.
+  void store(T* sums, int64_t stride) const {
+    for (int c = 0; c < C; ++c) std::memcpy(sums + c * stride, acc[c], sizeof acc[c]);
+  }
 #endif
-  /// Sums positions [0, n), n a multiple of kLanes: gq the output gradient, x[j] tap j's run.
-  void run(int64_t n, const T* gq, const T* const* x) {
+  /// Sums positions [0, n), n a multiple of kLanes: gq + c * gq_stride channel c's output
+  /// gradient, x[j] tap j's run.
+  void run(int64_t n, const T* gq, int64_t gq_stride, const T* const* x) {
     const T* in[kTaps];
     CONVKIT_UNROLL(5)
     for (int j = 0; j < kTaps; ++j) in[j] = x[j];
 #if defined(__GNUC__) || defined(__clang__)
     for (int64_t k = 0; k < n; k += kLanes) {
-      const Vec g = Vec::load(gq + k);
+      Vec gk[C];
+      CONVKIT_UNROLL(3)
+      for (int c = 0; c < C; ++c) {
+        gk[c] = Vec::load(gq + c * gq_stride + k);
+        if (C > 1) gk[c].pin();  // one load for all kTaps taps
+      }
       CONVKIT_UNROLL(5)
-      for (int j = 0; j < kTaps; ++j) acc[j].fma(g, Vec::load(in[j] + k));
+      for (int j = 0; j < kTaps; ++j) {
+        Vec xj = Vec::load(in[j] + k);
+        if (C > 1) xj.pin();  // one load for all C channels
+        CONVKIT_UNROLL(3)
+        for (int c = 0; c < C; ++c) acc[c][j].fma(gk[c], xj);
+      }
     }
 #else
     for (int64_t k = 0; k < n; k += kLanes)
-      for (int j = 0; j < kTaps; ++j)
-        for (int64_t l = 0; l < kLanes; ++l) acc[j][l] += gq[k + l] * in[j][k + l];
+      for (int c = 0; c < C; ++c)
+        for (int j = 0; j < kTaps; ++j)
+          for (int64_t l = 0; l < kLanes; ++l) acc[c][j][l] += gq[c * gq_stride + k + l] * in[j][k + l];
 #endif
   }
 };
@@ -336,7 +362,7 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
   // The weight gradient: TapDots blocks over each output channel's taps (the last block
   // repeats the last tap), whole vectors of positions, and the run's last few positions
   // one at a time.
-  using Dots = TapDots<T>;
+  using Dots = TapDots<T, 1>;
   const int64_t blocks = (K + Dots::kTaps - 1) / Dots::kTaps, per_channel = blocks * Dots::kTaps * Dots::kLanes;
   const int64_t whole = run / Dots::kLanes * Dots::kLanes;
   std::vector<int64_t> tap_shift(static_cast<size_t>(blocks * Dots::kTaps));
@@ -371,25 +397,35 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
       const int64_t n = p / g.C, c = p % g.C;
       if (gw_local) copy_plane_interior(g, pp, x + p * plane, xpad.data());
       for (int64_t oo = 0; oo < Og; ++oo) {
-        const int64_t o = c * Og + oo;
         // gy in the padded-width layout; the extra columns are zero so they add nothing.
         T* gq = gypad.data() + oo * gq_size + front;
-        const T* go = gy + (n * g.O + o) * S;
+        const T* go = gy + (n * g.O + c * Og + oo) * S;
         for (int64_t i = 0; i < g.OH; ++i) copy_short(go + i * g.OW, g.OW, gq + i * pp.Wp);
-        if (gw_local) {
-          for (int64_t blk = 0; blk < blocks; ++blk) {
-            const T* x_tap[Dots::kTaps];
-            for (int j = 0; j < Dots::kTaps; ++j)
-              x_tap[j] = xpad.data() + tap_shift[static_cast<size_t>(blk * Dots::kTaps + j)];
-            T* sb = sums.data() + o * per_channel + blk * Dots::kTaps * Dots::kLanes;
-            Dots dots(sb);
-            dots.run(whole, gq, x_tap);
-            dots.store(sb);
+      }
+      // kDotChannels channels at a time while they last, then one at a time.
+      for (int64_t oo = 0; gw_local && oo < Og;) {
+        const int64_t o = c * Og + oo, count = oo + kDotChannels <= Og ? kDotChannels : 1;
+        const T* gq = gypad.data() + oo * gq_size + front;
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          const T* x_tap[Dots::kTaps];
+          for (int j = 0; j < Dots::kTaps; ++j)
+            x_tap[j] = xpad.data() + tap_shift[static_cast<size_t>(blk * Dots::kTaps + j)];
+          T* sb = sums.data() + o * per_channel + blk * Dots::kTaps * Dots::kLanes;
+          if (count == kDotChannels) {
+            TapDots<T, kDotChannels> dots(sb, per_channel);
+            dots.run(whole, gq, gq_size, x_tap);
+            dots.store(sb, per_channel);
+          } else {
+            Dots dots(sb, per_channel);
+            dots.run(whole, gq, gq_size, x_tap);
+            dots.store(sb, per_channel);
           }
+        }
+        for (int64_t j = 0; j < count; ++j)
           for (int64_t k = whole; k < run; ++k)
             for (int64_t tap = 0; tap < K; ++tap)
-              gw_local[o * K + tap] += gq[k] * xpad.data()[tap_shift[static_cast<size_t>(tap)] + k];
-        }
+              gw_local[(o + j) * K + tap] += gq[j * gq_size + k] * xpad.data()[tap_shift[static_cast<size_t>(tap)] + k];
+        oo += count;
       }
       if (!gx) continue;
       for (int64_t k0 = 0; k0 < span; k0 += B) {
