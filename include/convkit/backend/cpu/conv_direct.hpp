@@ -360,11 +360,11 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
   Workspace<T> partial(gw && threads > 1 ? static_cast<size_t>(g.O * K * (threads - 1)) : 0);
   std::vector<char> used(static_cast<size_t>(threads), 0);
   // The weight gradient: TapDots blocks over each output channel's taps (the last block
-  // repeats the last tap), whole vectors of positions, and the run's last few positions
-  // one at a time.
+  // repeats the last tap) and over the run rounded up to whole vectors of positions: the
+  // output gradient past the run is zero, so the extra positions add nothing.
   using Dots = TapDots<T, 1>;
   const int64_t blocks = (K + Dots::kTaps - 1) / Dots::kTaps, per_channel = blocks * Dots::kTaps * Dots::kLanes;
-  const int64_t whole = run / Dots::kLanes * Dots::kLanes;
+  const int64_t whole = (run + Dots::kLanes - 1) / Dots::kLanes * Dots::kLanes;
   std::vector<int64_t> tap_shift(static_cast<size_t>(blocks * Dots::kTaps));
   for (size_t j = 0; j < tap_shift.size(); ++j) {
     const int64_t tap = std::min<int64_t>(static_cast<int64_t>(j), K - 1);
@@ -386,12 +386,14 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
     constexpr int64_t B = DirectBlock<T>::kSize;
     const int64_t front = (g.kh - 1) * g.dh * pp.Wp + (g.kw - 1) * g.dw;
     const int64_t first = g.ph * pp.Wp, span = (g.H * pp.Wp + B - 1) / B * B;
-    const int64_t gq_size = front + std::max(run, first + span);  // the furthest read: shift 0, k = first + span - 1
-    Workspace<T> xpad(static_cast<size_t>(pp.size)), gxrows(static_cast<size_t>(span)),
+    // gq's furthest reads: k = whole - 1 (weight gradient) and shift 0, k = first + span - 1
+    // (input gradient); xpad's: the last tap's shift plus whole - 1.
+    const int64_t gq_size = front + std::max(whole, first + span), xsize = std::max(pp.size, front + whole);
+    Workspace<T> xpad(static_cast<size_t>(xsize)), gxrows(static_cast<size_t>(span)),
         gypad(static_cast<size_t>(Og * gq_size));
     // The padding of xpad and everything but the planes' OW columns of gypad stay zero:
     // each plane overwrites only those.
-    fill(pp.size, xpad.data(), T(0));
+    fill(xsize, xpad.data(), T(0));
     fill(Og * gq_size, gypad.data(), T(0));
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t n = p / g.C, c = p % g.C;
@@ -421,10 +423,6 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
             dots.store(sb, per_channel);
           }
         }
-        for (int64_t j = 0; j < count; ++j)
-          for (int64_t k = whole; k < run; ++k)
-            for (int64_t tap = 0; tap < K; ++tap)
-              gw_local[(o + j) * K + tap] += gq[j * gq_size + k] * xpad.data()[tap_shift[static_cast<size_t>(tap)] + k];
         oo += count;
       }
       if (!gx) continue;
