@@ -94,12 +94,13 @@ struct ColumnCopies {
 constexpr int64_t kLanePositions = kVec64Registers - 2 < 16 ? kVec64Registers - 2 : 16;
 constexpr int64_t kLaneChannels = 16;  ///< output channels per vector (64 bytes of float)
 
-/// Vectors of 16 channels a block takes at once where a group has two or more: 2 on
-/// AVX-512, else 1. With one vector, each multiply-add loads its own broadcast input value
-/// (17 loads per 16 multiply-adds, which bounds the loop on the loads); two vectors share
-/// each broadcast (10 loads per 16). On this Zen 5 that made the forward tap loop 15%
-/// faster and the weight gradient's 22% (AlexNet conv1). AVX's 16 registers leave no room
-/// for a second vector's sums.
+/// Vectors of 16 channels a forward block takes at once where a group has two or more: 2
+/// on AVX-512, else 1. With one vector, each multiply-add loads its own broadcast input
+/// value (17 loads per 16 multiply-adds, which bounds the loop on the loads); two vectors
+/// share each broadcast (10 loads per 16). On this Zen 5 that made AlexNet conv1's forward
+/// tap loop 12-15% faster. AVX's 16 registers leave no room for a second vector's sums.
+/// (The weight gradient's blocks gained as much from pairs, 12%, but their compile time,
+/// 0.2 G instructions in every program, did not fit the budget.)
 constexpr int kLanePairs = kVec64Registers == 32 ? 2 : 1;
 
 /// Vectors of 16 output channels per group. A group whose output channels are not a whole
@@ -275,60 +276,39 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
 /// faster than 2 or 4.
 constexpr int kLaneTaps = kVec64Registers == 8 ? 6 : 8;
 
-/// kLaneTaps taps' weight gradients for V vectors of 16 output channels, summed over
-/// output positions:
-///   acc[v][j] += gy[vector v's 16 channels, k] * x_tap j[k]     (one broadcast input value)
-template <int V>
+/// kLaneTaps taps' weight gradients for 16 output channels, summed over output positions:
+///   acc[j] += gy[16 channels, k] * x_tap j[k]     (one broadcast input value)
 struct LaneTapBlock {
 #if defined(__GNUC__) || defined(__clang__)
   typedef Vec64<float> Vec;  ///< 16 floats
-  Vec acc[V][kLaneTaps];     ///< vector v's 16 channels for tap j
-  /// Starts from vector v's sums[v * stride + j * 16, ... + 16) for each tap j.
-  LaneTapBlock(const float* sums, int64_t stride) {
-    CONVKIT_UNROLL(2)
-    for (int v = 0; v < V; ++v) Vec::load_block(acc[v], sums + v * stride);
-  }
-  /// Writes the sums back where the constructor read them.
-  void store(float* sums, int64_t stride) const {
-    CONVKIT_UNROLL(2)
-    for (int v = 0; v < V; ++v) Vec::store_block(acc[v], sums + v * stride);
-  }
-  /// Sums positions [0, positions): gy_t holds V vectors of 16 channels per position,
-  /// src[j] is tap j's run.
+  Vec acc[kLaneTaps];        ///< tap j's 16 channels
+  /// Starts from sums[j * 16, j * 16 + 16) for each tap j.
+  explicit LaneTapBlock(const float* sums) { Vec::load_block(acc, sums); }
+  /// Writes the sums back as sums[j * 16 + channel].
+  void store(float* sums) const { Vec::store_block(acc, sums); }
+  /// Sums positions [0, positions): gy_t holds 16 channels per position, src[j] tap j's run.
   void run(int64_t positions, const float* gy_t, const float* const* src) {
     const float* in[kLaneTaps];
     CONVKIT_UNROLL(8)
     for (int j = 0; j < kLaneTaps; ++j) in[j] = src[j];
     for (int64_t k = 0; k < positions; ++k) {
-      Vec gk[V];
-      CONVKIT_UNROLL(2)
-      for (int v = 0; v < V; ++v) gk[v] = Vec::load(gy_t + (k * V + v) * kLaneChannels);
+      const Vec gk = Vec::load(gy_t + k * kLaneChannels);
       CONVKIT_UNROLL(8)
-      for (int j = 0; j < kLaneTaps; ++j) {
-        const float x = in[j][k];
-        CONVKIT_UNROLL(2)
-        for (int v = 0; v < V; ++v) acc[v][j].fma(gk[v], x);
-      }
+      for (int j = 0; j < kLaneTaps; ++j) acc[j].fma(gk, in[j][k]);
     }
   }
 #else
-  float acc[V][kLaneTaps][kLaneChannels];  ///< vector v's 16 channels for tap j
-  /// Starts from vector v's sums[v * stride + j * 16, ... + 16) for each tap j.
-  LaneTapBlock(const float* sums, int64_t stride) {
-    for (int v = 0; v < V; ++v) std::memcpy(acc[v], sums + v * stride, sizeof acc[v]);
-  }
-  /// Writes the sums back where the constructor read them.
-  void store(float* sums, int64_t stride) const {
-    for (int v = 0; v < V; ++v) std::memcpy(sums + v * stride, acc[v], sizeof acc[v]);
-  }
-  /// Sums positions [0, positions): gy_t holds V vectors of 16 channels per position,
-  /// src[j] is tap j's run.
+  float acc[kLaneTaps][kLaneChannels];  ///< tap j's 16 channels
+  /// Starts from sums[j * 16, j * 16 + 16) for each tap j.
+  explicit LaneTapBlock(const float* sums) { std::memcpy(acc, sums, sizeof acc); }
+  /// Sums positions [0, positions): gy_t holds 16 channels per position, src[j] tap j's run.
   void run(int64_t positions, const float* gy_t, const float* const* src) {
     for (int64_t k = 0; k < positions; ++k)
-      for (int v = 0; v < V; ++v)
-        for (int j = 0; j < kLaneTaps; ++j)
-          for (int l = 0; l < kLaneChannels; ++l) acc[v][j][l] += gy_t[(k * V + v) * kLaneChannels + l] * src[j][k];
+      for (int j = 0; j < kLaneTaps; ++j)
+        for (int l = 0; l < kLaneChannels; ++l) acc[j][l] += gy_t[k * kLaneChannels + l] * src[j][k];
   }
+  /// Writes the sums back as sums[j * 16 + channel].
+  void store(float* sums) const { std::memcpy(sums, acc, sizeof acc); }
 #endif
 };
 
@@ -343,8 +323,7 @@ inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x
   const int64_t vectors = lane_vectors(g);
   const ColumnCopies cc(g);
   const std::vector<int64_t> shift = cc.shifts(g);
-  Workspace<float> xc(static_cast<size_t>(Cg * cc.channel_size));
-  Workspace<float> gy_t(static_cast<size_t>(S * kLanePairs * kLaneChannels));
+  Workspace<float> xc(static_cast<size_t>(Cg * cc.channel_size)), gy_t(static_cast<size_t>(S * kLaneChannels));
   const int64_t zeros_size = Og % kLaneChannels ? S : 0;  // the output gradient of the padding lanes
   Workspace<float> zeros(static_cast<size_t>(zeros_size));
   fill(zeros_size, zeros.data(), 0.0f);
@@ -357,33 +336,22 @@ inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       for (int64_t c = 0; c < Cg; ++c)
         cc.fill(g, x + ((n * g.C + grp * Cg + c) * g.H * g.W), xc.data() + c * cc.channel_size);
-      for (int64_t vec = 0; vec < vectors;) {
-        const int pair = vec + kLanePairs <= vectors ? kLanePairs : 1;  // vectors in this block
-        for (int v = 0; v < pair; ++v) {
-          const float* rows[kLaneChannels];
-          for (int64_t l = 0; l < kLaneChannels; ++l) {
-            const int64_t o = (vec + v) * kLaneChannels + l;
-            rows[l] = o < Og ? gy + (n * g.O + grp * Og + o) * S : zeros.data();
-          }
-          rows_to_lanes(rows, S, gy_t.data() + v * kLaneChannels, pair * kLaneChannels);
+      for (int64_t vec = 0; vec < vectors; ++vec) {
+        const float* rows[kLaneChannels];
+        for (int64_t l = 0; l < kLaneChannels; ++l) {
+          const int64_t o = vec * kLaneChannels + l;
+          rows[l] = o < Og ? gy + (n * g.O + grp * Og + o) * S : zeros.data();
         }
+        rows_to_lanes(rows, S, gy_t.data(), kLaneChannels);
         float* sv = sums.data() + (grp * vectors + vec) * per_vector;
         for (int64_t blk = 0; blk < blocks; ++blk) {
           const float* src[kLaneTaps];
           for (int j = 0; j < kLaneTaps; ++j)
             src[j] = xc.data() + shift[static_cast<size_t>(std::min(P - 1, blk * kLaneTaps + j))];
-          float* sb = sv + blk * kLaneTaps * kLaneChannels;
-          if (pair == 2) {
-            LaneTapBlock<kLanePairs> acc(sb, per_vector);
-            acc.run(S, gy_t.data(), src);
-            acc.store(sb, per_vector);
-          } else {
-            LaneTapBlock<1> acc(sb, per_vector);
-            acc.run(S, gy_t.data(), src);
-            acc.store(sb, per_vector);
-          }
+          LaneTapBlock acc(sv + blk * kLaneTaps * kLaneChannels);
+          acc.run(S, gy_t.data(), src);
+          acc.store(sv + blk * kLaneTaps * kLaneChannels);
         }
-        vec += pair;
       }
     }
   for (int64_t o = 0; o < g.O; ++o) {
