@@ -260,6 +260,14 @@ struct TapDots {
     for (int c = 0; c < C; ++c) std::memcpy(sums + c * stride, acc[c], sizeof acc[c]);
   }
 #endif
+  /// Adds positions [0, n) to the sums at `sums` (see the constructor). Not inlined: the
+  /// block is the whole hot loop, and its callers compile faster without it.
+  CONVKIT_NOINLINE static void accumulate(T* sums, int64_t stride, int64_t n, const T* gq, int64_t gq_stride,
+                                          const T* const* x) {
+    TapDots dots(sums, stride);
+    dots.run(n, gq, gq_stride, x);
+    dots.store(sums, stride);
+  }
   /// Sums positions [0, n), n a multiple of kLanes: gq + c * gq_stride channel c's output
   /// gradient, x[j] tap j's run.
   void run(int64_t n, const T* gq, int64_t gq_stride, const T* const* x) {
@@ -413,15 +421,10 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
           for (int j = 0; j < Dots::kTaps; ++j)
             x_tap[j] = xpad.data() + tap_shift[static_cast<size_t>(blk * Dots::kTaps + j)];
           T* sb = sums.data() + o * per_channel + blk * Dots::kTaps * Dots::kLanes;
-          if (count == kDotChannels) {
-            TapDots<T, kDotChannels> dots(sb, per_channel);
-            dots.run(whole, gq, gq_size, x_tap);
-            dots.store(sb, per_channel);
-          } else {
-            Dots dots(sb, per_channel);
-            dots.run(whole, gq, gq_size, x_tap);
-            dots.store(sb, per_channel);
-          }
+          if (count == kDotChannels)
+            TapDots<T, kDotChannels>::accumulate(sb, per_channel, whole, gq, gq_size, x_tap);
+          else
+            Dots::accumulate(sb, per_channel, whole, gq, gq_size, x_tap);
         }
         oo += count;
       }

@@ -166,6 +166,15 @@ struct LaneBlock {
     for (int v = 0; v < V; ++v) std::memcpy(tile + v * tile_stride, acc[v], sizeof acc[v]);
   }
 #endif
+  /// One whole block: starts at the biases, sums the taps and writes the tile (see
+  /// store). Not inlined: the block is the whole hot loop, and its caller compiles faster
+  /// without it.
+  CONVKIT_NOINLINE static void compute(const float* bias, int64_t taps, const float* w, int64_t w_stride,
+                                       const int64_t* shift, const float* src, float* tile, int64_t tile_stride) {
+    LaneBlock blk(bias);
+    blk.run(taps, w, w_stride, shift, src);
+    blk.store(tile, tile_stride);
+  }
 };
 
 /// dst[k * stride + l] = rows[l][k] for k in [0, n): 16 rows of n values to n vectors of
@@ -238,14 +247,12 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
             if (pair == 2) {  // two vectors, in blocks of half the positions
               for (int64_t sub = 0; sub < kLanePositions && k0 + sub < k_end;
                    sub += LaneBlock<kLanePairs>::kPositions) {
-                LaneBlock<kLanePairs> blk(bias.data() + v0 * kLaneChannels);
-                blk.run(P, wv, P * kLaneChannels, shift.data(), xc.data() + k0 + sub);
-                blk.store(tile.data() + sub * kLaneChannels, kTile);
+                LaneBlock<kLanePairs>::compute(bias.data() + v0 * kLaneChannels, P, wv, P * kLaneChannels, shift.data(),
+                                               xc.data() + k0 + sub, tile.data() + sub * kLaneChannels, kTile);
               }
             } else {
-              LaneBlock<1> blk(bias.data() + v0 * kLaneChannels);
-              blk.run(P, wv, 0, shift.data(), xc.data() + k0);
-              blk.store(tile.data(), kTile);
+              LaneBlock<1>::compute(bias.data() + v0 * kLaneChannels, P, wv, 0, shift.data(), xc.data() + k0,
+                                    tile.data(), kTile);
             }
             const int64_t np = std::min(kLanePositions, S - k0);
             for (int v = 0; v < pair; ++v) {
@@ -286,6 +293,13 @@ struct LaneTapBlock {
   explicit LaneTapBlock(const float* sums) { Vec::load_block(acc, sums); }
   /// Writes the sums back as sums[j * 16 + channel].
   void store(float* sums) const { Vec::store_block(acc, sums); }
+  /// Adds positions [0, positions) to the sums at `sums`. Not inlined: the block is the
+  /// whole hot loop, and its caller compiles faster without it.
+  CONVKIT_NOINLINE static void accumulate(float* sums, int64_t positions, const float* gy_t, const float* const* src) {
+    LaneTapBlock acc(sums);
+    acc.run(positions, gy_t, src);
+    acc.store(sums);
+  }
   /// Sums positions [0, positions): gy_t holds 16 channels per position, src[j] tap j's run.
   void run(int64_t positions, const float* gy_t, const float* const* src) {
     const float* in[kLaneTaps];
@@ -348,9 +362,7 @@ inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x
           const float* src[kLaneTaps];
           for (int j = 0; j < kLaneTaps; ++j)
             src[j] = xc.data() + shift[static_cast<size_t>(std::min(P - 1, blk * kLaneTaps + j))];
-          LaneTapBlock acc(sv + blk * kLaneTaps * kLaneChannels);
-          acc.run(S, gy_t.data(), src);
-          acc.store(sv + blk * kLaneTaps * kLaneChannels);
+          LaneTapBlock::accumulate(sv + blk * kLaneTaps * kLaneChannels, S, gy_t.data(), src);
         }
       }
     }
