@@ -159,6 +159,12 @@ struct DirectBlock {
   /// Writes the block to dst[0, kSize).
   void store(T* dst) const { std::copy(acc, acc + kSize, dst); }
 #endif
+  /// DirectChannelBlock's interface for one channel (direct_forward_run takes either).
+  ///@{
+  explicit DirectBlock(const T* bias) : DirectBlock(*bias) {}
+  void add(const T* w, int64_t, const T* src) { add(*w, src); }
+  void store(T* dst, int64_t) const { store(dst); }
+  ///@}
 };
 
 /// Output channels a channel block of the direct forward pass sums at once, and the 64-byte
@@ -299,6 +305,22 @@ struct TapDots {
   }
 };
 
+/// The direct forward pass of one plane for Block's channels (DirectChannelBlock's or
+/// DirectBlock's one): block by block over the padded run, each summed over every tap
+/// (u, v) of the kernel from the padded plane xpad, into ypad (channels padded_run apart).
+/// Out of line: the blocks are the whole hot loop, and the caller compiles faster
+/// without them.
+template <class Block, class T>
+CONVKIT_NOINLINE void direct_forward_run(const Conv2dGeometry& g, int64_t Wp, const T* bias, const T* w, int64_t K,
+                                         const T* xpad, int64_t padded_run, T* ypad) {
+  for (int64_t k0 = 0; k0 < padded_run; k0 += Block::kSize) {
+    Block blk(bias);
+    for (int64_t u = 0; u < g.kh; ++u)
+      for (int64_t v = 0; v < g.kw; ++v) blk.add(w + u * g.kw + v, K, xpad + u * g.dh * Wp + v * g.dw + k0);
+    blk.store(ypad + k0, padded_run);
+  }
+}
+
 template <class T>
 void direct_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
   const int64_t Og = g.out_per_group(), K = g.kh * g.kw, S = g.OH * g.OW;
@@ -323,26 +345,12 @@ void direct_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, cons
       for (int64_t o = c * Og + q % Og; o < o_end;) {
         // kDirectChannels channels at a time while they last, then one at a time.
         const int64_t count = o + kDirectChannels <= o_end ? kDirectChannels : 1;
-        const T* wo = w + o * K;
-        if (count == kDirectChannels) {
-          T bias[kDirectChannels];
-          for (int64_t j = 0; j < kDirectChannels; ++j) bias[j] = b ? b[o + j] : T(0);
-          for (int64_t k0 = 0; k0 < padded_run; k0 += DirectChannelBlock<T>::kSize) {
-            DirectChannelBlock<T> blk(bias);
-            for (int64_t u = 0; u < g.kh; ++u)
-              for (int64_t v = 0; v < g.kw; ++v)
-                blk.add(wo + u * g.kw + v, K, xpad.data() + u * g.dh * pp.Wp + v * g.dw + k0);
-            blk.store(ypad.data() + k0, padded_run);
-          }
-        } else {
-          for (int64_t k0 = 0; k0 < padded_run; k0 += B) {
-            DirectBlock<T> blk(b ? b[o] : T(0));
-            for (int64_t u = 0; u < g.kh; ++u)
-              for (int64_t v = 0; v < g.kw; ++v)
-                blk.add(wo[u * g.kw + v], xpad.data() + u * g.dh * pp.Wp + v * g.dw + k0);
-            blk.store(ypad.data() + k0);
-          }
-        }
+        T bias[kDirectChannels];
+        for (int64_t j = 0; j < count; ++j) bias[j] = b ? b[o + j] : T(0);
+        if (count == kDirectChannels)
+          direct_forward_run<DirectChannelBlock<T>>(g, pp.Wp, bias, w + o * K, K, xpad.data(), padded_run, ypad.data());
+        else
+          direct_forward_run<DirectBlock<T>>(g, pp.Wp, bias, w + o * K, K, xpad.data(), padded_run, ypad.data());
         for (int64_t j = 0; j < count; ++j) {
           const T* acc = ypad.data() + j * padded_run;
           T* yo = y + (n * g.O + o + j) * S;
