@@ -100,7 +100,7 @@ constexpr int64_t kLaneChannels = 16;  ///< output channels per vector (64 bytes
 /// share each broadcast (10 loads per 16). On this Zen 5 that made AlexNet conv1's forward
 /// tap loop 12-15% faster. AVX's 16 registers leave no room for a second vector's sums.
 /// (The weight gradient's blocks gained as much from pairs, 12%, but their compile time,
-/// 0.2 G instructions in every program, did not fit the budget.)
+/// 0.24 G instructions in every program, did not fit the budget.)
 constexpr int kLanePairs = kVec64Registers == 32 ? 2 : 1;
 
 /// LaneBlock::compute is out of line where a block is long (16 positions on AVX-512, 6 on
