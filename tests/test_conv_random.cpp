@@ -77,9 +77,9 @@ TEST_CASE_TEMPLATE("random conv2d configurations match the reference", T, float,
 }
 
 // Vectors of 16 output channels per group take the lane kernel (conv_lanes.hpp) in float,
-// with its blocks of positions ending past the output plane. 8 to 48 channels: one vector,
-// part of one, and on AVX-512 pairs of vectors (the last one partly filled at 24 and 40)
-// followed by a single one at 48.
+// with its blocks of positions ending past the output plane. 8 to 48 channels: part of a
+// vector (8), one (16), and on AVX-512 a pair of vectors (32; at 24 its second partly
+// filled), or a pair then a single vector (48; at 40 the single one partly filled).
 TEST_CASE_TEMPLATE("random conv2d with 8 to 48 output channels per group match the reference", T, float, double) {
   ck::Generator gen(16);
   int tested = 0;

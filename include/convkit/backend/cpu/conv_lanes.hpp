@@ -113,8 +113,8 @@ constexpr int kLanePairs = kVec64Registers == 32 ? 2 : 1;
 #endif
 
 /// Vectors of 16 output channels per group. A group whose output channels are not a whole
-/// number of vectors leaves the last one's extra lanes computing zeros (8 channels use 8
-/// of 16).
+/// number of vectors leaves the last one's extra lanes computing sums that are dropped (8
+/// channels use 8 of 16).
 inline int64_t lane_vectors(const Conv2dGeometry& g) { return (g.out_per_group() + kLaneChannels - 1) / kLaneChannels; }
 
 /// One block of kLanePositions / V outputs for V vectors of 16 channels, summed over
@@ -186,15 +186,21 @@ struct LaneBlock {
   }
 };
 
-/// dst[k * stride + l] = rows[l][k] for k in [0, n): 16 rows of n values to n vectors of
-/// 16, `stride` floats apart.
-inline void rows_to_lanes(const float* const* rows, int64_t n, float* dst, int64_t stride) {
+/// dst[k * 16 + l] = rows[l][k] for k in [0, n): 16 rows of n values to n vectors of 16.
+inline void rows_to_lanes(const float* const* rows, int64_t n, float* dst) {
   int64_t k0 = 0;
 #if defined(__AVX512F__) && CONVKIT_X86_DISPATCH
-  for (; k0 + 16 <= n; k0 += 16) gemm_kernels::Avx512::transpose16(rows, k0, dst + k0 * stride, stride);
+  for (; k0 + 16 <= n; k0 += 16) gemm_kernels::Avx512::transpose16(rows, k0, dst + k0 * kLaneChannels, kLaneChannels);
 #endif
   for (int64_t k = k0; k < n; ++k)
-    for (int64_t l = 0; l < kLaneChannels; ++l) dst[k * stride + l] = rows[l][k];
+    for (int64_t l = 0; l < kLaneChannels; ++l) dst[k * kLaneChannels + l] = rows[l][k];
+}
+
+/// The 16 rows of one lane vector for rows_to_lanes: rows[l] = first + l * stride for the
+/// group's `count` real rows (1 to 16). The padding lanes repeat the last real row: their
+/// sums are computed and never read, so any finite values do.
+inline void lane_rows(const float* first, int64_t stride, int64_t count, const float* (&rows)[kLaneChannels]) {
+  for (int64_t l = 0; l < kLaneChannels; ++l) rows[l] = first + std::min(l, count - 1) * stride;
 }
 
 /// The forward pass of a float layer that is not pointwise (conv2d_forward has checked
@@ -204,24 +210,18 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
   const int64_t vectors = lane_vectors(g), lanes = vectors * kLaneChannels;  // per group
   const ColumnCopies cc(g);
   const std::vector<int64_t> shift = cc.shifts(g);
-  // Weights as [group][vector][tap][16 channels] and biases as [group][vector][16], the
-  // lanes past Og zero.
-  // Each vector's 16 weight rows are transposed at once (one element at a time, this took
-  // 5% of a one-image LeNet inference).
+  // Weights as [group][vector][tap][16 channels] and biases as [group][vector][16] (the
+  // lanes past Og repeat the last channel's weights, see lane_rows). Each vector's 16 weight rows are transposed at
+  // once (one element at a time, this took 5% of a one-image LeNet inference).
   Workspace<float> wp(static_cast<size_t>(g.groups * lanes * P)), bias(static_cast<size_t>(g.groups * lanes));
-  const int64_t zeros_size = Og % kLaneChannels ? P : 0;  // the weights of the padding lanes
-  Workspace<float> zeros(static_cast<size_t>(zeros_size));
-  fill(zeros_size, zeros.data(), 0.0f);
   for (int64_t grp = 0; grp < g.groups; ++grp)
     for (int64_t vec = 0; vec < vectors; ++vec) {
+      const int64_t o0 = grp * Og + vec * kLaneChannels, count = std::min(kLaneChannels, Og - vec * kLaneChannels);
       const float* rows[kLaneChannels];
+      lane_rows(w + o0 * P, P, count, rows);
+      rows_to_lanes(rows, P, wp.data() + (grp * vectors + vec) * P * kLaneChannels);
       float* bv = bias.data() + (grp * vectors + vec) * kLaneChannels;
-      for (int64_t l = 0; l < kLaneChannels; ++l) {
-        const int64_t o = vec * kLaneChannels + l;  // in the group
-        rows[l] = o < Og ? w + (grp * Og + o) * P : zeros.data();
-        bv[l] = o < Og && b ? b[grp * Og + o] : 0.0f;
-      }
-      rows_to_lanes(rows, P, wp.data() + (grp * vectors + vec) * P * kLaneChannels, kLaneChannels);
+      for (int64_t l = 0; l < kLaneChannels; ++l) bv[l] = l < count && b ? b[o0 + l] : 0.0f;
     }
   // The last block reads up to kLanePositions - 1 positions past the plane: slack.
   const int64_t xsize = Cg * cc.channel_size + kLanePositions;
@@ -253,7 +253,7 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
           const int pair = vec + kLanePairs <= vectors ? kLanePairs : 1;
           const float* wv = wp.data() + v0 * P * kLaneChannels;
           for (int64_t k0 = k_begin; k0 < k_end; k0 += kLanePositions) {
-            if (pair == 2) {  // two vectors, in blocks of half the positions
+            if (pair > 1) {  // two vectors, in blocks of half the positions
               for (int64_t sub = 0; sub < kLanePositions && k0 + sub < k_end;
                    sub += LaneBlock<kLanePairs>::kPositions) {
                 LaneBlock<kLanePairs>::compute(bias.data() + v0 * kLaneChannels, P, wv, P * kLaneChannels, shift.data(),
@@ -337,8 +337,8 @@ struct LaneTapBlock {
 
 /// The weight gradient of samples [n0, n1), added to gw_local (O x patch), for a float
 /// layer that is not pointwise. Per sample and group the input is laid out as ColumnCopies and the output
-/// gradient turned into vectors of 16 channels per position (lanes past Og read a zero
-/// row); each block of kLaneTaps taps then sums over all positions in registers. The sums
+/// gradient turned into vectors of 16 channels per position (lanes past Og repeat the
+/// last channel's, see lane_rows); each block of kLaneTaps taps then sums over all positions in registers. The sums
 /// are kept as [group][vector][tap][16] and turned back at the end.
 inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x, const float* gy, float* gw_local,
                                          int64_t n0, int64_t n1) {
@@ -347,9 +347,6 @@ inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x
   const ColumnCopies cc(g);
   const std::vector<int64_t> shift = cc.shifts(g);
   Workspace<float> xc(static_cast<size_t>(Cg * cc.channel_size)), gy_t(static_cast<size_t>(S * kLaneChannels));
-  const int64_t zeros_size = Og % kLaneChannels ? S : 0;  // the output gradient of the padding lanes
-  Workspace<float> zeros(static_cast<size_t>(zeros_size));
-  fill(zeros_size, zeros.data(), 0.0f);
   // Whole blocks of taps: the sums of the taps past P are computed (from tap P-1's run) and
   // never used.
   const int64_t blocks = (P + kLaneTaps - 1) / kLaneTaps, per_vector = blocks * kLaneTaps * kLaneChannels;
@@ -361,11 +358,9 @@ inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x
         cc.fill(g, x + ((n * g.C + grp * Cg + c) * g.H * g.W), xc.data() + c * cc.channel_size);
       for (int64_t vec = 0; vec < vectors; ++vec) {
         const float* rows[kLaneChannels];
-        for (int64_t l = 0; l < kLaneChannels; ++l) {
-          const int64_t o = vec * kLaneChannels + l;
-          rows[l] = o < Og ? gy + (n * g.O + grp * Og + o) * S : zeros.data();
-        }
-        rows_to_lanes(rows, S, gy_t.data(), kLaneChannels);
+        lane_rows(gy + (n * g.O + grp * Og + vec * kLaneChannels) * S, S,
+                  std::min(kLaneChannels, Og - vec * kLaneChannels), rows);
+        rows_to_lanes(rows, S, gy_t.data());
         float* sv = sums.data() + (grp * vectors + vec) * per_vector;
         for (int64_t blk = 0; blk < blocks; ++blk) {
           const float* src[kLaneTaps];
