@@ -1,12 +1,17 @@
-// The fast conv2d (shifted views, Winograd, the direct kernel; im2col for double) against
+// The fast conv2d (shifted views, Winograd, the direct kernel, the batch lanes; im2col for double) against
 // the reference loops over many random shapes and options, forward and all three
 // gradients, in double and float.
+// The batch lanes are opt-in (conv_batch.hpp): this program turns them on, so that they
+// are tested wherever they can be compiled (AVX-512 builds).
+#define CONVKIT_BATCH_LANES 1
 #include <doctest/doctest.h>
 
 #include <array>
 #include <cmath>
 #include <convkit/convkit.hpp>
+#include <cstdlib>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace {
@@ -88,6 +93,54 @@ TEST_CASE_TEMPLATE("random conv2d with 8 to 48 output channels per group match t
       return std::array<int64_t, 2>{groups * pick(1, 3), groups * (16 * pick(1, 3) - 8 * pick(0, 1))};
     });
   CHECK(tested > 50);
+}
+
+// Batches of 16 or more images with small planes take the batch lanes in float
+// (conv_batch.hpp): one vector per 16 images. 16 to 40 images leave a last block partly
+// filled (zero lanes); 1 to 11 output channels a last block of channels partly filled;
+// up to 5x5 kernels with padding up to the kernel size, positions and taps past whole
+// blocks; 1 to 3 threads split the blocks of images. In an AVX-512 build, unless
+// CONVKIT_CONV_ALGO turns the batch lanes off, every drawn layer must take them (else
+// this test tests nothing new); elsewhere the same layers test the other kernels.
+TEST_CASE("random conv2d on batches of 16 to 40 images (batch lanes) match the reference") {
+  const int before = ck::num_threads();
+  ck::Generator gen(1616);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
+  };
+  const char* algo = std::getenv("CONVKIT_CONV_ALGO");
+  const bool forced_off = algo && (std::string(algo) == "im2col" || std::string(algo) == "indirect");
+  const bool expected = CONVKIT_HAS_BATCH_LANES && !forced_off;
+  int tested = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    const int64_t N = pick(16, 40), C = pick(2, 7), O = pick(1, 11), kh = pick(1, 5), kw = pick(1, 5);
+    const int64_t ph = pick(0, kh), pw = pick(0, kw), H = pick(kh, 12), W = pick(kw, 12);
+    if (kh == 1 && kw == 1 && ph == 0 && pw == 0) continue;  // pointwise: a plain matrix product
+    const int threads = static_cast<int>(pick(1, 3));
+    ck::set_num_threads(threads);
+    const auto opt = ck::Conv2dOptions().padding({ph, pw});
+    auto x = ck::Tensor<float>::uniform({N, C, H, W}, -1.f, 1.f, gen).requires_grad_();
+    auto w = ck::Tensor<float>::uniform({O, C, kh, kw}, -1.f, 1.f, gen).requires_grad_();
+    const bool bias = trial % 2 == 0;
+    auto b = bias ? ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen).requires_grad_() : ck::Tensor<float>();
+    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << opt.padding().str()
+                  << " threads " << threads);
+    CHECK(ck::backend::cpu::use_batch_lanes(ck::conv2d_geometry("conv2d", x, w, b, opt)) == expected);
+    auto y = ck::conv2d(x, w, b, opt);
+    auto yd = ck::reference::conv2d(as_double(x.detach()), as_double(w.detach()),
+                                    bias ? as_double(b.detach()) : ck::Tensor<double>(), opt);
+    CHECK(max_rel_diff(as_double(y.detach()), yd) < 2e-6);
+    auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
+    (y * gy).sum().backward();
+    auto ref = ck::reference::conv2d_backward(as_double(x.detach()), as_double(w.detach()),
+                                              bias ? as_double(b.detach()) : ck::Tensor<double>(), as_double(gy), opt);
+    CHECK(max_rel_diff(as_double(x.grad()), ref.gx) < 2e-6);
+    CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < 2e-6);
+    if (bias) CHECK(max_rel_diff(as_double(b.grad()), ref.gb) < 2e-6);
+    ++tested;
+  }
+  ck::set_num_threads(before);
+  CHECK(tested > 30);
 }
 
 // One image is split over the threads inside a layer: the direct kernel by (plane, output

@@ -11,7 +11,9 @@
 // w_g^T * gy gathered into the phase planes of a ViewLayout (indirect_input_gradient_samples)
 // instead of col2im; 3x3 stride-1 float layers with many channels go through Winograd
 // (winograd.hpp). Layers with one input channel per group and stride 1 take the direct
-// kernel (conv_direct.hpp), and pointwise layers need no col matrix at all.
+// kernel (conv_direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet
+// conv2) the batch lanes (conv_batch.hpp; opt-in, AVX-512 builds), and pointwise layers
+// need no col matrix at all.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "../../ops/geometry.hpp"
+#include "conv_batch.hpp"
 #include "conv_direct.hpp"
 #include "conv_lanes.hpp"
 #include "elementwise.hpp"
@@ -197,6 +200,9 @@ template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
   if constexpr (std::is_same_v<T, float>) {
     if (use_winograd(g)) return winograd_conv2d_forward(g, x, w, b, y);
+#if CONVKIT_HAS_BATCH_LANES
+    if (use_batch_lanes(g)) return batch_lane_forward(g, x, w, b, y);
+#endif
   }
   constexpr bool kFloat = std::is_same_v<T, float>;
   bool indirect = false;
@@ -289,6 +295,16 @@ inline void indirect_input_gradient_samples(const Conv2dGeometry& g, const float
 template <class T>
 void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
   constexpr bool kFloat = std::is_same_v<T, float>;
+#if CONVKIT_HAS_BATCH_LANES
+  if constexpr (kFloat) {
+    if (use_batch_lanes(g)) {
+      if (gx) batch_lane_input_gradient(g, w, gy, gx);
+      if (gw) batch_lane_weight_gradient(g, x, gy, gw);
+      if (gb) bias_grad(g.N, g.O, g.OH * g.OW, gy, gb);
+      return;
+    }
+  }
+#endif
   bool indirect = false;
   if constexpr (kFloat) indirect = use_indirect_conv(g);
   if (!indirect && use_direct_conv(g)) return direct_conv2d_backward(g, x, w, gy, gx, gw, gb);

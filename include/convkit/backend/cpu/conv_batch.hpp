@@ -1,0 +1,383 @@
+#pragma once
+// float convolutions with the batch in the vector lanes: one 64-byte vector holds one value
+// of 16 images. For small images with few channels (LeNet conv2: 6 -> 16 channels, 14x14
+// -> 10x10), the kernels that vectorise over output channels (conv_lanes.hpp) or positions
+// (conv_direct.hpp) load about one operand per multiply-add. Here every lane is a real
+// image, and a block of kBatchChannels output channels by kBatchSpan positions (or taps)
+// shares each load:
+//   forward:         acc[q][r] += w[o0 + q, c, u, v] * X[c][position r + (u, v)]
+//   weight gradient: acc[q][t] += GY[o0 + q][position] * X[c][position + tap t]
+//                    (the 16 lanes, one per image, are added up at the end)
+//   input gradient:  colT[tap][position] = sum over o of w[o, c, tap] * GY[o][position]
+//                    (the forward block again, taps as its output channels), then each
+//                    input position gathers the taps that reach it.
+// On AVX-512 a 4 x 4 block makes 8 loads per 16 multiply-adds, where the lane kernel
+// makes 9 per 8 (LeNet conv2's forward, one thread: 0.85 -> 0.5 ms in the block loop).
+// Each block of 16 images is transposed in (X[c][h][w][16], zero-padded; images past N are
+// zero lanes) and out, 16 x 16 values at a time.
+//
+// Opt-in: compiled only where CONVKIT_BATCH_LANES is defined to 1 before convkit is
+// included (for the whole program: every translation unit alike), in AVX-512 builds with
+// GCC or Clang. The kernels cost 1.8 G compiler instructions, 5% of a program that trains
+// LeNet, which the compile-time budget (README, Compile time) has no room for. Below
+// AVX-512 the 16 vector registers hold too small a block: in an AVX2 build LeNet conv2's
+// input gradient took 1.48 ms against the indirect kernel's 1.27 (one thread), so there
+// the other kernels stay.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "../../ops/geometry.hpp"
+#include "conv_direct.hpp"
+#include "conv_lanes.hpp"
+#include "elementwise.hpp"
+#include "gemm_kernels.hpp"
+#include "memory.hpp"
+#include "parallel.hpp"
+
+#ifndef CONVKIT_BATCH_LANES
+#define CONVKIT_BATCH_LANES 0
+#endif
+#if CONVKIT_BATCH_LANES && defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
+#define CONVKIT_HAS_BATCH_LANES 1
+#else
+#define CONVKIT_HAS_BATCH_LANES 0
+#endif
+
+namespace convkit::backend::cpu {
+
+constexpr int64_t kBatchLanes = 16;  ///< images per vector (64 bytes of float)
+
+/// A forward block's output channels and positions: 4 x 4 sums, half the register file.
+///@{
+constexpr int kBatchChannels = 4;
+constexpr int kBatchSpan = 4;
+///@}
+/// A weight-gradient block's taps (by kBatchChannels output channels): 20 sums, with 4
+/// output-gradient vectors and one input vector 25 of the 32 registers. 5 taps fit 5x5
+/// kernels exactly (LeNet conv2's weight gradient: 0.63 ms with blocks of 4, padded to 28
+/// taps).
+constexpr int kBatchTaps = 5;
+
+/// A block of 16 images' largest plane set (input, output, or the input gradient's
+/// products), in values per image: at most 8192, so that the block (512 KB) stays in the L2 cache.
+constexpr int64_t kBatchMaxValues = 8192;
+
+/// True when a float layer goes through the batch lanes: one group, stride and dilation 1,
+/// not pointwise, at least 2 input channels (one goes to the direct kernel), at least 16
+/// images, and small planes (kBatchMaxValues; the input gradient's per-channel products
+/// are kh * kw planes of the output's size). CONVKIT_CONV_ALGO=im2col or
+/// =indirect turns it off, to compare (the tests compare all against the reference).
+inline bool use_batch_lanes(const Conv2dGeometry& g) {
+  if (!CONVKIT_HAS_BATCH_LANES) return false;
+  if (!(g.groups == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && !g.is_pointwise() && g.C >= 2 &&
+        g.N >= kBatchLanes))
+    return false;
+  const int64_t in = g.C * (g.H + 2 * g.ph) * (g.W + 2 * g.pw), out = g.O * g.OH * g.OW;
+  const int64_t taps = (g.kh * g.kw + kBatchChannels) * g.OH * g.OW;
+  if (std::max({in, out, taps}) > kBatchMaxValues) return false;
+  static const bool off = [] {
+    const char* env = std::getenv("CONVKIT_CONV_ALGO");
+    const std::string algo = env ? env : "";
+    return algo == "im2col" || algo == "indirect";
+  }();
+  return !off;
+}
+
+#if CONVKIT_HAS_BATCH_LANES
+
+/// Images [n0, n0 + count) of the N x C x H x W tensor x as X[c][h + ph][w + pw][16],
+/// lanes past count zero. X's padding must already be zero; `plane` is H * W * 16 floats
+/// of scratch (used only with padding), `zeros` H * W zeros.
+CONVKIT_NOINLINE inline void to_batch_lanes(int64_t C, int64_t H, int64_t W, int64_t ph, int64_t pw, const float* x,
+                                            int64_t n0, int64_t count, const float* zeros, float* X, float* plane) {
+  const int64_t Wp = W + 2 * pw, channel_size = (H + 2 * ph) * Wp * kBatchLanes;
+  const bool padded = ph > 0 || pw > 0;
+  for (int64_t c = 0; c < C; ++c) {
+    const float* rows[kBatchLanes];
+    for (int64_t l = 0; l < kBatchLanes; ++l) rows[l] = l < count ? x + ((n0 + l) * C + c) * H * W : zeros;
+    float* dst = padded ? plane : X + c * channel_size;
+    rows_to_lanes(rows, H * W, dst);
+    if (padded)
+      for (int64_t h = 0; h < H; ++h)
+        copy_short(plane + h * W * kBatchLanes, W * kBatchLanes,
+                   X + c * channel_size + ((h + ph) * Wp + pw) * kBatchLanes);
+  }
+}
+
+/// The way back for an output: Y[o][p][16] (O planes of S positions) into images
+/// [n0, n0 + count) of y (N x O x S).
+CONVKIT_NOINLINE inline void from_batch_lanes(int64_t O, int64_t S, const float* Y, int64_t n0, int64_t count,
+                                              float* y) {
+  const int64_t image = O * S;
+  for (int64_t o = 0; o < O; ++o)
+    for (int64_t p0 = 0; p0 < S; p0 += kBatchLanes) {
+      const float* src = Y + (o * S + p0) * kBatchLanes;
+      float* dst = y + n0 * image + o * S + p0;
+#if CONVKIT_X86_DISPATCH
+      if (count == kBatchLanes && p0 + kBatchLanes <= S) {
+        const float* rows[kBatchLanes];  // position p0 + r's 16 images
+        for (int64_t r = 0; r < kBatchLanes; ++r) rows[r] = src + r * kBatchLanes;
+        gemm_kernels::Avx512::transpose16(rows, 0, dst, image);
+        continue;
+      }
+#endif
+      for (int64_t p = 0; p < std::min(kBatchLanes, S - p0); ++p)
+        for (int64_t l = 0; l < count; ++l) dst[l * image + p] = src[p * kBatchLanes + l];
+    }
+}
+
+/// The forward pass of kBatchChannels output channels at kBatchSpan positions of a block of
+/// 16 images, summed over the taps of every input channel: position r reads x[r] +
+/// c * channel_size + taps[t]; w holds [c][t][kBatchChannels] weights. The sums, biases
+/// first, are stored at out[r] + q * out_stride.
+CONVKIT_NOINLINE inline void batch_forward_block(const float* const* x, const float* w, const int64_t* taps, int64_t C,
+                                                 int64_t K, int64_t channel_size, const float* bias, float* const* out,
+                                                 int64_t out_stride) {
+  constexpr int Q = kBatchChannels, R = kBatchSpan;
+  typedef Vec64<float> Vec;
+  Vec acc[Q][R];
+  CONVKIT_UNROLL(4)
+  for (int q = 0; q < Q; ++q) {
+    CONVKIT_UNROLL(4)
+    for (int r = 0; r < R; ++r) acc[q][r] = Vec::splat(bias[q]);
+  }
+  for (int64_t c = 0; c < C; ++c, w += K * Q)
+    for (int64_t t = 0; t < K; ++t) {
+      const int64_t at = c * channel_size + taps[t];
+      CONVKIT_UNROLL(4)
+      for (int r = 0; r < R; ++r) {
+        Vec v = Vec::load(x[r] + at);
+        v.pin();  // one load for the Q multiply-adds
+        CONVKIT_UNROLL(4)
+        for (int q = 0; q < Q; ++q) acc[q][r].fma(v, w[t * Q + q]);
+      }
+    }
+  CONVKIT_UNROLL(4)
+  for (int q = 0; q < Q; ++q) {
+    CONVKIT_UNROLL(4)
+    for (int r = 0; r < R; ++r) acc[q][r].store(out[r] + q * out_stride);
+  }
+}
+
+/// The weight gradient of kBatchChannels output channels by kBatchTaps taps of one input
+/// channel, over the S positions of a block of 16 images: position p reads x + pos[p] +
+/// taps[t] and gy + q * gy_stride + 16 p. The sums are added to sums + q * sums_stride +
+/// 16 t, still one lane per image.
+CONVKIT_NOINLINE inline void batch_weight_block(const float* x, const int64_t* taps, const int64_t* pos, int64_t S,
+                                                const float* gy, int64_t gy_stride, float* sums, int64_t sums_stride) {
+  constexpr int Q = kBatchChannels, T = kBatchTaps;
+  typedef Vec64<float> Vec;
+  Vec acc[Q][T] = {};
+  for (int64_t p = 0; p < S; ++p) {
+    Vec d[Q];
+    CONVKIT_UNROLL(4)
+    for (int q = 0; q < Q; ++q) {
+      d[q] = Vec::load(gy + q * gy_stride + p * kBatchLanes);
+      d[q].pin();
+    }
+    const float* xp = x + pos[p];
+    CONVKIT_UNROLL(5)
+    for (int t = 0; t < T; ++t) {
+      Vec v = Vec::load(xp + taps[t]);
+      v.pin();
+      CONVKIT_UNROLL(4)
+      for (int q = 0; q < Q; ++q) acc[q][t].fma(d[q], v);
+    }
+  }
+  CONVKIT_UNROLL(4)
+  for (int q = 0; q < Q; ++q) {
+    CONVKIT_UNROLL(5)
+    for (int t = 0; t < T; ++t) {
+      Vec sum = Vec::load(sums + q * sums_stride + t * kBatchLanes);
+      sum.fma(acc[q][t], 1.0f);
+      sum.store(sums + q * sums_stride + t * kBatchLanes);
+    }
+  }
+}
+
+/// Where the blocks read a layer's batch layout: taps[t] for tap t = (u, v) and pos[p] for
+/// output position p = (i, j), as offsets into one input channel of X, whose rows are
+/// W + 2 pw wide. `taps` is rounded up to whole blocks of `tap_block`, repeating the last
+/// tap (their sums are dropped).
+struct BatchOffsets {
+  std::vector<int64_t> taps;  ///< (u * Wp + v) * 16
+  std::vector<int64_t> pos;   ///< (i * Wp + j) * 16
+  /// The offsets of g's layout.
+  CONVKIT_NOINLINE BatchOffsets(const Conv2dGeometry& g, int64_t tap_block) {
+    const int64_t Wp = g.W + 2 * g.pw, K = g.kh * g.kw;
+    taps.resize(static_cast<size_t>((K + tap_block - 1) / tap_block * tap_block));
+    for (size_t t = 0; t < taps.size(); ++t) {
+      const int64_t k = std::min(static_cast<int64_t>(t), K - 1);
+      taps[t] = (k / g.kw * Wp + k % g.kw) * kBatchLanes;
+    }
+    pos.resize(static_cast<size_t>(g.OH * g.OW));
+    for (int64_t p = 0; p < g.OH * g.OW; ++p) pos[static_cast<size_t>(p)] = (p / g.OW * Wp + p % g.OW) * kBatchLanes;
+  }
+};
+
+/// batch_forward_block over all of an output of O channels (in blocks of kBatchChannels) by
+/// S positions (in blocks of kBatchSpan): position p reads X + pos[p]; w holds
+/// [O block][C][K][kBatchChannels] weights and bias [O block][kBatchChannels] values; Y,
+/// [O block * kBatchChannels][S][16], receives the sums (of channels past O too).
+CONVKIT_NOINLINE inline void batch_forward_blocks(int64_t O, int64_t S, const float* X, const int64_t* pos,
+                                                  const float* w, const int64_t* taps, int64_t C, int64_t K,
+                                                  int64_t channel_size, const float* bias, float* Y) {
+  constexpr int Q = kBatchChannels, R = kBatchSpan;
+  for (int64_t ob = 0; ob < (O + Q - 1) / Q; ++ob)
+    for (int64_t p0 = 0; p0 < S; p0 += R) {
+      const float* x[R];
+      float* out[R];
+      for (int r = 0; r < R; ++r) {  // a last block past S repeats position S - 1
+        const int64_t p = std::min(p0 + r, S - 1);
+        x[r] = X + pos[p];
+        out[r] = Y + (ob * Q * S + p) * kBatchLanes;
+      }
+      batch_forward_block(x, w + ob * C * K * Q, taps, C, K, channel_size, bias + ob * Q, out, S * kBatchLanes);
+    }
+}
+
+/// The forward pass for use_batch_lanes(g).
+inline void batch_lane_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
+  constexpr int Q = kBatchChannels;
+  const int64_t K = g.kh * g.kw, S = g.OH * g.OW, HW = g.H * g.W;
+  const int64_t channel_size = (g.H + 2 * g.ph) * (g.W + 2 * g.pw) * kBatchLanes;
+  const int64_t oblocks = (g.O + Q - 1) / Q;
+  // Weights as [o block][c][tap][Q] and biases as [o block][Q], zero past O.
+  Workspace<float> wq(static_cast<size_t>(oblocks * g.C * K * Q)), bq(static_cast<size_t>(oblocks * Q));
+  fill(oblocks * g.C * K * Q, wq.data(), 0.0f);
+  fill(oblocks * Q, bq.data(), 0.0f);
+  for (int64_t o = 0; o < g.O; ++o) {
+    if (b) bq.data()[o] = b[o];
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t t = 0; t < K; ++t) wq.data()[((o / Q * g.C + c) * K + t) * Q + o % Q] = w[(o * g.C + c) * K + t];
+  }
+  const BatchOffsets at(g, 1);
+  Workspace<float> zeros(static_cast<size_t>(HW));
+  fill(HW, zeros.data(), 0.0f);
+  const bool padded = g.ph > 0 || g.pw > 0;
+  parallel_for((g.N + kBatchLanes - 1) / kBatchLanes, kBatchLanes * g.O * g.C * K * S, [&](int64_t b0, int64_t b1) {
+    Workspace<float> X(static_cast<size_t>(g.C * channel_size)),
+        plane(padded ? static_cast<size_t>(HW * kBatchLanes) : 0),
+        Y(static_cast<size_t>(oblocks * Q * S * kBatchLanes));  // channels past O: written, never read
+    if (padded) fill(g.C * channel_size, X.data(), 0.0f);
+    for (int64_t nb = b0; nb < b1; ++nb) {
+      const int64_t n0 = nb * kBatchLanes, count = std::min(kBatchLanes, g.N - n0);
+      to_batch_lanes(g.C, g.H, g.W, g.ph, g.pw, x, n0, count, zeros.data(), X.data(), plane.data());
+      batch_forward_blocks(g.O, S, X.data(), at.pos.data(), wq.data(), at.taps.data(), g.C, K, channel_size, bq.data(),
+                           Y.data());
+      from_batch_lanes(g.O, S, Y.data(), n0, count, y);
+    }
+  });
+}
+
+/// gx (overwritten) for use_batch_lanes(g), per input channel c of a block of images:
+///   colT[tap][p] = sum over o of w[o, c, tap] * GY[o][p]     (batch_forward_block, with
+///                                                           taps as its output channels)
+///   GX[c][i + u - ph][j + v - pw] += colT[(u, v)][(i, j)], inside the input
+/// As a forward pass of the zero-padded output gradient (with flipped weights), LeNet
+/// conv2's input gradient multiplied twice as much: 196 positions by all 25 taps, where
+/// only 100 x 25 products are not zero.
+inline void batch_lane_input_gradient(const Conv2dGeometry& g, const float* w, const float* gy, float* gx) {
+  constexpr int Q = kBatchChannels;
+  const int64_t K = g.kh * g.kw, S = g.OH * g.OW, HW = g.H * g.W;
+  const int64_t kblocks = (K + Q - 1) / Q, Kq = kblocks * Q;
+  // Weights as [c][tap block][o][Q]: channel c's taps are the blocks' output channels.
+  Workspace<float> wq(static_cast<size_t>(g.C * Kq * g.O)), zero_bias(static_cast<size_t>(Kq));
+  fill(g.C * Kq * g.O, wq.data(), 0.0f);
+  fill(Kq, zero_bias.data(), 0.0f);
+  std::vector<int64_t> plain(static_cast<size_t>(S));  // GY's positions: no padding
+  for (int64_t p = 0; p < S; ++p) plain[static_cast<size_t>(p)] = p * kBatchLanes;
+  for (int64_t o = 0; o < g.O; ++o)
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t k = 0; k < K; ++k)
+        wq.data()[((c * kblocks + k / Q) * g.O + o) * Q + k % Q] = w[(o * g.C + c) * K + k];
+  Workspace<float> zeros(static_cast<size_t>(S));
+  fill(S, zeros.data(), 0.0f);
+  const int64_t no_shift = 0;  // GY is read at the positions themselves: one tap, no shift
+  parallel_for((g.N + kBatchLanes - 1) / kBatchLanes, kBatchLanes * g.O * g.C * K * S, [&](int64_t b0, int64_t b1) {
+    Workspace<float> GY(static_cast<size_t>(g.O * S * kBatchLanes)), colT(static_cast<size_t>(Kq * S * kBatchLanes)),
+        GX(static_cast<size_t>(g.C * HW * kBatchLanes));
+    for (int64_t nb = b0; nb < b1; ++nb) {
+      const int64_t n0 = nb * kBatchLanes, count = std::min(kBatchLanes, g.N - n0);
+      to_batch_lanes(g.O, g.OH, g.OW, 0, 0, gy, n0, count, zeros.data(), GY.data(), nullptr);
+      for (int64_t c = 0; c < g.C; ++c) {
+        batch_forward_blocks(Kq, S, GY.data(), plain.data(), wq.data() + c * Kq * g.O, &no_shift, g.O, 1,
+                             S * kBatchLanes, zero_bias.data(), colT.data());
+        // Each tap (u, v) adds its output rows i, as contiguous runs of columns j, into
+        // input row i + u - ph at column j + v - pw (the columns inside the input).
+        float* gxc = GX.data() + c * HW * kBatchLanes;
+        fill(HW * kBatchLanes, gxc, 0.0f);
+        for (int64_t u = 0; u < g.kh; ++u)
+          for (int64_t v = 0; v < g.kw; ++v) {
+            const int64_t j0 = std::max<int64_t>(0, g.pw - v), j1 = std::min(g.OW, g.W + g.pw - v);
+            if (j0 >= j1) continue;
+            const int64_t run = (j1 - j0) * kBatchLanes;
+            for (int64_t i = 0; i < g.OH; ++i) {
+              const int64_t h = i + u - g.ph;
+              if (h < 0 || h >= g.H) continue;
+              const float* src = colT.data() + ((u * g.kw + v) * S + i * g.OW + j0) * kBatchLanes;
+              float* dst = gxc + (h * g.W + j0 + v - g.pw) * kBatchLanes;
+              CONVKIT_SIMD for (int64_t k = 0; k < run; ++k) dst[k] += src[k];
+            }
+          }
+      }
+      from_batch_lanes(g.C, HW, GX.data(), n0, count, gx);
+    }
+  });
+}
+
+/// gw (overwritten) for use_batch_lanes(g). Each thread sums its blocks of images into its
+/// own [o][c][tap][16] sums; the lanes and the threads are added up at the end.
+inline void batch_lane_weight_gradient(const Conv2dGeometry& g, const float* x, const float* gy, float* gw) {
+  constexpr int Q = kBatchChannels, T = kBatchTaps;
+  const int64_t K = g.kh * g.kw, S = g.OH * g.OW, HW = g.H * g.W;
+  const int64_t channel_size = (g.H + 2 * g.ph) * (g.W + 2 * g.pw) * kBatchLanes;
+  const int64_t oblocks = (g.O + Q - 1) / Q, Oq = oblocks * Q;
+  const BatchOffsets at(g, T);
+  const int64_t Kt = static_cast<int64_t>(at.taps.size()), per_thread = Oq * g.C * Kt * kBatchLanes;
+  const int threads = max_threads();
+  Workspace<float> sums(static_cast<size_t>(per_thread * threads));
+  std::vector<char> used(static_cast<size_t>(threads), 0);
+  Workspace<float> zeros(static_cast<size_t>(std::max(HW, S)));
+  fill(std::max(HW, S), zeros.data(), 0.0f);
+  const bool padded = g.ph > 0 || g.pw > 0;
+  parallel_for((g.N + kBatchLanes - 1) / kBatchLanes, 2 * kBatchLanes * g.O * g.C * K * S, [&](int64_t b0, int64_t b1) {
+    const int thread = thread_index();
+    used[static_cast<size_t>(thread)] = 1;
+    float* s = sums.data() + thread * per_thread;
+    fill(per_thread, s, 0.0f);
+    Workspace<float> X(static_cast<size_t>(g.C * channel_size)),
+        plane(padded ? static_cast<size_t>(HW * kBatchLanes) : 0), GY(static_cast<size_t>(Oq * S * kBatchLanes));
+    if (padded) fill(g.C * channel_size, X.data(), 0.0f);
+    fill(Oq * S * kBatchLanes, GY.data(), 0.0f);  // channels past O stay zero
+    for (int64_t nb = b0; nb < b1; ++nb) {
+      const int64_t n0 = nb * kBatchLanes, count = std::min(kBatchLanes, g.N - n0);
+      to_batch_lanes(g.C, g.H, g.W, g.ph, g.pw, x, n0, count, zeros.data(), X.data(), plane.data());
+      to_batch_lanes(g.O, g.OH, g.OW, 0, 0, gy, n0, count, zeros.data(), GY.data(), nullptr);
+      for (int64_t ob = 0; ob < oblocks; ++ob)
+        for (int64_t c = 0; c < g.C; ++c)
+          for (int64_t t0 = 0; t0 < Kt; t0 += T)
+            batch_weight_block(X.data() + c * channel_size, at.taps.data() + t0, at.pos.data(), S,
+                               GY.data() + ob * Q * S * kBatchLanes, S * kBatchLanes,
+                               s + ((ob * Q * g.C + c) * Kt + t0) * kBatchLanes, g.C * Kt * kBatchLanes);
+    }
+  });
+  for (int64_t o = 0; o < g.O; ++o)
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t k = 0; k < K; ++k) {
+        float total = 0.0f;
+        for (int t = 0; t < threads; ++t) {
+          if (!used[static_cast<size_t>(t)]) continue;
+          const float* lanes = sums.data() + t * per_thread + ((o * g.C + c) * Kt + k) * kBatchLanes;
+          for (int64_t l = 0; l < kBatchLanes; ++l) total += lanes[l];
+        }
+        gw[(o * g.C + c) * K + k] = total;
+      }
+}
+
+#endif  // CONVKIT_HAS_BATCH_LANES
+
+}  // namespace convkit::backend::cpu
