@@ -37,9 +37,7 @@ struct PaddedPlane {
 /// Copies plane x into the interior of its padded layout, leaving the padding as it is.
 template <class T>
 void copy_plane_interior(const Conv2dGeometry& g, const PaddedPlane& pp, const T* x, T* xpad) {
-  for (int64_t h = 0; h < g.H; ++h) {
-    copy_short(x + h * g.W, g.W, xpad + (h + g.ph) * pp.Wp + g.pw);
-  }
+  copy_rows(x, g.W, g.W, g.H, xpad + g.ph * pp.Wp + g.pw, pp.Wp);
 }
 
 /// The register-blocked kernels here and in conv_lanes.hpp hold their sums in 64-byte
@@ -355,7 +353,7 @@ void direct_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, cons
         for (int64_t j = 0; j < count; ++j) {
           const T* acc = ypad.data() + j * padded_run;
           T* yo = y + (n * g.O + o + j) * S;
-          for (int64_t i = 0; i < g.OH; ++i) copy_short(acc + i * pp.Wp, g.OW, yo + i * g.OW);
+          copy_rows(acc, pp.Wp, g.OW, g.OH, yo, g.OW);
         }
         o += count;
         q += count;
@@ -419,7 +417,7 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
         // gy in the padded-width layout; the extra columns are zero so they add nothing.
         T* gq = gypad.data() + oo * gq_size + front;
         const T* go = gy + (n * g.O + c * Og + oo) * S;
-        for (int64_t i = 0; i < g.OH; ++i) copy_short(go + i * g.OW, g.OW, gq + i * pp.Wp);
+        copy_rows(go, g.OW, g.OW, g.OH, gq, pp.Wp);
       }
       // kDotChannels channels at a time while they last, then one at a time.
       for (int64_t oo = 0; gw_local && oo < Og;) {
@@ -449,7 +447,7 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
         blk.store(gxrows.data() + k0);
       }
       T* out = gx + p * plane;
-      for (int64_t h = 0; h < g.H; ++h) copy_short(gxrows.data() + h * pp.Wp + g.pw, g.W, out + h * g.W);
+      copy_rows(gxrows.data() + g.pw, pp.Wp, g.W, g.H, out, g.W);
     }
     if (gw_local)  // add up the lanes
       for (int64_t o = 0; o < g.O; ++o)
