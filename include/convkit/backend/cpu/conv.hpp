@@ -269,8 +269,7 @@ inline void indirect_input_gradient_samples(const Conv2dGeometry& g, const float
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       fill(Og * run, gypad.data(), 0.0f);
       for (int64_t o = 0; o < Og; ++o)
-        for (int64_t i = 0; i < g.OH; ++i)
-          copy_short(gy + (n * g.O + grp * Og + o) * S + i * g.OW, g.OW, gypad.data() + o * run + i * vl.Wq);
+        copy_rows(gy + (n * g.O + grp * Og + o) * S, g.OW, g.OW, g.OH, gypad.data() + o * run, vl.Wq);
       const int64_t plane0 = n * g.C + grp * Cg;  // first input plane of this sample and group
       weights_t[static_cast<size_t>(grp)].multiply(false, run, 1.0f, gypad.data(), 0.0f, cols.data() + front, -1,
                                                    width);
