@@ -10,9 +10,9 @@
 //                    (the 16 lanes, one per image, are added up at the end)
 //   input gradient:  colT[tap][position] = sum over o of w[o, c, tap] * GY[o][position]
 //                    (the forward block again, taps as its output channels), then each
-//                    input position gathers the taps that reach it.
+//                    tap's rows are added into place.
 // On AVX-512 a 4 x 4 block makes 8 loads per 16 multiply-adds, where the lane kernel
-// makes 9 per 8 (LeNet conv2's forward, one thread: 0.85 -> 0.5 ms in the block loop).
+// makes 9 per 8 (LeNet conv2's forward, one thread: 0.87-0.90 -> 0.52-0.53 ms).
 // Each block of 16 images is transposed in (X[c][h][w][16], zero-padded; images past N are
 // zero lanes) and out, 16 x 16 values at a time.
 //
@@ -55,14 +55,15 @@ constexpr int64_t kBatchLanes = 16;  ///< images per vector (64 bytes of float)
 constexpr int kBatchChannels = 4;
 constexpr int kBatchSpan = 4;
 ///@}
-/// A weight-gradient block's taps (by kBatchChannels output channels): 20 sums, with 4
-/// output-gradient vectors and one input vector 25 of the 32 registers. 5 taps fit 5x5
-/// kernels exactly (LeNet conv2's weight gradient: 0.63 ms with blocks of 4, padded to 28
-/// taps).
+/// A weight-gradient block's taps (by kBatchChannels output channels): 20 sums, which
+/// with 4 output-gradient vectors and one input vector take 25 of the 32 registers. 5
+/// taps fit 5x5 kernels exactly (LeNet conv2's weight gradient took 0.63 ms on one thread
+/// with blocks of 4 taps, padded to 28, and 0.60 with 5).
 constexpr int kBatchTaps = 5;
 
 /// A block of 16 images' largest plane set (input, output, or the input gradient's
-/// products), in values per image: at most 8192, so that the block (512 KB) stays in the L2 cache.
+/// products), in values per image: at most 8192, so that the block (512 KB) stays in the
+/// L2 cache.
 constexpr int64_t kBatchMaxValues = 8192;
 
 /// True when a float layer goes through the batch lanes: one group, stride and dilation 1,
@@ -101,9 +102,8 @@ CONVKIT_NOINLINE inline void to_batch_lanes(int64_t C, int64_t H, int64_t W, int
     float* dst = padded ? plane : X + c * channel_size;
     rows_to_lanes(rows, H * W, dst);
     if (padded)
-      for (int64_t h = 0; h < H; ++h)
-        copy_short(plane + h * W * kBatchLanes, W * kBatchLanes,
-                   X + c * channel_size + ((h + ph) * Wp + pw) * kBatchLanes);
+      copy_rows(plane, W * kBatchLanes, W * kBatchLanes, H, X + c * channel_size + (ph * Wp + pw) * kBatchLanes,
+                Wp * kBatchLanes);
   }
 }
 
