@@ -188,6 +188,65 @@ TEST_CASE("optimizer and layer argument errors") {
   CHECK_THROWS_AS(net(TF::zeros({1, 3, 28, 28})), ck::Error);  // wrong channels: conv2d names it
 }
 
+// Dropout (d2l 5.6): a share p of the elements zeroed, the rest scaled by 1 / (1 - p) so
+// the mean stays, the gradient the same mask; a pass-through outside training.
+TEST_CASE("dropout zeroes a share p, scales the rest by 1 / (1 - p), and its gradient is the mask") {
+  ck::Generator gen(7);
+  auto x = TF::uniform({200, 500}, 0.5f, 1.5f, gen).requires_grad_();
+  auto y = ck::dropout(x, 0.3, gen);
+  const auto xv = x.to_vector(), yv = y.to_vector();
+  int64_t zeros = 0, misscaled = 0;
+  for (size_t i = 0; i < xv.size(); ++i) {
+    if (yv[i] == 0.0f)
+      ++zeros;
+    else
+      misscaled += std::fabs(yv[i] - xv[i] / 0.7f) > 1e-6f * yv[i];
+  }
+  CHECK(misscaled == 0);
+  CHECK(std::fabs(static_cast<double>(zeros) / xv.size() - 0.3) < 0.005);  // 100000 draws: 0.3 +- 0.0015 (1 sd)
+  y.sum().backward();
+  const auto g = x.grad().to_vector();
+  int64_t wrong_grad = 0;  // the gradient of sum(x * mask) is the mask: y / x
+  for (size_t i = 0; i < xv.size(); ++i) wrong_grad += std::fabs(g[i] - yv[i] / xv[i]) > 1e-6f;
+  CHECK(wrong_grad == 0);
+  // Outside training, or with p = 0, the input itself; p = 1 zeroes everything.
+  CHECK(ck::dropout(x, 0.3, gen, false).to_vector() == xv);
+  CHECK(ck::dropout(x, 0.0, gen).to_vector() == xv);
+  const auto all_dropped = ck::dropout(x, 1.0, gen).to_vector();
+  CHECK(std::count(all_dropped.begin(), all_dropped.end(), 0.0f) == static_cast<std::ptrdiff_t>(xv.size()));
+  CHECK_THROWS_WITH_AS(ck::dropout(x, 1.5, gen), doctest::Contains("dropout: p must be in [0, 1], got 1.5"), ck::Error);
+  CHECK_THROWS_AS(ck::dropout(x, -0.1, gen), ck::Error);
+  CHECK_THROWS_AS(ck::dropout(TF(), 0.5, gen), ck::Error);
+}
+
+TEST_CASE("nn::Dropout drops in training mode and passes through after eval()") {
+  ck::Generator gen(3);
+  ck::nn::Dropout<float> drop(0.5, gen);
+  CHECK(drop.repr() == "Dropout(p=0.5)");
+  const auto x = TF::ones({4000});
+  int64_t zeros = 0, other = 0;
+  for (float v : drop(x).to_vector()) {
+    zeros += v == 0.0f;
+    other += v != 0.0f && v != 2.0f;
+  }
+  CHECK(other == 0);
+  CHECK(std::fabs(zeros / 4000.0 - 0.5) < 0.03);  // 1 sd: 0.008
+  drop.eval();
+  CHECK(drop(x).to_vector() == x.to_vector());
+  CHECK_THROWS_AS(ck::nn::Dropout<float>(1.01), ck::Error);
+}
+
+TEST_CASE("AlexNet's parameters are named like PyTorch's nn.Sequential of d2l 7.1") {
+  ck::Generator gen(0);
+  auto net = ck::models::alexnet<float>(gen);
+  std::vector<std::string> names;
+  for (auto& [n, t] : net.named_parameters()) names.push_back(n);
+  CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias", "8.weight",
+                                          "8.bias", "10.weight", "10.bias", "14.weight", "14.bias", "17.weight",
+                                          "17.bias", "20.weight", "20.bias"});
+  CHECK(net.named_parameters()[10].second.shape() == ck::Shape{4096, 6400});
+}
+
 // The caching allocator's promise: after the first step of a training loop, the next steps
 // reuse its blocks and take nothing new from the system. On one thread the sequence of
 // allocations repeats exactly, so the count must not move. (With several threads, the

@@ -1,5 +1,6 @@
 #pragma once
 // Modules, initialisers and optimizers (includes the ops they use).
+#include "models/alexnet.hpp"
 #include "models/lenet.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"

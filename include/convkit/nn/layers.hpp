@@ -1,5 +1,6 @@
 #pragma once
-// The d2l layers: Conv2d, Linear, MaxPool2d, AvgPool2d, Sigmoid, ReLU, Tanh, Flatten.
+// The d2l layers: Conv2d, Linear, MaxPool2d, AvgPool2d, Sigmoid, ReLU, Tanh, Flatten,
+// Dropout.
 #include <cmath>
 #include <string>
 
@@ -160,6 +161,24 @@ class Flatten : public Cloneable<Flatten<T>, T> {
     return x.reshape({x.size(0), -1});
   }
   std::string repr() const override { return "Flatten()"; }
+};
+
+/// Dropout (d2l 5.6): in training mode zeroes each element with probability p and scales
+/// the others by 1 / (1 - p); in evaluation mode (eval()) passes the input through. It
+/// draws its masks from a generator of its own, seeded from `gen` when it is made.
+template <class T>
+class Dropout : public Cloneable<Dropout<T>, T> {
+ public:
+  /// Drops with probability p, in [0, 1].
+  explicit Dropout(double p = 0.5, Generator& gen = default_generator()) : p_(p), gen_(gen.engine()()) {
+    CK_CHECK(p >= 0.0 && p <= 1.0, "nn::Dropout: p must be in [0, 1], got ", p);
+  }
+  Tensor<T> forward(const Tensor<T>& x) override { return dropout(x, p_, gen_, this->is_training()); }
+  std::string repr() const override { return convkit::detail::cat("Dropout(p=", p_, ")"); }
+
+ private:
+  double p_;
+  Generator gen_;
 };
 
 }  // namespace convkit::nn
