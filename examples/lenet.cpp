@@ -1,7 +1,7 @@
 // d2l 6.6: LeNet trained on Fashion-MNIST, as the book's train_ch6.
 //
 //   lenet [--epochs 10] [--lr 0.9] [--batch-size 256] [--threads N] [--seed 0]
-//         [--data DIR] [--model d2l|modern] [--save PATH] [--resume PATH]
+//         [--data DIR] [--model d2l|modern|alexnet] [--save PATH] [--resume PATH]
 //         [--evaluate PATH] [--plot PATH] [--limit N]
 #include <chrono>
 #include <convkit/convkit.hpp>
@@ -33,15 +33,16 @@ struct Args {
   std::fprintf(stderr,
                "usage: lenet [options]\n"
                "  --epochs N        training epochs (10)\n"
-               "  --optimizer NAME  sgd (default for d2l, as the book) or adam (default for modern)\n"
-               "  --lr X            learning rate (0.9 for d2l, as the book; 1e-3 for modern)\n"
+               "  --optimizer NAME  sgd (default for d2l and alexnet, as the book) or adam (default for modern)\n"
+               "  --lr X            learning rate (0.9 for d2l and 0.01 for alexnet, as the book; 1e-3 for modern)\n"
                "  --momentum X      SGD momentum (0)\n"
-               "  --batch-size N    mini-batch size (256 for d2l, as the book; 64 for modern)\n"
+               "  --batch-size N    mini-batch size (256 for d2l and 128 for alexnet, as the book; 64 for modern)\n"
                "  --threads N       CPU threads (default: every core)\n"
                "  --seed N          seed for initialisation and shuffling (0)\n"
                "  --data DIR        folder with the four Fashion-MNIST/MNIST IDX files\n"
                "                    (default %s)\n"
-               "  --model NAME      d2l (sigmoid + average pooling, the book's) or modern (ReLU + max pooling)\n"
+               "  --model NAME      d2l (sigmoid + average pooling, the book's), modern (ReLU + max pooling)\n"
+               "                    or alexnet (d2l 7.1, on the images resized to 224x224)\n"
                "  --save PATH       write the trained parameters (safetensors) to PATH\n"
                "  --resume PATH     start from the parameters in PATH\n"
                "  --evaluate PATH   only evaluate the parameters in PATH on the test set\n"
@@ -92,13 +93,13 @@ Args parse(int argc, char** argv) {
       usage(ck::detail::cat("bad value '", v, "' for ", key));
     }
   }
-  if (a.optimizer.empty()) a.optimizer = a.model == "d2l" ? "sgd" : "adam";
+  if (a.optimizer.empty()) a.optimizer = a.model == "modern" ? "adam" : "sgd";
   if (a.optimizer != "sgd" && a.optimizer != "adam") usage("--optimizer must be sgd or adam");
-  if (a.lr < 0) a.lr = a.model == "d2l" ? 0.9 : 1e-3;
-  if (a.batch_size < 0) a.batch_size = a.model == "d2l" ? 256 : 64;
+  if (a.lr < 0) a.lr = a.model == "d2l" ? 0.9 : a.model == "alexnet" ? 0.01 : 1e-3;  // alexnet: d2l 7.1's
+  if (a.batch_size < 0) a.batch_size = a.model == "d2l" ? 256 : a.model == "alexnet" ? 128 : 64;
   if (a.momentum < 0) a.momentum = 0.0;
   if (a.epochs < 0 || a.batch_size <= 0 || a.limit < 0 || a.threads < 0) usage("values must be positive");
-  if (a.model != "d2l" && a.model != "modern") usage("--model must be d2l or modern");
+  if (a.model != "d2l" && a.model != "modern" && a.model != "alexnet") usage("--model must be d2l, modern or alexnet");
   if (a.device != "cpu" && a.device != "cuda") usage("--device must be cpu or cuda");
   return a;
 }
@@ -131,11 +132,14 @@ int main(int argc, char** argv) try {
               static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()));
 
   ck::Generator gen(args.seed);
-  Net net = args.model == "d2l" ? ck::models::lenet<float>(gen) : ck::models::lenet_modern<float>(gen);
+  Net net = args.model == "d2l"       ? ck::models::lenet<float>(gen)
+            : args.model == "alexnet" ? ck::models::alexnet<float>(gen)
+                                      : ck::models::lenet_modern<float>(gen);
   ck::nn::init::initialize(net, ck::nn::init::Scheme::XavierUniform, gen);  // init.Xavier(), as train_ch6
   if (!args.resume.empty()) ck::io::load(net, args.resume);
   const ck::Device device = ck::usable_device(args.device == "cuda" ? ck::Device::cuda() : ck::Device::cpu());
   ck::data::DataLoader<float> test_iter(test_set, args.batch_size, false);
+  if (args.model == "alexnet") test_iter.resize(224, 224);  // as d2l 7.1's load_data_fashion_mnist(resize=224)
 
   if (!args.evaluate.empty()) {
     ck::io::load(net, args.evaluate);
@@ -149,6 +153,7 @@ int main(int argc, char** argv) try {
   net.to(device);
   std::cout << net << "\n";
   ck::data::DataLoader<float> train_iter(train_set, args.batch_size, true, args.seed);
+  if (args.model == "alexnet") train_iter.resize(224, 224);
   std::unique_ptr<ck::optim::Optimizer<float>> trainer;
   if (args.optimizer == "sgd")
     trainer = std::make_unique<ck::optim::SGD<float>>(net.parameters(),

@@ -203,6 +203,33 @@ TEST_CASE("DataLoader: every example once per epoch, reproducible shuffle, parti
   CHECK(plain.order()[5] == 5);
 }
 
+// Bilinear resizing as PyTorch's interpolate(mode="bilinear", align_corners=False): the
+// expected values were printed by PyTorch 1.13 for x = arange(12) ** 1.5 as 3x4, to 5x7.
+TEST_CASE("resize_bilinear matches PyTorch's bilinear interpolation; the DataLoader serves resized batches") {
+  std::vector<float> x(12);
+  for (int i = 0; i < 12; ++i) x[static_cast<size_t>(i)] = std::pow(static_cast<float>(i), 1.5f);
+  const std::vector<float> want = {0.0f,       0.357143f,  0.928571f,  1.914214f,  2.997551f,  4.350536f,  5.196152f,
+                                   3.2f,       3.86862f,   4.938412f,  6.323985f,  7.786544f,  9.472238f,  10.525796f,
+                                   8.000001f,  9.135837f,  10.953174f, 12.938641f, 14.970035f, 17.154789f, 18.520262f,
+                                   16.776451f, 18.167767f, 20.393875f, 22.762291f, 25.16997f,  27.710192f, 29.297829f,
+                                   22.627417f, 24.189053f, 26.687674f, 29.311388f, 31.969927f, 34.747124f, 36.482872f};
+  std::vector<float> got(35);
+  ck::data::resize_bilinear(x.data(), 1, 3, 4, got.data(), 5, 7);
+  for (size_t i = 0; i < want.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-5));
+  CHECK_THROWS_AS(ck::data::resize_bilinear(x.data(), 1, 3, 4, got.data(), 0, 7), ck::Error);
+
+  const auto dir = make_dataset("resize", 7, false);
+  ck::data::MnistDataset ds(dir, ck::data::Split::Train);
+  ck::data::DataLoader<float> loader(ds, 4, false);
+  loader.resize(56, 42);
+  const auto batch = *loader.begin();
+  CHECK(batch.x.shape() == ck::Shape{4, 1, 56, 42});
+  std::vector<float> second(56 * 42);  // image 1, resized on its own
+  ck::data::resize_bilinear(ds.images().data() + 784, 1, 28, 28, second.data(), 56, 42);
+  CHECK(std::equal(second.begin(), second.end(), batch.x.data() + 56 * 42));
+  CHECK_THROWS_AS(loader.resize(0, 224), ck::Error);
+}
+
 TEST_CASE("checkpoints: bit-exact round trip, atomic save, validation on load") {
   const std::string path = temp_dir() + "/lenet.safetensors";
   ck::Generator gen(5);
