@@ -13,8 +13,9 @@ namespace convkit::data {
 /// and the second one's weight, with pixel centres aligned as PyTorch's
 /// interpolate(mode="bilinear", align_corners=False) and PIL's resize align them.
 struct BilinearAxis {
-  std::vector<int64_t> lo, hi;  ///< source indices
-  std::vector<float> frac;      ///< weight of hi (lo gets 1 - frac)
+  std::vector<int64_t> lo;  ///< the first source index
+  std::vector<int64_t> hi;  ///< the second source index (the last one at the edge)
+  std::vector<float> frac;  ///< the weight of hi (lo gets 1 - frac)
   /// The sampling of an axis of `in` values at `out` points.
   BilinearAxis(int64_t in, int64_t out) : lo(static_cast<size_t>(out)), hi(lo.size()), frac(lo.size()) {
     const double scale = static_cast<double>(in) / static_cast<double>(out);
