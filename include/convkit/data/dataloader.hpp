@@ -2,6 +2,7 @@
 // DataLoader: mini-batches over an in-memory dataset, reshuffled every epoch from a seed.
 #include <algorithm>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include "../core/generator.hpp"
@@ -89,22 +90,27 @@ class DataLoader {
     Shape shape = images.shape();  // (N, C, H, W)
     shape[0] = count;
     const int64_t C = shape[1], H = shape[2], W = shape[3];
-    if (resize_h_ > 0) {
+    if (resize_fn_) {
       shape[2] = resize_h_;
       shape[3] = resize_w_;
     }
     const int64_t out_per = C * shape[2] * shape[3];
     Batch<T> batch{Tensor<T>::empty(shape), Tensor<int64_t>::empty(Shape{count}), {}};
     batch.labels.resize(static_cast<size_t>(count));
-    std::vector<float> resized(resize_h_ > 0 ? static_cast<size_t>(out_per) : 0);
+    // A float batch is resized in place; other types go through a float image.
+    std::vector<float> resized(resize_fn_ && !std::is_same_v<T, float> ? static_cast<size_t>(out_per) : 0);
     for (int64_t i = 0; i < count; ++i) {
       const int64_t src = order_[static_cast<size_t>(start + i)];
       const float* from = images.data() + src * per;
-      if (resize_fn_) {
+      T* to = batch.x.data() + i * out_per;
+      if (!resize_fn_) {
+        std::copy(from, from + per, to);
+      } else if constexpr (std::is_same_v<T, float>) {
+        resize_fn_(from, C, H, W, to, resize_h_, resize_w_);
+      } else {
         resize_fn_(from, C, H, W, resized.data(), resize_h_, resize_w_);
-        from = resized.data();
+        std::copy(resized.begin(), resized.end(), to);
       }
-      std::copy(from, from + out_per, batch.x.data() + i * out_per);
       batch.labels[static_cast<size_t>(i)] = dataset_->labels()[static_cast<size_t>(src)];
       batch.y.data()[i] = batch.labels[static_cast<size_t>(i)];
     }
@@ -119,9 +125,9 @@ class DataLoader {
   bool shuffle_;
   Generator gen_;
   std::vector<int64_t> order_;
-  int64_t resize_h_ = 0, resize_w_ = 0;  ///< 0: the images' own size
-  /// resize_bilinear once resize() is called. Through a pointer, so that a program that
-  /// never resizes does not compile it (0.3 G compiler instructions in a LeNet program).
+  int64_t resize_h_ = 0, resize_w_ = 0;  ///< the size resize() asked for
+  /// resize_bilinear once resize() is called, else null (the images' own size). Through a pointer, so that a program
+  /// that never resizes does not compile it (0.3 G compiler instructions in a LeNet program).
   void (*resize_fn_)(const float*, int64_t, int64_t, int64_t, float*, int64_t, int64_t) = nullptr;
 };
 
