@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,8 @@
 #else
 #define CONVKIT_HAS_BATCH_LANES 0
 #endif
+
+#include "conv_batch_winograd.hpp"  // after CONVKIT_HAS_BATCH_LANES, which it needs
 
 namespace convkit::backend::cpu {
 
@@ -258,16 +261,35 @@ inline void batch_lane_forward(const Conv2dGeometry& g, const float* x, const fl
   Workspace<float> zeros(static_cast<size_t>(HW));
   fill(HW, zeros.data(), 0.0f);
   const bool padded = g.ph > 0 || g.pw > 0;
+  // Winograd's tiles (5x5 kernels): the transformed weights, and where the tiles start.
+  const bool winograd = use_batch_winograd(g);
+  const int64_t Opad = (g.O + batch_winograd::kChannels - 1) / batch_winograd::kChannels * batch_winograd::kChannels;
+  Workspace<float> U(winograd ? static_cast<size_t>(batch_winograd::kValues * g.C * Opad) : 0);
+  if (winograd) batch_winograd::transform_weights(g.O, g.C, w, Opad, U.data());
+  std::vector<int64_t> tiles;  // the tiles' first output positions
+  if (winograd)
+    for (int64_t i : batch_winograd::tile_starts(g.OH))
+      for (int64_t j : batch_winograd::tile_starts(g.OW)) tiles.push_back(i * g.OW + j);
+  const int64_t Wp = g.W + 2 * g.pw;
   parallel_for((g.N + kBatchLanes - 1) / kBatchLanes, kBatchLanes * g.O * g.C * K * S, [&](int64_t b0, int64_t b1) {
     Workspace<float> X(static_cast<size_t>(g.C * channel_size)),
         plane(padded ? static_cast<size_t>(HW * kBatchLanes) : 0),
         Y(static_cast<size_t>(oblocks * Q * S * kBatchLanes));  // channels past O: written, never read
     if (padded) fill(g.C * channel_size, X.data(), 0.0f);
+    std::optional<batch_winograd::Scratch> scratch;
+    if (winograd) scratch.emplace(g.C);
     for (int64_t nb = b0; nb < b1; ++nb) {
       const int64_t n0 = nb * kBatchLanes, count = std::min(kBatchLanes, g.N - n0);
       to_batch_lanes(g.C, g.H, g.W, g.ph, g.pw, x, n0, count, zeros.data(), X.data(), plane.data());
-      batch_forward_blocks(g.O, S, X.data(), at.pos.data(), wq.data(), at.taps.data(), g.C, K, channel_size, bq.data(),
-                           Y.data());
+      if (winograd) {
+        for (int64_t p : tiles)
+          batch_winograd::forward_tile(X.data() + (p / g.OW * Wp + p % g.OW) * kBatchLanes, Wp * kBatchLanes,
+                                       channel_size, g.C, U.data(), g.O, Opad, bq.data(), Y.data() + p * kBatchLanes,
+                                       g.OW * kBatchLanes, S * kBatchLanes, *scratch);
+      } else {
+        batch_forward_blocks(g.O, S, X.data(), at.pos.data(), wq.data(), at.taps.data(), g.C, K, channel_size,
+                             bq.data(), Y.data());
+      }
       from_batch_lanes(g.O, S, Y.data(), n0, count, y);
     }
   });
