@@ -16,14 +16,16 @@
 // a few vector additions and multiply-adds with constants, with no shuffles; each tile's
 // elementwise products are for each of its 64 transformed positions (xi) an O x C by C x 16
 // matrix product, U[xi] times V[xi].
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
 #include "../../ops/geometry.hpp"
 #include "parallel.hpp"
+
+#if CONVKIT_HAS_BATCH_LANES  // AVX-512 builds only: the intrinsics are x86's
+#include <immintrin.h>
+#endif
 
 namespace convkit::backend::cpu {
 
