@@ -8,9 +8,9 @@
 //   forward:         acc[q][r] += w[o0 + q, c, u, v] * X[c][position r + (u, v)]
 //   weight gradient: acc[q][t] += GY[o0 + q][position] * X[c][position + tap t]
 //                    (the 16 lanes, one per image, are added up at the end)
-//   input gradient:  colT[tap][position] = sum over o of w[o, c, tap] * GY[o][position]
-//                    (the forward block again, taps as its output channels), then each
-//                    tap's rows are added into place.
+//   input gradient:  sums[tap][position] = sum over o of w[o, c, tap] * GY[o][position]
+//                    (the forward block again, taps as its output channels), each added
+//                    straight into input position + tap.
 // On AVX-512 a 4 x 4 block makes 8 loads per 16 multiply-adds, where the lane kernel
 // makes 9 per 8 (LeNet conv2's forward, one thread: 0.87-0.90 -> 0.52-0.53 ms).
 // Each block of 16 images is transposed in (X[c][h][w][16], zero-padded; images past N are
@@ -134,18 +134,20 @@ CONVKIT_NOINLINE inline void from_batch_lanes(int64_t O, int64_t S, const float*
 
 /// The forward pass of kBatchChannels output channels at kBatchSpan positions of a block of
 /// 16 images, summed over the taps of every input channel: position r reads x[r] +
-/// c * channel_size + taps[t]; w holds [c][t][kBatchChannels] weights. The sums, biases
-/// first, are stored at out[r] + q * out_stride.
+/// c * channel_size + taps[t]; w holds [c][t][kBatchChannels] weights. Sum (q, r), bias[q]
+/// first, is stored at out[r] + out_offset[q], or with Accumulate (and no bias) added to
+/// what is there, for the first `valid` positions only (the input gradient's scatter).
+template <bool Accumulate>
 CONVKIT_NOINLINE inline void batch_forward_block(const float* const* x, const float* w, const int64_t* taps, int64_t C,
                                                  int64_t K, int64_t channel_size, const float* bias, float* const* out,
-                                                 int64_t out_stride) {
+                                                 const int64_t* out_offset, int valid) {
   constexpr int Q = kBatchChannels, R = kBatchSpan;
   typedef Vec64<float> Vec;
   Vec acc[Q][R];
   CONVKIT_UNROLL(4)
   for (int q = 0; q < Q; ++q) {
     CONVKIT_UNROLL(4)
-    for (int r = 0; r < R; ++r) acc[q][r] = Vec::splat(bias[q]);
+    for (int r = 0; r < R; ++r) acc[q][r] = Vec::splat(Accumulate ? 0.0f : bias[q]);
   }
   for (int64_t c = 0; c < C; ++c, w += K * Q)
     for (int64_t t = 0; t < K; ++t) {
@@ -161,7 +163,17 @@ CONVKIT_NOINLINE inline void batch_forward_block(const float* const* x, const fl
   CONVKIT_UNROLL(4)
   for (int q = 0; q < Q; ++q) {
     CONVKIT_UNROLL(4)
-    for (int r = 0; r < R; ++r) acc[q][r].store(out[r] + q * out_stride);
+    for (int r = 0; r < R; ++r) {
+      float* dst = out[r] + out_offset[q];
+      if constexpr (Accumulate) {
+        if (r >= valid) continue;
+        Vec sum = Vec::load(dst);
+        sum.fma(acc[q][r], 1.0f);
+        sum.store(dst);
+      } else {
+        acc[q][r].store(dst);
+      }
+    }
   }
 }
 
@@ -229,6 +241,8 @@ CONVKIT_NOINLINE inline void batch_forward_blocks(int64_t O, int64_t S, const fl
                                                   const float* w, const int64_t* taps, int64_t C, int64_t K,
                                                   int64_t channel_size, const float* bias, float* Y) {
   constexpr int Q = kBatchChannels, R = kBatchSpan;
+  int64_t channel_offset[Q];  // Y's planes
+  for (int q = 0; q < Q; ++q) channel_offset[q] = q * S * kBatchLanes;
   for (int64_t ob = 0; ob < (O + Q - 1) / Q; ++ob)
     for (int64_t p0 = 0; p0 < S; p0 += R) {
       const float* x[R];
@@ -238,7 +252,8 @@ CONVKIT_NOINLINE inline void batch_forward_blocks(int64_t O, int64_t S, const fl
         x[r] = X + pos[p];
         out[r] = Y + (ob * Q * S + p) * kBatchLanes;
       }
-      batch_forward_block(x, w + ob * C * K * Q, taps, C, K, channel_size, bias + ob * Q, out, S * kBatchLanes);
+      batch_forward_block<false>(x, w + ob * C * K * Q, taps, C, K, channel_size, bias + ob * Q, out, channel_offset,
+                                 R);
     }
 }
 
@@ -295,58 +310,62 @@ inline void batch_lane_forward(const Conv2dGeometry& g, const float* x, const fl
   });
 }
 
-/// gx (overwritten) for use_batch_lanes(g), per input channel c of a block of images:
-///   colT[tap][p] = sum over o of w[o, c, tap] * GY[o][p]     (batch_forward_block, with
+/// gx (overwritten) for use_batch_lanes(g): for each block of kBatchSpan output positions,
+/// input channel c and block of kBatchChannels taps,
+///   sums[tap][p] = sum over o of w[o, c, tap] * GY[o][p]     (batch_forward_block, with
 ///                                                           taps as its output channels)
-///   GX[c][i + u - ph][j + v - pw] += colT[(u, v)][(i, j)], inside the input
-/// As a forward pass of the zero-padded output gradient (with flipped weights), LeNet
-/// conv2's input gradient multiplied twice as much: 196 positions by all 25 taps, where
-/// only 100 x 25 products are not zero.
+/// each added straight into input position p + tap of the zero-padded GX. A position
+/// block's output gradients (16 channels x 4 positions, 4 KB) stay in the L1 cache for all
+/// its 6 x 7 blocks. (As a forward pass of the zero-padded output gradient, LeNet conv2's
+/// input gradient multiplied twice as much: 196 positions by 25 taps, where only 100 x 25
+/// products are not zero. Storing the sums for a separate pass of additions took 0.88-0.91
+/// ms on one thread.)
 inline void batch_lane_input_gradient(const Conv2dGeometry& g, const float* w, const float* gy, float* gx) {
-  constexpr int Q = kBatchChannels;
+  constexpr int Q = kBatchChannels, R = kBatchSpan;
   const int64_t K = g.kh * g.kw, S = g.OH * g.OW, HW = g.H * g.W;
   const int64_t kblocks = (K + Q - 1) / Q, Kq = kblocks * Q;
-  // Weights as [c][tap block][o][Q]: channel c's taps are the blocks' output channels.
-  Workspace<float> wq(static_cast<size_t>(g.C * Kq * g.O)), zero_bias(static_cast<size_t>(Kq));
+  const int64_t Wp = g.W + 2 * g.pw, channel_size = (g.H + 2 * g.ph) * Wp * kBatchLanes;
+  // Weights as [c][tap block][o][Q], zero past the last tap: channel c's taps are the
+  // blocks' output channels.
+  Workspace<float> wq(static_cast<size_t>(g.C * Kq * g.O)), zero_bias(static_cast<size_t>(Q));
   fill(g.C * Kq * g.O, wq.data(), 0.0f);
-  fill(Kq, zero_bias.data(), 0.0f);
-  std::vector<int64_t> plain(static_cast<size_t>(S));  // GY's positions: no padding
-  for (int64_t p = 0; p < S; ++p) plain[static_cast<size_t>(p)] = p * kBatchLanes;
+  fill(Q, zero_bias.data(), 0.0f);
   for (int64_t o = 0; o < g.O; ++o)
     for (int64_t c = 0; c < g.C; ++c)
       for (int64_t k = 0; k < K; ++k)
         wq.data()[((c * kblocks + k / Q) * g.O + o) * Q + k % Q] = w[(o * g.C + c) * K + k];
+  const BatchOffsets at(g, Q);  // taps past K repeat the last one, with zero weights
   Workspace<float> zeros(static_cast<size_t>(S));
   fill(S, zeros.data(), 0.0f);
+  const bool padded = g.ph > 0 || g.pw > 0;
   const int64_t no_shift = 0;  // GY is read at the positions themselves: one tap, no shift
   parallel_for((g.N + kBatchLanes - 1) / kBatchLanes, kBatchLanes * g.O * g.C * K * S, [&](int64_t b0, int64_t b1) {
-    Workspace<float> GY(static_cast<size_t>(g.O * S * kBatchLanes)), colT(static_cast<size_t>(Kq * S * kBatchLanes)),
-        GX(static_cast<size_t>(g.C * HW * kBatchLanes));
+    Workspace<float> GY(static_cast<size_t>(g.O * S * kBatchLanes)), GXp(static_cast<size_t>(g.C * channel_size)),
+        GX(padded ? static_cast<size_t>(g.C * HW * kBatchLanes) : 0);
     for (int64_t nb = b0; nb < b1; ++nb) {
       const int64_t n0 = nb * kBatchLanes, count = std::min(kBatchLanes, g.N - n0);
       to_batch_lanes(g.O, g.OH, g.OW, 0, 0, gy, n0, count, zeros.data(), GY.data(), nullptr);
-      for (int64_t c = 0; c < g.C; ++c) {
-        batch_forward_blocks(Kq, S, GY.data(), plain.data(), wq.data() + c * Kq * g.O, &no_shift, g.O, 1,
-                             S * kBatchLanes, zero_bias.data(), colT.data());
-        // Each tap (u, v) adds its output rows i, as contiguous runs of columns j, into
-        // input row i + u - ph at column j + v - pw (the columns inside the input).
-        float* gxc = GX.data() + c * HW * kBatchLanes;
-        fill(HW * kBatchLanes, gxc, 0.0f);
-        for (int64_t u = 0; u < g.kh; ++u)
-          for (int64_t v = 0; v < g.kw; ++v) {
-            const int64_t j0 = std::max<int64_t>(0, g.pw - v), j1 = std::min(g.OW, g.W + g.pw - v);
-            if (j0 >= j1) continue;
-            const int64_t run = (j1 - j0) * kBatchLanes;
-            for (int64_t i = 0; i < g.OH; ++i) {
-              const int64_t h = i + u - g.ph;
-              if (h < 0 || h >= g.H) continue;
-              const float* src = colT.data() + ((u * g.kw + v) * S + i * g.OW + j0) * kBatchLanes;
-              float* dst = gxc + (h * g.W + j0 + v - g.pw) * kBatchLanes;
-              CONVKIT_SIMD for (int64_t k = 0; k < run; ++k) dst[k] += src[k];
-            }
-          }
+      fill(g.C * channel_size, GXp.data(), 0.0f);
+      for (int64_t p0 = 0; p0 < S; p0 += R) {
+        const float* x[R];
+        float* out[R];
+        for (int r = 0; r < R; ++r) {  // a last block past S repeats position S - 1, not added
+          const int64_t p = std::min(p0 + r, S - 1);
+          x[r] = GY.data() + p * kBatchLanes;
+          out[r] = GXp.data() + at.pos[static_cast<size_t>(p)];
+        }
+        for (int64_t c = 0; c < g.C; ++c, std::for_each(
+                                              out, out + R, [&](float*& o) { o += channel_size; }))
+          for (int64_t tb = 0; tb < kblocks; ++tb)
+            batch_forward_block<true>(x, wq.data() + (c * kblocks + tb) * g.O * Q, &no_shift, g.O, 1, S * kBatchLanes,
+                                      zero_bias.data(), out, at.taps.data() + tb * Q,
+                                      static_cast<int>(std::min<int64_t>(R, S - p0)));
       }
-      from_batch_lanes(g.C, HW, GX.data(), n0, count, gx);
+      if (padded)  // the inside of the padded planes
+        for (int64_t c = 0; c < g.C; ++c)
+          copy_rows(GXp.data() + c * channel_size + (g.ph * Wp + g.pw) * kBatchLanes, Wp * kBatchLanes,
+                    g.W * kBatchLanes, g.H, GX.data() + c * HW * kBatchLanes, g.W * kBatchLanes);
+      from_batch_lanes(g.C, HW, padded ? GX.data() : GXp.data(), n0, count, gx);
     }
   });
 }
