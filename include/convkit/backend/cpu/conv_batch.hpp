@@ -26,7 +26,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -291,8 +290,8 @@ inline void batch_lane_forward(const Conv2dGeometry& g, const float* x, const fl
         plane(padded ? static_cast<size_t>(HW * kBatchLanes) : 0),
         Y(static_cast<size_t>(oblocks * Q * S * kBatchLanes));  // channels past O: written, never read
     if (padded) fill(g.C * channel_size, X.data(), 0.0f);
-    std::optional<batch_winograd::Scratch> scratch;
-    if (winograd) scratch.emplace(g.C);
+    Workspace<float> V(winograd ? static_cast<size_t>(batch_winograd::kValues * g.C * kBatchLanes) : 0),
+        M(winograd ? static_cast<size_t>(batch_winograd::kChannels * batch_winograd::kMStride) : 0);
     for (int64_t nb = b0; nb < b1; ++nb) {
       const int64_t n0 = nb * kBatchLanes, count = std::min(kBatchLanes, g.N - n0);
       to_batch_lanes(g.C, g.H, g.W, g.ph, g.pw, x, n0, count, zeros.data(), X.data(), plane.data());
@@ -300,7 +299,7 @@ inline void batch_lane_forward(const Conv2dGeometry& g, const float* x, const fl
         for (int64_t p : tiles)
           batch_winograd::forward_tile(X.data() + (p / g.OW * Wp + p % g.OW) * kBatchLanes, Wp * kBatchLanes,
                                        channel_size, g.C, U.data(), g.O, Opad, bq.data(), Y.data() + p * kBatchLanes,
-                                       g.OW * kBatchLanes, S * kBatchLanes, *scratch);
+                                       g.OW * kBatchLanes, S * kBatchLanes, V.data(), M.data());
       } else {
         batch_forward_blocks(g.O, S, X.data(), at.pos.data(), wq.data(), at.taps.data(), g.C, K, channel_size,
                              bq.data(), Y.data());

@@ -185,25 +185,15 @@ constexpr int64_t kChannels = 8;
 /// a block's 16 stores do not all fall into one set of the L1 cache (4 KB apart).
 constexpr int64_t kMStride = (kValues + 1) * kLanes;
 
-/// Scratch for one thread's tiles, in floats.
-struct Scratch {
-  std::vector<float> V;  ///< the input's transform, [xi][c][16]
-  std::vector<float> M;  ///< a block's elementwise products, [q][xi][16] (q kMStride apart)
-  /// Room for C input channels.
-  explicit Scratch(int64_t C)
-      : V(static_cast<size_t>(kValues * C * kLanes)), M(static_cast<size_t>(kChannels * kMStride)) {}
-};
-
 /// One tile of O output channels for a block of 16 images. x is the tile's top-left input
 /// value of channel 0 in the padded batch layout (rows `row` floats apart, channels
 /// `channel` apart); U comes from transform_weights with Opad output channels, a multiple
 /// of kChannels. Output channel o's value (i, j), plus bias[o], is stored at
-/// y + o * y_channel + i * y_row + 16 j.
+/// y + o * y_channel + i * y_row + 16 j. V (kValues * C vectors) and M (kChannels *
+/// kMStride floats) are scratch.
 CONVKIT_NOINLINE inline void forward_tile(const float* x, int64_t row, int64_t channel, int64_t C, const float* U,
                                           int64_t O, int64_t Opad, const float* bias, float* y, int64_t y_row,
-                                          int64_t y_channel, Scratch& s) {
-  float* V = s.V.data();
-  float* M = s.M.data();
+                                          int64_t y_channel, float* V, float* M) {
   for (int64_t c = 0; c < C; ++c) {  // V[xi][c] = (B^T d B)[xi], two columns at a time
     const float* d = x + c * channel;
     input_columns<0>(d, row, V + c * kLanes, C * kLanes);
