@@ -146,9 +146,10 @@ TEST_CASE("random conv2d on batches of 16 to 40 images (batch lanes) match the r
   CHECK(tested > 30);
 }
 
-// 5x5 float layers in the batch lanes take Winograd's F(4x4, 5x5) forward: 4x4 tiles, the
-// last row and column of tiles overlapping the ones before when 4 does not divide the output
-// (10x10: tiles at 0, 4 and 6), output channels in blocks of 8 (1 to 19: partial blocks),
+// 5x5 float layers in the batch lanes take Winograd's F(4x4, 5x5) forward: 4x4 tiles, then
+// tiles 2 wide or high (F(2, 5)) where a side leaves 2 over (10: tiles at 0, 4 and 8), or a
+// last 4 overlapping the one before where it leaves 1 or 3; so all four tile shapes and the
+// overlaps run (asserted below). Output channels in blocks of 8 (1 to 19: partial blocks),
 // 16 to 40 images (a partial block of lanes), padding, bias or none, 1 to 3 threads. The
 // transforms round more than the direct sums: within 1e-5 of the largest output (3-4e-6
 // seen), where a wrong transform value or a misplaced tile is off by far more.
@@ -162,6 +163,7 @@ TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
   const bool forced_off = algo && (std::string(algo) == "im2col" || std::string(algo) == "indirect");
   const bool expected = CONVKIT_HAS_BATCH_LANES && !forced_off;
   double worst = 0;
+  int sides_of_two = 0, odd_sides = 0, whole_sides = 0, both_of_two = 0;  // the tile shapes drawn
   for (int trial = 0; trial < 24; ++trial) {
     // The first trial is LeNet's conv2 (6 -> 16 channels, 14x14 -> 10x10, 256 images).
     const bool lenet = trial == 0;
@@ -185,18 +187,27 @@ TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
         ck::reference::conv2d(as_double(x), as_double(w), bias ? as_double(b) : ck::Tensor<double>(), opt));
     CHECK(diff < 1e-5);
     worst = std::max(worst, diff);
+    for (int64_t side : {g.OH, g.OW}) (side % 4 == 2 ? sides_of_two : side % 2 == 1 ? odd_sides : whole_sides) += 1;
+    both_of_two += g.OH % 4 == 2 && g.OW % 4 == 2;
   }
+  CHECK(sides_of_two > 0);
+  CHECK(odd_sides > 0);
+  CHECK(whole_sides > 0);
+  CHECK(both_of_two > 0);
   MESSAGE("Winograd 5x5 forward: worst error " << worst << " of the largest output");
   ck::set_num_threads(before);
 }
 
 #if CONVKIT_HAS_BATCH_LANES
-TEST_CASE("Winograd 5x5 tiles cover the output, the last one ending at the edge") {
-  using ck::backend::cpu::batch_winograd::tile_starts;
-  CHECK(tile_starts(4) == std::vector<int64_t>{0});
-  CHECK(tile_starts(10) == std::vector<int64_t>{0, 4, 6});
-  CHECK(tile_starts(12) == std::vector<int64_t>{0, 4, 8});
-  CHECK(tile_starts(13) == std::vector<int64_t>{0, 4, 8, 9});
+TEST_CASE("Winograd 5x5 tiles cover the output: 4 wide, then 2 or a last 4 ending at the edge") {
+  using ck::backend::cpu::batch_winograd::tile_cuts;
+  typedef std::vector<std::pair<int64_t, int>> Cuts;
+  CHECK(tile_cuts(4) == Cuts{{0, 4}});
+  CHECK(tile_cuts(6) == Cuts{{0, 4}, {4, 2}});
+  CHECK(tile_cuts(7) == Cuts{{0, 4}, {3, 4}});
+  CHECK(tile_cuts(10) == Cuts{{0, 4}, {4, 4}, {8, 2}});
+  CHECK(tile_cuts(12) == Cuts{{0, 4}, {4, 4}, {8, 4}});
+  CHECK(tile_cuts(13) == Cuts{{0, 4}, {4, 4}, {8, 4}, {9, 4}});
 }
 #endif
 

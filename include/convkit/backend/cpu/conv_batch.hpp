@@ -275,31 +275,64 @@ inline void batch_lane_forward(const Conv2dGeometry& g, const float* x, const fl
   Workspace<float> zeros(static_cast<size_t>(HW));
   fill(HW, zeros.data(), 0.0f);
   const bool padded = g.ph > 0 || g.pw > 0;
-  // Winograd's tiles (5x5 kernels): the transformed weights, and where the tiles start.
+  // Winograd's tiles (5x5 kernels): where they are, and the weights transformed for each
+  // of the tile shapes (4 or 2 outputs by 4 or 2) that they take.
   const bool winograd = use_batch_winograd(g);
   const int64_t Opad = (g.O + batch_winograd::kChannels - 1) / batch_winograd::kChannels * batch_winograd::kChannels;
-  Workspace<float> U(winograd ? static_cast<size_t>(batch_winograd::kValues * g.C * Opad) : 0);
-  if (winograd) batch_winograd::transform_weights(g.O, g.C, w, Opad, U.data());
-  std::vector<int64_t> tiles;  // the tiles' first output positions
+  struct Tile {
+    int64_t p;  // first output position
+    int shape;  // 2 * (rows == 4) + (columns == 4)
+  };
+  std::vector<Tile> tiles;
+  bool shapes[4] = {false, false, false, false};
   if (winograd)
-    for (int64_t i : batch_winograd::tile_starts(g.OH))
-      for (int64_t j : batch_winograd::tile_starts(g.OW)) tiles.push_back(i * g.OW + j);
+    for (auto [i, mr] : batch_winograd::tile_cuts(g.OH))
+      for (auto [j, mc] : batch_winograd::tile_cuts(g.OW)) {
+        tiles.push_back({i * g.OW + j, 2 * (mr == 4) + (mc == 4)});
+        shapes[tiles.back().shape] = true;
+      }
+  const int64_t u_size = batch_winograd::kMaxValues * g.C * Opad;
+  Workspace<float> U(winograd ? static_cast<size_t>(4 * u_size) : 0);
+  if (shapes[0]) batch_winograd::transform_weights<2, 2>(g.O, g.C, w, Opad, U.data());
+  if (shapes[1]) batch_winograd::transform_weights<2, 4>(g.O, g.C, w, Opad, U.data() + u_size);
+  if (shapes[2]) batch_winograd::transform_weights<4, 2>(g.O, g.C, w, Opad, U.data() + 2 * u_size);
+  if (shapes[3]) batch_winograd::transform_weights<4, 4>(g.O, g.C, w, Opad, U.data() + 3 * u_size);
   const int64_t Wp = g.W + 2 * g.pw;
   parallel_for((g.N + kBatchLanes - 1) / kBatchLanes, kBatchLanes * g.O * g.C * K * S, [&](int64_t b0, int64_t b1) {
     Workspace<float> X(static_cast<size_t>(g.C * channel_size)),
         plane(padded ? static_cast<size_t>(HW * kBatchLanes) : 0),
         Y(static_cast<size_t>(oblocks * Q * S * kBatchLanes));  // channels past O: written, never read
     if (padded) fill(g.C * channel_size, X.data(), 0.0f);
-    Workspace<float> V(winograd ? static_cast<size_t>(batch_winograd::kValues * g.C * kBatchLanes) : 0),
-        M(winograd ? static_cast<size_t>(batch_winograd::kChannels * batch_winograd::kMStride) : 0);
+    Workspace<float> V(winograd ? static_cast<size_t>(batch_winograd::kMaxValues * g.C * kBatchLanes) : 0),
+        M(winograd ? static_cast<size_t>(batch_winograd::kChannels * batch_winograd::kMStride) : 0),
+        rows(winograd ? static_cast<size_t>(batch_winograd::kMaxValues * kBatchLanes) : 0);
     for (int64_t nb = b0; nb < b1; ++nb) {
       const int64_t n0 = nb * kBatchLanes, count = std::min(kBatchLanes, g.N - n0);
       to_batch_lanes(g.C, g.H, g.W, g.ph, g.pw, x, n0, count, zeros.data(), X.data(), plane.data());
       if (winograd) {
-        for (int64_t p : tiles)
-          batch_winograd::forward_tile(X.data() + (p / g.OW * Wp + p % g.OW) * kBatchLanes, Wp * kBatchLanes,
-                                       channel_size, g.C, U.data(), g.O, Opad, bq.data(), Y.data() + p * kBatchLanes,
-                                       g.OW * kBatchLanes, S * kBatchLanes, V.data(), M.data());
+        for (const Tile& t : tiles) {
+          const float* in = X.data() + (t.p / g.OW * Wp + t.p % g.OW) * kBatchLanes;
+          float* out = Y.data() + t.p * kBatchLanes;
+          const float* u = U.data() + t.shape * u_size;
+          const int64_t row = Wp * kBatchLanes, y_row = g.OW * kBatchLanes, y_channel = S * kBatchLanes;
+          switch (t.shape) {  // the tile shapes' own kernels
+            case 0:
+              batch_winograd::forward_tile<2, 2>(in, row, channel_size, g.C, u, g.O, Opad, bq.data(), out, y_row,
+                                                 y_channel, V.data(), M.data(), rows.data());
+              break;
+            case 1:
+              batch_winograd::forward_tile<2, 4>(in, row, channel_size, g.C, u, g.O, Opad, bq.data(), out, y_row,
+                                                 y_channel, V.data(), M.data(), rows.data());
+              break;
+            case 2:
+              batch_winograd::forward_tile<4, 2>(in, row, channel_size, g.C, u, g.O, Opad, bq.data(), out, y_row,
+                                                 y_channel, V.data(), M.data(), rows.data());
+              break;
+            default:
+              batch_winograd::forward_tile<4, 4>(in, row, channel_size, g.C, u, g.O, Opad, bq.data(), out, y_row,
+                                                 y_channel, V.data(), M.data(), rows.data());
+          }
+        }
       } else {
         batch_forward_blocks(g.O, S, X.data(), at.pos.data(), wq.data(), at.taps.data(), g.C, K, channel_size,
                              bq.data(), Y.data());

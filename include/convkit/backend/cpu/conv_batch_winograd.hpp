@@ -4,20 +4,23 @@
 // of outputs (a tile) of one output channel comes from the 8x8 block of input d under it:
 //   Y = A^T [ sum over c of (G g_c G^T) (.) (B^T d_c B) ] A
 // with (.) the elementwise product: 64 multiplications per tile, input and output channel,
-// where the direct sum makes 16 * 25 = 400. With the transforms LeNet conv2 (6 -> 16
-// channels, 10x10 outputs, so 9 tiles of which the last row and column overlap the ones
-// before) makes about half the vector operations of the direct blocks.
+// where the direct sum makes 16 * 25 = 400. A side that leaves 2 outputs over ends with
+// F(2, 5) (6 points) on that side, so LeNet conv2's 10x10 outputs are 4 tiles of 4x4, 4
+// of 4x2 or 2x4 and one 2x2: 484 transformed values per image and channel pair (an
+// overlapping third 4x4 tile would make 576).
 //
-// The points are 0, +-1, +-2, +-1/2 and infinity, those of F(6x6, 3x3) in NNPACK and oneDNN;
-// in float the outputs are within about 3e-6 of the exact ones relative to the largest
-// (the direct sums: 1e-7), checked in the tests against the reference in double.
+// F(4, 5)'s points are 0, +-1, +-2, +-1/2 and infinity, those of F(6x6, 3x3) in NNPACK
+// and oneDNN; in float the outputs are within about 4e-6 of the exact ones relative to the
+// largest (the direct sums: 1e-7), checked in the tests against the reference in double.
 //
 // Each 64-byte vector holds one value of 16 images (the batch lanes), so every transform is
 // a few vector additions and multiply-adds with constants, with no shuffles; each tile's
-// elementwise products are for each of its 64 transformed positions (xi) an O x C by C x 16
-// matrix product, U[xi] times V[xi].
+// elementwise products are for each of its transformed positions (xi) an O x C by C x 16
+// matrix product, U[xi] times V[xi]. LeNet conv2's forward, one thread: 2.19 M cycles with
+// the direct blocks, 1.41 M with 4x4 tiles only, 1.25 M with the 2-wide ones.
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "../../ops/geometry.hpp"
@@ -37,172 +40,163 @@ inline bool use_batch_winograd(const Conv2dGeometry& g) { return g.kh == 5 && g.
 
 namespace batch_winograd {
 
-constexpr int kOut = 4;                     ///< a tile's outputs per side
-constexpr int kPoints = kOut + 5 - 1;       ///< a transformed tile's values per side
-constexpr int kValues = kPoints * kPoints;  ///< a transformed tile's values (xi = 8 row + column)
-constexpr int64_t kLanes = 16;              ///< images per vector
+constexpr int64_t kLanes = 16;  ///< images per vector
 
-/// G, the 8 x 5 weight transform (its first row and B^T's have both been negated, to
-/// start with 1).
-constexpr double kG[kPoints][5] = {
-    {1, 0, 0, 0, 0},
-    {-2. / 9, -2. / 9, -2. / 9, -2. / 9, -2. / 9},
-    {-2. / 9, 2. / 9, -2. / 9, 2. / 9, -2. / 9},
-    {1. / 90, 1. / 45, 2. / 45, 4. / 45, 8. / 45},
-    {1. / 90, -1. / 45, 2. / 45, -4. / 45, 8. / 45},
-    {32. / 45, 16. / 45, 8. / 45, 4. / 45, 2. / 45},
-    {32. / 45, -16. / 45, 8. / 45, -4. / 45, 2. / 45},
-    {0, 0, 0, 0, 1},
+/// The one-dimensional pieces of F(m, 5): G (alpha x 5), and B^T and A^T applied to one
+/// row or column of alpha vectors. m = 4 (alpha 8) is the main tile; m = 2 (alpha 6)
+/// finishes a side whose length leaves 2 over, where an overlapping 4 would compute 2
+/// values twice (LeNet conv2's 10 = 4 + 4 + 2: 484 transformed values per image instead
+/// of 576).
+template <int M>
+struct Transform1D;
+
+/// F(4, 5): the points 0, +-1, +-2, +-1/2 and infinity (G's first row and B^T's negated,
+/// to start with 1).
+template <>
+struct Transform1D<4> {
+  static constexpr int kAlpha = 8;  ///< transformed values per side
+  /// The weight transform.
+  static constexpr double kG[kAlpha][5] = {
+      {1, 0, 0, 0, 0},
+      {-2. / 9, -2. / 9, -2. / 9, -2. / 9, -2. / 9},
+      {-2. / 9, 2. / 9, -2. / 9, 2. / 9, -2. / 9},
+      {1. / 90, 1. / 45, 2. / 45, 4. / 45, 8. / 45},
+      {1. / 90, -1. / 45, 2. / 45, -4. / 45, 8. / 45},
+      {32. / 45, 16. / 45, 8. / 45, 4. / 45, 2. / 45},
+      {32. / 45, -16. / 45, 8. / 45, -4. / 45, 2. / 45},
+      {0, 0, 0, 0, 1},
+  };
+  /// v = B^T x. The rows for +p and -p share their halves of even and odd inputs: 26
+  /// operations where the matrix has 40 non-zeros.
+  CONVKIT_INLINE_BODY static void input(const __m512 (&x)[kAlpha], __m512 (&v)[kAlpha]) {
+    auto c = [](float k) { return _mm512_set1_ps(k); };
+    v[0] = _mm512_fmadd_ps(_mm512_sub_ps(x[4], x[2]), c(5.25f), _mm512_sub_ps(x[0], x[6]));
+    v[7] = _mm512_fmadd_ps(_mm512_sub_ps(x[3], x[5]), c(5.25f), _mm512_sub_ps(x[7], x[1]));
+    const __m512 e1 = _mm512_fnmadd_ps(x[4], c(4.25f), _mm512_add_ps(x[2], x[6]));
+    const __m512 o1 = _mm512_fnmadd_ps(x[3], c(4.25f), _mm512_add_ps(x[1], x[5]));
+    const __m512 e2 = _mm512_fnmadd_ps(x[4], c(1.25f), _mm512_fmadd_ps(x[2], c(0.25f), x[6]));
+    const __m512 o2 = _mm512_fmadd_ps(x[5], c(2.0f), _mm512_fmsub_ps(x[1], c(0.5f), _mm512_mul_ps(x[3], c(2.5f))));
+    const __m512 e3 = _mm512_fnmadd_ps(x[4], c(5.0f), _mm512_fmadd_ps(x[2], c(4.0f), x[6]));
+    const __m512 o3 = _mm512_fmadd_ps(x[5], c(0.5f), _mm512_fmsub_ps(x[1], c(2.0f), _mm512_mul_ps(x[3], c(2.5f))));
+    v[1] = _mm512_add_ps(e1, o1);
+    v[2] = _mm512_sub_ps(e1, o1);
+    v[3] = _mm512_add_ps(e2, o2);
+    v[4] = _mm512_sub_ps(e2, o2);
+    v[5] = _mm512_add_ps(e3, o3);
+    v[6] = _mm512_sub_ps(e3, o3);
+  }
+  /// y = A^T x: sums and differences of the +-p pairs, 16 operations.
+  CONVKIT_INLINE_BODY static void output(const __m512 (&x)[kAlpha], __m512 (&y)[4]) {
+    auto c = [](float k) { return _mm512_set1_ps(k); };
+    const __m512 s1 = _mm512_add_ps(x[1], x[2]), d1 = _mm512_sub_ps(x[1], x[2]);
+    const __m512 s2 = _mm512_add_ps(x[3], x[4]), d2 = _mm512_sub_ps(x[3], x[4]);
+    const __m512 s3 = _mm512_add_ps(x[5], x[6]), d3 = _mm512_sub_ps(x[5], x[6]);
+    y[0] = _mm512_add_ps(_mm512_add_ps(x[0], s1), _mm512_add_ps(s2, s3));
+    y[1] = _mm512_fmadd_ps(d3, c(0.5f), _mm512_fmadd_ps(d2, c(2.0f), d1));
+    y[2] = _mm512_fmadd_ps(s3, c(0.25f), _mm512_fmadd_ps(s2, c(4.0f), s1));
+    y[3] = _mm512_add_ps(_mm512_fmadd_ps(d3, c(0.125f), _mm512_fmadd_ps(d2, c(8.0f), d1)), x[7]);
+  }
 };
 
-/// U[xi][c][o] = (G g G^T)[xi] for the weights w[o][c][5][5], in double and then rounded;
-/// output channels past O (up to Opad) are zero.
-inline void transform_weights(int64_t O, int64_t C, const float* w, int64_t Opad, float* U) {
-  std::fill(U, U + kValues * C * Opad, 0.0f);
+/// F(2, 5): the points 0, +-1, +-2 and infinity (B^T is F(4, 3)'s).
+template <>
+struct Transform1D<2> {
+  static constexpr int kAlpha = 6;  ///< transformed values per side
+  /// The weight transform.
+  static constexpr double kG[kAlpha][5] = {
+      {1. / 4, 0, 0, 0, 0},
+      {-1. / 6, -1. / 6, -1. / 6, -1. / 6, -1. / 6},
+      {-1. / 6, 1. / 6, -1. / 6, 1. / 6, -1. / 6},
+      {1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3},
+      {1. / 24, -1. / 12, 1. / 6, -1. / 3, 2. / 3},
+      {0, 0, 0, 0, 1},
+  };
+  /// v = B^T x.
+  CONVKIT_INLINE_BODY static void input(const __m512 (&x)[kAlpha], __m512 (&v)[kAlpha]) {
+    auto c = [](float k) { return _mm512_set1_ps(k); };
+    v[0] = _mm512_add_ps(_mm512_fmsub_ps(x[0], c(4.0f), _mm512_mul_ps(x[2], c(5.0f))), x[4]);
+    v[5] = _mm512_add_ps(_mm512_fmsub_ps(x[1], c(4.0f), _mm512_mul_ps(x[3], c(5.0f))), x[5]);
+    const __m512 e1 = _mm512_fnmadd_ps(x[2], c(4.0f), x[4]), o1 = _mm512_fnmadd_ps(x[1], c(4.0f), x[3]);
+    const __m512 e2 = _mm512_sub_ps(x[4], x[2]), o2 = _mm512_mul_ps(_mm512_sub_ps(x[3], x[1]), c(2.0f));
+    v[1] = _mm512_add_ps(e1, o1);
+    v[2] = _mm512_sub_ps(e1, o1);
+    v[3] = _mm512_add_ps(e2, o2);
+    v[4] = _mm512_sub_ps(e2, o2);
+  }
+  /// y = A^T x.
+  CONVKIT_INLINE_BODY static void output(const __m512 (&x)[kAlpha], __m512 (&y)[2]) {
+    const __m512 s1 = _mm512_add_ps(x[1], x[2]), d1 = _mm512_sub_ps(x[1], x[2]);
+    const __m512 s2 = _mm512_add_ps(x[3], x[4]), d2 = _mm512_sub_ps(x[3], x[4]);
+    y[0] = _mm512_add_ps(_mm512_add_ps(x[0], s1), s2);
+    y[1] = _mm512_add_ps(_mm512_fmadd_ps(d2, _mm512_set1_ps(2.0f), d1), x[5]);
+  }
+};
+
+/// The most transformed values of a tile (F(4x4, 5x5)'s 8 x 8).
+constexpr int kMaxValues = 64;
+
+/// U[xi][c][o] = (G_r g G_c^T)[xi] for the weights w[o][c][5][5] and a tile of Mr x Mc
+/// outputs, in double and then rounded; output channels past O (up to Opad) are zero.
+template <int Mr, int Mc>
+void transform_weights(int64_t O, int64_t C, const float* w, int64_t Opad, float* U) {
+  typedef Transform1D<Mr> Tr;
+  typedef Transform1D<Mc> Tc;
+  constexpr int Ar = Tr::kAlpha, Ac = Tc::kAlpha;
+  std::fill(U, U + Ar * Ac * C * Opad, 0.0f);
   for (int64_t o = 0; o < O; ++o)
     for (int64_t c = 0; c < C; ++c) {
       const float* g = w + (o * C + c) * 25;
-      double t[kPoints][5];  // G g
-      for (int i = 0; i < kPoints; ++i)
+      double t[Ar][5];  // G_r g
+      for (int i = 0; i < Ar; ++i)
         for (int v = 0; v < 5; ++v) {
           t[i][v] = 0;
-          for (int u = 0; u < 5; ++u) t[i][v] += kG[i][u] * g[u * 5 + v];
+          for (int u = 0; u < 5; ++u) t[i][v] += Tr::kG[i][u] * g[u * 5 + v];
         }
-      for (int i = 0; i < kPoints; ++i)
-        for (int j = 0; j < kPoints; ++j) {
-          double s = 0;  // (G g G^T)[i][j]
-          for (int v = 0; v < 5; ++v) s += t[i][v] * kG[j][v];
-          U[((i * kPoints + j) * C + c) * Opad + o] = static_cast<float>(s);
+      for (int i = 0; i < Ar; ++i)
+        for (int j = 0; j < Ac; ++j) {
+          double s = 0;  // (G_r g G_c^T)[i][j]
+          for (int v = 0; v < 5; ++v) s += t[i][v] * Tc::kG[j][v];
+          U[((i * Ac + j) * C + c) * Opad + o] = static_cast<float>(s);
         }
     }
 }
 
-/// Two of the 8 values of B^T x, for one row or column x of 8 vectors: pair 0 is values 0
-/// and 7, pairs 1, 2, 3 values (1, 2), (3, 4), (5, 6). Rows for +p and -p share their
-/// even and odd halves, so the pairs share nothing: the 4 make 26 operations where the
-/// matrix has 40 non-zeros, and a pass can compute any one of them alone.
-template <int Pair>
-CONVKIT_INLINE_BODY inline void input_pair(const __m512 (&x)[kPoints], __m512& lo, __m512& hi) {
-  auto c = [](float v) { return _mm512_set1_ps(v); };
-  if constexpr (Pair == 0) {
-    lo = _mm512_fmadd_ps(_mm512_sub_ps(x[4], x[2]), c(5.25f), _mm512_sub_ps(x[0], x[6]));
-    hi = _mm512_fmadd_ps(_mm512_sub_ps(x[3], x[5]), c(5.25f), _mm512_sub_ps(x[7], x[1]));
-    return;
-  }
-  __m512 even, odd;  // the values' shares of x[2], x[4], x[6] and of x[1], x[3], x[5]
-  if constexpr (Pair == 1) {
-    even = _mm512_fnmadd_ps(x[4], c(4.25f), _mm512_add_ps(x[2], x[6]));
-    odd = _mm512_fnmadd_ps(x[3], c(4.25f), _mm512_add_ps(x[1], x[5]));
-  } else if constexpr (Pair == 2) {
-    even = _mm512_fnmadd_ps(x[4], c(1.25f), _mm512_fmadd_ps(x[2], c(0.25f), x[6]));
-    odd = _mm512_fmadd_ps(x[5], c(2.0f), _mm512_fmsub_ps(x[1], c(0.5f), _mm512_mul_ps(x[3], c(2.5f))));
-  } else {
-    even = _mm512_fnmadd_ps(x[4], c(5.0f), _mm512_fmadd_ps(x[2], c(4.0f), x[6]));
-    odd = _mm512_fmadd_ps(x[5], c(0.5f), _mm512_fmsub_ps(x[1], c(2.0f), _mm512_mul_ps(x[3], c(2.5f))));
-  }
-  lo = _mm512_add_ps(even, odd);
-  hi = _mm512_sub_ps(even, odd);
-}
-
-/// The pairs' values: pair p's first value is number kPairLo[p], its second kPairHi[p].
-///@{
-constexpr int kPairLo[4] = {0, 1, 3, 5};
-constexpr int kPairHi[4] = {7, 2, 4, 6};
-///@}
-
-/// B^T x for one row or column of 8 vectors.
-CONVKIT_INLINE_BODY inline void input_transform(const __m512 (&x)[kPoints], __m512 (&v)[kPoints]) {
-  input_pair<0>(x, v[0], v[7]);
-  input_pair<1>(x, v[1], v[2]);
-  input_pair<2>(x, v[3], v[4]);
-  input_pair<3>(x, v[5], v[6]);
-}
-
-/// One input channel's tile: V[xi][c] = (B^T d B)[xi] for the 8 x 8 vectors d (rows `row`
-/// floats apart) stored at V + xi * xi_stride. The first pass (over rows) makes one pair of
-/// columns at a time for all 8 rows, and the second pass transforms those two columns
-/// straight from registers: the first pass's 64 values are never stored.
-template <int Pair>
-CONVKIT_INLINE_BODY inline void input_columns(const float* d, int64_t row, float* V, int64_t xi_stride) {
-  __m512 lo[kPoints], hi[kPoints];
-  for (int r = 0; r < kPoints; ++r) {
-    __m512 x[kPoints];  // the pair reads only some of them; the others are not loaded
-    for (int k = 0; k < kPoints; ++k) x[k] = _mm512_loadu_ps(d + r * row + k * kLanes);
-    input_pair<Pair>(x, lo[r], hi[r]);
-  }
-  __m512 v[kPoints];
-  input_transform(lo, v);
-  for (int k = 0; k < kPoints; ++k) _mm512_storeu_ps(V + (k * kPoints + kPairLo[Pair]) * xi_stride, v[k]);
-  input_transform(hi, v);
-  for (int k = 0; k < kPoints; ++k) _mm512_storeu_ps(V + (k * kPoints + kPairHi[Pair]) * xi_stride, v[k]);
-}
-
-/// Two of the 4 values of A^T x, for one row or column x of 8 vectors: pair 0 is values 0
-/// and 2, pair 1 values 1 and 3 (the sums and the differences of the +-p pairs).
-template <int Pair>
-CONVKIT_INLINE_BODY inline void output_pair(const __m512 (&x)[kPoints], __m512& lo, __m512& hi) {
-  auto c = [](float v) { return _mm512_set1_ps(v); };
-  if constexpr (Pair == 0) {
-    const __m512 s1 = _mm512_add_ps(x[1], x[2]), s2 = _mm512_add_ps(x[3], x[4]), s3 = _mm512_add_ps(x[5], x[6]);
-    lo = _mm512_add_ps(_mm512_add_ps(x[0], s1), _mm512_add_ps(s2, s3));
-    hi = _mm512_fmadd_ps(s3, c(0.25f), _mm512_fmadd_ps(s2, c(4.0f), s1));
-  } else {
-    const __m512 d1 = _mm512_sub_ps(x[1], x[2]), d2 = _mm512_sub_ps(x[3], x[4]), d3 = _mm512_sub_ps(x[5], x[6]);
-    lo = _mm512_fmadd_ps(d3, c(0.5f), _mm512_fmadd_ps(d2, c(2.0f), d1));
-    hi = _mm512_add_ps(_mm512_fmadd_ps(d3, c(0.125f), _mm512_fmadd_ps(d2, c(8.0f), d1)), x[7]);
-  }
-}
-
-/// A^T x for one row or column of 8 vectors: the 4 outputs.
-CONVKIT_INLINE_BODY inline void output_transform(const __m512 (&x)[kPoints], __m512 (&y)[kOut]) {
-  output_pair<0>(x, y[0], y[2]);
-  output_pair<1>(x, y[1], y[3]);
-}
-
-/// One output channel's tile: Y = A^T M A + bias for the 64 vectors M (xi = 8 row + column,
-/// `xi_stride` floats apart); Y[i][j] is stored at y + i * y_row + 16 j. The first pass
-/// makes one pair of output columns for all 8 rows, the second transforms them from
-/// registers.
-template <int Pair>
-CONVKIT_INLINE_BODY inline void output_columns(const float* M, int64_t xi_stride, __m512 bias, float* y,
-                                               int64_t y_row) {
-  __m512 lo[kPoints], hi[kPoints];
-  for (int a = 0; a < kPoints; ++a) {
-    __m512 x[kPoints];
-    for (int b = 0; b < kPoints; ++b) x[b] = _mm512_loadu_ps(M + (a * kPoints + b) * xi_stride);
-    output_pair<Pair>(x, lo[a], hi[a]);
-  }
-  __m512 t[kOut];
-  output_transform(lo, t);
-  for (int i = 0; i < kOut; ++i) _mm512_storeu_ps(y + i * y_row + Pair * kLanes, _mm512_add_ps(t[i], bias));
-  output_transform(hi, t);
-  for (int i = 0; i < kOut; ++i) _mm512_storeu_ps(y + i * y_row + (Pair + 2) * kLanes, _mm512_add_ps(t[i], bias));
-}
-
 /// Output channels per block of the elementwise products: with two xi at a time, 16 sums.
 constexpr int64_t kChannels = 8;
-/// M's stride per output channel, in floats: one vector more than the 64 values, so that
+/// M's stride per output channel, in floats: one vector more than the most values, so that
 /// a block's 16 stores do not all fall into one set of the L1 cache (4 KB apart).
-constexpr int64_t kMStride = (kValues + 1) * kLanes;
+constexpr int64_t kMStride = (kMaxValues + 1) * kLanes;
 
-/// One tile of O output channels for a block of 16 images. x is the tile's top-left input
-/// value of channel 0 in the padded batch layout (rows `row` floats apart, channels
-/// `channel` apart); U comes from transform_weights with Opad output channels, a multiple
-/// of kChannels. Output channel o's value (i, j), plus bias[o], is stored at
-/// y + o * y_channel + i * y_row + 16 j. V (kValues * C vectors) and M (kChannels *
-/// kMStride floats) are scratch.
-CONVKIT_NOINLINE inline void forward_tile(const float* x, int64_t row, int64_t channel, int64_t C, const float* U,
-                                          int64_t O, int64_t Opad, const float* bias, float* y, int64_t y_row,
-                                          int64_t y_channel, float* V, float* M) {
-  for (int64_t c = 0; c < C; ++c) {  // V[xi][c] = (B^T d B)[xi], two columns at a time
+/// One tile of Mr x Mc outputs of O output channels for a block of 16 images. x is the
+/// tile's top-left input value of channel 0 in the padded batch layout (rows `row` floats
+/// apart, channels `channel` apart); U comes from transform_weights<Mr, Mc> with Opad
+/// output channels, a multiple of kChannels. Output channel o's value (i, j), plus bias[o],
+/// is stored at y + o * y_channel + i * y_row + 16 j. V (kMaxValues * C vectors), M
+/// (kChannels * kMStride floats) and rows (kMaxValues vectors) are scratch.
+template <int Mr, int Mc>
+CONVKIT_NOINLINE void forward_tile(const float* x, int64_t row, int64_t channel, int64_t C, const float* U, int64_t O,
+                                   int64_t Opad, const float* bias, float* y, int64_t y_row, int64_t y_channel,
+                                   float* V, float* M, float* rows) {
+  typedef Transform1D<Mr> Tr;
+  typedef Transform1D<Mc> Tc;
+  constexpr int Ar = Tr::kAlpha, Ac = Tc::kAlpha, Xi = Ar * Ac;
+  for (int64_t c = 0; c < C; ++c) {  // V[xi][c] = (B_r^T d B_c)[xi]: rows, then columns
     const float* d = x + c * channel;
-    input_columns<0>(d, row, V + c * kLanes, C * kLanes);
-    input_columns<1>(d, row, V + c * kLanes, C * kLanes);
-    input_columns<2>(d, row, V + c * kLanes, C * kLanes);
-    input_columns<3>(d, row, V + c * kLanes, C * kLanes);
+    for (int r = 0; r < Ar; ++r) {
+      __m512 in[Ac], v[Ac];
+      for (int k = 0; k < Ac; ++k) in[k] = _mm512_loadu_ps(d + r * row + k * kLanes);
+      Tc::input(in, v);
+      for (int k = 0; k < Ac; ++k) _mm512_storeu_ps(rows + (r * Ac + k) * kLanes, v[k]);
+    }
+    for (int k = 0; k < Ac; ++k) {
+      __m512 in[Ar], v[Ar];
+      for (int r = 0; r < Ar; ++r) in[r] = _mm512_loadu_ps(rows + (r * Ac + k) * kLanes);
+      Tr::input(in, v);
+      for (int i = 0; i < Ar; ++i) _mm512_storeu_ps(V + ((i * Ac + k) * C + c) * kLanes, v[i]);
+    }
   }
   for (int64_t o0 = 0; o0 < O; o0 += kChannels) {
-    for (int xi = 0; xi < kValues; xi += 2) {  // M[q][xi] = sum over c of U[xi][c][o0 + q] V[xi][c]
+    for (int xi = 0; xi < Xi; xi += 2) {  // M[q][xi] = sum over c of U[xi][c][o0 + q] V[xi][c]
       __m512 acc[2][kChannels];
       for (auto& a : acc)
         for (auto& q : a) q = _mm512_setzero_ps();
@@ -223,22 +217,37 @@ CONVKIT_NOINLINE inline void forward_tile(const float* x, int64_t row, int64_t c
         _mm512_storeu_ps(M + q * kMStride + (xi + 1) * kLanes, acc[1][q]);
       }
     }
-    for (int64_t q = 0; q < std::min(kChannels, O - o0); ++q) {  // Y = A^T M A + bias
+    for (int64_t q = 0; q < std::min(kChannels, O - o0); ++q) {  // Y = A_r^T M A_c + bias: rows, then columns
+      const float* m = M + q * kMStride;
+      for (int a = 0; a < Ar; ++a) {
+        __m512 in[Ac], z[Mc];
+        for (int b = 0; b < Ac; ++b) in[b] = _mm512_loadu_ps(m + (a * Ac + b) * kLanes);
+        Tc::output(in, z);
+        for (int j = 0; j < Mc; ++j) _mm512_storeu_ps(rows + (a * Mc + j) * kLanes, z[j]);
+      }
       const __m512 b = _mm512_set1_ps(bias[o0 + q]);
-      output_columns<0>(M + q * kMStride, kLanes, b, y + (o0 + q) * y_channel, y_row);
-      output_columns<1>(M + q * kMStride, kLanes, b, y + (o0 + q) * y_channel, y_row);
+      float* out = y + (o0 + q) * y_channel;
+      for (int j = 0; j < Mc; ++j) {
+        __m512 in[Ar], t[Mr];
+        for (int a = 0; a < Ar; ++a) in[a] = _mm512_loadu_ps(rows + (a * Mc + j) * kLanes);
+        Tr::output(in, t);
+        for (int i = 0; i < Mr; ++i) _mm512_storeu_ps(out + i * y_row + j * kLanes, _mm512_add_ps(t[i], b));
+      }
     }
   }
 }
 
-/// The tiles' first rows (or columns) for an output `size` long (>= 4): every 4th, and a
-/// last one ending at the edge, which overlaps the one before when 4 does not divide size
-/// (its values are computed twice, the same way).
-inline std::vector<int64_t> tile_starts(int64_t size) {
-  std::vector<int64_t> starts;
-  for (int64_t i = 0; i + kOut <= size; i += kOut) starts.push_back(i);
-  if (size % kOut != 0) starts.push_back(size - kOut);
-  return starts;
+/// Where a side of `size` (>= 4) outputs is cut into tiles: (first output, tile size)
+/// pairs. Tiles of 4, then one of 2 when 2 are left over; when 1 or 3 are, a last tile of
+/// 4 ending at the edge, overlapping the one before (its values are computed twice, the
+/// same way).
+inline std::vector<std::pair<int64_t, int>> tile_cuts(int64_t size) {
+  std::vector<std::pair<int64_t, int>> cuts;
+  int64_t i = 0;
+  for (; i + 4 <= size; i += 4) cuts.emplace_back(i, 4);
+  if (size - i == 2) cuts.emplace_back(i, 2);
+  if (size - i == 1 || size - i == 3) cuts.emplace_back(size - 4, 4);
+  return cuts;
 }
 
 }  // namespace batch_winograd
