@@ -293,10 +293,18 @@ inline void batch_lane_forward(const Conv2dGeometry& g, const float* x, const fl
       }
   const int64_t u_size = batch_winograd::kMaxValues * g.C * Opad;
   Workspace<float> U(winograd ? static_cast<size_t>(4 * u_size) : 0);
-  if (shapes[0]) batch_winograd::transform_weights<2, 2>(g.O, g.C, w, Opad, U.data());
-  if (shapes[1]) batch_winograd::transform_weights<2, 4>(g.O, g.C, w, Opad, U.data() + u_size);
-  if (shapes[2]) batch_winograd::transform_weights<4, 2>(g.O, g.C, w, Opad, U.data() + 2 * u_size);
-  if (shapes[3]) batch_winograd::transform_weights<4, 4>(g.O, g.C, w, Opad, U.data() + 3 * u_size);
+  if (winograd) {
+    // The weights as [c][u][v][o], in double, zero past O: the transforms' loops run over o.
+    Workspace<double> wt(static_cast<size_t>(g.C * 25 * Opad)), t(static_cast<size_t>(8 * 5 * Opad));
+    fill(g.C * 25 * Opad, wt.data(), 0.0);
+    for (int64_t o = 0; o < g.O; ++o)
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t k = 0; k < 25; ++k) wt.data()[(c * 25 + k) * Opad + o] = w[(o * g.C + c) * 25 + k];
+    if (shapes[0]) batch_winograd::transform_weights<2, 2>(g.C, Opad, wt.data(), t.data(), U.data());
+    if (shapes[1]) batch_winograd::transform_weights<2, 4>(g.C, Opad, wt.data(), t.data(), U.data() + u_size);
+    if (shapes[2]) batch_winograd::transform_weights<4, 2>(g.C, Opad, wt.data(), t.data(), U.data() + 2 * u_size);
+    if (shapes[3]) batch_winograd::transform_weights<4, 4>(g.C, Opad, wt.data(), t.data(), U.data() + 3 * u_size);
+  }
   const int64_t Wp = g.W + 2 * g.pw;
   parallel_for((g.N + kBatchLanes - 1) / kBatchLanes, kBatchLanes * g.O * g.C * K * S, [&](int64_t b0, int64_t b1) {
     Workspace<float> X(static_cast<size_t>(g.C * channel_size)),

@@ -135,30 +135,39 @@ struct Transform1D<2> {
 /// The most transformed values of a tile (F(4x4, 5x5)'s 8 x 8).
 constexpr int kMaxValues = 64;
 
-/// U[xi][c][o] = (G_r g G_c^T)[xi] for the weights w[o][c][5][5] and a tile of Mr x Mc
-/// outputs, in double and then rounded; output channels past O (up to Opad) are zero.
+/// U[xi][c][o] = (G_r g G_c^T)[xi] for a tile of Mr x Mc outputs, from the weights as
+/// wt[c][u][v][o] (Opad output channels, zero past O), in double and then rounded. The
+/// loops run over the output channels innermost, so they vectorise: for LeNet conv2's 4x4
+/// tiles 1.5 us where scalar loops over (o, c) took 5.1, on the one thread that runs it
+/// before the blocks of images are split. t is Ar * 5 * Opad doubles of scratch.
 template <int Mr, int Mc>
-void transform_weights(int64_t O, int64_t C, const float* w, int64_t Opad, float* U) {
+void transform_weights(int64_t C, int64_t Opad, const double* wt, double* t, float* U) {
   typedef Transform1D<Mr> Tr;
   typedef Transform1D<Mc> Tc;
   constexpr int Ar = Tr::kAlpha, Ac = Tc::kAlpha;
-  std::fill(U, U + Ar * Ac * C * Opad, 0.0f);
-  for (int64_t o = 0; o < O; ++o)
-    for (int64_t c = 0; c < C; ++c) {
-      const float* g = w + (o * C + c) * 25;
-      double t[Ar][5];  // G_r g
-      for (int i = 0; i < Ar; ++i)
-        for (int v = 0; v < 5; ++v) {
-          t[i][v] = 0;
-          for (int u = 0; u < 5; ++u) t[i][v] += Tr::kG[i][u] * g[u * 5 + v];
+  for (int64_t c = 0; c < C; ++c) {
+    const double* g = wt + c * 25 * Opad;
+    for (int i = 0; i < Ar; ++i)  // t = G_r g
+      for (int v = 0; v < 5; ++v) {
+        double* ti = t + (i * 5 + v) * Opad;
+        CONVKIT_SIMD for (int64_t o = 0; o < Opad; ++o) ti[o] = 0;
+        for (int u = 0; u < 5; ++u) {
+          const double k = Tr::kG[i][u];
+          const double* gu = g + (u * 5 + v) * Opad;
+          CONVKIT_SIMD for (int64_t o = 0; o < Opad; ++o) ti[o] += k * gu[o];
         }
-      for (int i = 0; i < Ar; ++i)
-        for (int j = 0; j < Ac; ++j) {
-          double s = 0;  // (G_r g G_c^T)[i][j]
-          for (int v = 0; v < 5; ++v) s += t[i][v] * Tc::kG[j][v];
-          U[((i * Ac + j) * C + c) * Opad + o] = static_cast<float>(s);
+      }
+    for (int i = 0; i < Ar; ++i)  // U = t G_c^T
+      for (int j = 0; j < Ac; ++j) {
+        float* u = U + ((i * Ac + j) * C + c) * Opad;
+        const double* t0 = t + i * 5 * Opad;
+        CONVKIT_SIMD for (int64_t o = 0; o < Opad; ++o) {
+          double s = 0;
+          for (int v = 0; v < 5; ++v) s += t0[v * Opad + o] * Tc::kG[j][v];
+          u[o] = static_cast<float>(s);
         }
-    }
+      }
+  }
 }
 
 /// Output channels per block of the elementwise products: with two xi at a time, 16 sums.
