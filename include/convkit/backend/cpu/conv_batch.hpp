@@ -262,22 +262,25 @@ inline void batch_lane_forward(const Conv2dGeometry& g, const float* x, const fl
   const int64_t K = g.kh * g.kw, S = g.OH * g.OW, HW = g.H * g.W;
   const int64_t channel_size = (g.H + 2 * g.ph) * (g.W + 2 * g.pw) * kBatchLanes;
   const int64_t oblocks = (g.O + Q - 1) / Q;
-  // Weights as [o block][c][tap][Q] and biases as [o block][Q], zero past O.
-  Workspace<float> wq(static_cast<size_t>(oblocks * g.C * K * Q)), bq(static_cast<size_t>(oblocks * Q));
-  fill(oblocks * g.C * K * Q, wq.data(), 0.0f);
+  const bool winograd = use_batch_winograd(g);  // 5x5 kernels: Winograd's tiles, below
+  // Weights as [o block][c][tap][Q] (for the direct blocks) and biases as [o block][Q], zero
+  // past O.
+  Workspace<float> wq(winograd ? 0 : static_cast<size_t>(oblocks * g.C * K * Q)), bq(static_cast<size_t>(oblocks * Q));
   fill(oblocks * Q, bq.data(), 0.0f);
-  for (int64_t o = 0; o < g.O; ++o) {
+  for (int64_t o = 0; o < g.O; ++o)
     if (b) bq.data()[o] = b[o];
-    for (int64_t c = 0; c < g.C; ++c)
-      for (int64_t t = 0; t < K; ++t) wq.data()[((o / Q * g.C + c) * K + t) * Q + o % Q] = w[(o * g.C + c) * K + t];
+  if (!winograd) {
+    fill(oblocks * g.C * K * Q, wq.data(), 0.0f);
+    for (int64_t o = 0; o < g.O; ++o)
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t t = 0; t < K; ++t) wq.data()[((o / Q * g.C + c) * K + t) * Q + o % Q] = w[(o * g.C + c) * K + t];
   }
   const BatchOffsets at(g, 1);
   Workspace<float> zeros(static_cast<size_t>(HW));
   fill(HW, zeros.data(), 0.0f);
   const bool padded = g.ph > 0 || g.pw > 0;
-  // Winograd's tiles (5x5 kernels): where they are, and the weights transformed for each
-  // of the tile shapes (4 or 2 outputs by 4 or 2) that they take.
-  const bool winograd = use_batch_winograd(g);
+  // Winograd's tiles: where they are, and the weights transformed for each of the tile
+  // shapes (4 or 2 outputs by 4 or 2) that they take.
   const int64_t Opad = (g.O + batch_winograd::kChannels - 1) / batch_winograd::kChannels * batch_winograd::kChannels;
   struct Tile {
     int64_t p;  // first output position
