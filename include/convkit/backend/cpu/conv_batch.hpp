@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -279,71 +280,20 @@ inline void batch_lane_forward(const Conv2dGeometry& g, const float* x, const fl
   Workspace<float> zeros(static_cast<size_t>(HW));
   fill(HW, zeros.data(), 0.0f);
   const bool padded = g.ph > 0 || g.pw > 0;
-  // Winograd's tiles: where they are, and the weights transformed for each of the tile
-  // shapes (4 or 2 outputs by 4 or 2) that they take.
-  const int64_t Opad = (g.O + batch_winograd::kChannels - 1) / batch_winograd::kChannels * batch_winograd::kChannels;
-  struct Tile {
-    int64_t p;  // first output position
-    int shape;  // 2 * (rows == 4) + (columns == 4)
-  };
-  std::vector<Tile> tiles;
-  bool shapes[4] = {false, false, false, false};
-  if (winograd)
-    for (auto [i, mr] : batch_winograd::tile_cuts(g.OH))
-      for (auto [j, mc] : batch_winograd::tile_cuts(g.OW)) {
-        tiles.push_back({i * g.OW + j, 2 * (mr == 4) + (mc == 4)});
-        shapes[tiles.back().shape] = true;
-      }
-  const int64_t u_size = batch_winograd::kMaxValues * g.C * Opad;
-  Workspace<float> U(winograd ? static_cast<size_t>(4 * u_size) : 0);
-  if (winograd) {
-    // The weights as [c][u][v][o], in double, zero past O: the transforms' loops run over o.
-    Workspace<double> wt(static_cast<size_t>(g.C * 25 * Opad)), t(static_cast<size_t>(8 * 5 * Opad));
-    fill(g.C * 25 * Opad, wt.data(), 0.0);
-    for (int64_t o = 0; o < g.O; ++o)
-      for (int64_t c = 0; c < g.C; ++c)
-        for (int64_t k = 0; k < 25; ++k) wt.data()[(c * 25 + k) * Opad + o] = w[(o * g.C + c) * 25 + k];
-    if (shapes[0]) batch_winograd::transform_weights<2, 2>(g.C, Opad, wt.data(), t.data(), U.data());
-    if (shapes[1]) batch_winograd::transform_weights<2, 4>(g.C, Opad, wt.data(), t.data(), U.data() + u_size);
-    if (shapes[2]) batch_winograd::transform_weights<4, 2>(g.C, Opad, wt.data(), t.data(), U.data() + 2 * u_size);
-    if (shapes[3]) batch_winograd::transform_weights<4, 4>(g.C, Opad, wt.data(), t.data(), U.data() + 3 * u_size);
-  }
-  const int64_t Wp = g.W + 2 * g.pw;
+  std::optional<batch_winograd::Forward> tiles;  // 5x5 kernels
+  if (winograd) tiles.emplace(g, w);
   parallel_for((g.N + kBatchLanes - 1) / kBatchLanes, kBatchLanes * g.O * g.C * K * S, [&](int64_t b0, int64_t b1) {
     Workspace<float> X(static_cast<size_t>(g.C * channel_size)),
         plane(padded ? static_cast<size_t>(HW * kBatchLanes) : 0),
         Y(static_cast<size_t>(oblocks * Q * S * kBatchLanes));  // channels past O: written, never read
     if (padded) fill(g.C * channel_size, X.data(), 0.0f);
-    Workspace<float> V(winograd ? static_cast<size_t>(batch_winograd::kMaxValues * g.C * kBatchLanes) : 0),
-        M(winograd ? static_cast<size_t>(batch_winograd::kChannels * batch_winograd::kMStride) : 0),
-        rows(winograd ? static_cast<size_t>(batch_winograd::kMaxValues * kBatchLanes) : 0);
+    std::optional<batch_winograd::Forward::Scratch> scratch;
+    if (winograd) scratch.emplace(g.C);
     for (int64_t nb = b0; nb < b1; ++nb) {
       const int64_t n0 = nb * kBatchLanes, count = std::min(kBatchLanes, g.N - n0);
       to_batch_lanes(g.C, g.H, g.W, g.ph, g.pw, x, n0, count, zeros.data(), X.data(), plane.data());
       if (winograd) {
-        for (const Tile& t : tiles) {
-          const float* in = X.data() + (t.p / g.OW * Wp + t.p % g.OW) * kBatchLanes;
-          float* out = Y.data() + t.p * kBatchLanes;
-          const float* u = U.data() + t.shape * u_size;
-          const int64_t row = Wp * kBatchLanes, y_row = g.OW * kBatchLanes, y_channel = S * kBatchLanes;
-          switch (t.shape) {  // the tile shapes' own kernels
-            case 0:
-              batch_winograd::forward_tile<2, 2>(in, row, channel_size, g.C, u, g.O, Opad, bq.data(), out, y_row,
-                                                 y_channel, V.data(), M.data(), rows.data());
-              break;
-            case 1:
-              batch_winograd::forward_tile<2, 4>(in, row, channel_size, g.C, u, g.O, Opad, bq.data(), out, y_row,
-                                                 y_channel, V.data(), M.data(), rows.data());
-              break;
-            case 2:
-              batch_winograd::forward_tile<4, 2>(in, row, channel_size, g.C, u, g.O, Opad, bq.data(), out, y_row,
-                                                 y_channel, V.data(), M.data(), rows.data());
-              break;
-            default:
-              batch_winograd::forward_tile<4, 4>(in, row, channel_size, g.C, u, g.O, Opad, bq.data(), out, y_row,
-                                                 y_channel, V.data(), M.data(), rows.data());
-          }
-        }
+        tiles->block(X.data(), bq.data(), Y.data(), *scratch);
       } else {
         batch_forward_blocks(g.O, S, X.data(), at.pos.data(), wq.data(), at.taps.data(), g.C, K, channel_size,
                              bq.data(), Y.data());

@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "../../ops/geometry.hpp"
+#include "elementwise.hpp"
+#include "memory.hpp"
 #include "parallel.hpp"
 
 #if CONVKIT_HAS_BATCH_LANES  // AVX-512 builds only: the intrinsics are x86's
@@ -258,6 +260,89 @@ inline std::vector<std::pair<int64_t, int>> tile_cuts(int64_t size) {
   if (size - i == 1 || size - i == 3) cuts.emplace_back(size - 4, 4);
   return cuts;
 }
+
+/// One layer's forward pass by tiles: where the tiles are and the weights transformed for
+/// each tile shape they take (4 or 2 outputs by 4 or 2), made once per pass; then block()
+/// for each block of 16 images.
+class Forward {
+ public:
+  /// Scratch for one thread's blocks.
+  struct Scratch {
+    Workspace<float> V;     ///< the input's transform, [xi][c][16]
+    Workspace<float> M;     ///< a block of output channels' products, [q][xi][16]
+    Workspace<float> rows;  ///< a transform's first pass
+    /// Room for C input channels.
+    explicit Scratch(int64_t C)
+        : V(static_cast<size_t>(kMaxValues * C * kLanes)),
+          M(static_cast<size_t>(kChannels * kMStride)),
+          rows(static_cast<size_t>(kMaxValues * kLanes)) {}
+  };
+
+  /// The tiles of g (use_batch_winograd(g)) and its weights w[o][c][5][5] transformed.
+  Forward(const Conv2dGeometry& g, const float* w)
+      : g_(g),
+        Opad_((g.O + kChannels - 1) / kChannels * kChannels),
+        u_size_(kMaxValues * g.C * Opad_),
+        U_(static_cast<size_t>(4 * u_size_)) {
+    bool shapes[4] = {false, false, false, false};
+    for (auto [i, mr] : tile_cuts(g.OH))
+      for (auto [j, mc] : tile_cuts(g.OW)) {
+        tiles_.push_back({i * g.OW + j, 2 * (mr == 4) + (mc == 4)});
+        shapes[tiles_.back().shape] = true;
+      }
+    // The weights as [c][u][v][o], in double, zero past O: the transforms' loops run over o.
+    Workspace<double> wt(static_cast<size_t>(g.C * 25 * Opad_)), t(static_cast<size_t>(8 * 5 * Opad_));
+    fill(g.C * 25 * Opad_, wt.data(), 0.0);
+    for (int64_t o = 0; o < g.O; ++o)
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t k = 0; k < 25; ++k) wt.data()[(c * 25 + k) * Opad_ + o] = w[(o * g.C + c) * 25 + k];
+    if (shapes[0]) transform_weights<2, 2>(g.C, Opad_, wt.data(), t.data(), U(0));
+    if (shapes[1]) transform_weights<2, 4>(g.C, Opad_, wt.data(), t.data(), U(1));
+    if (shapes[2]) transform_weights<4, 2>(g.C, Opad_, wt.data(), t.data(), U(2));
+    if (shapes[3]) transform_weights<4, 4>(g.C, Opad_, wt.data(), t.data(), U(3));
+  }
+
+  /// The outputs of one block of 16 images: X is its input in the padded batch layout
+  /// (X[c][h + ph][w + pw][16]), Y receives [o][position][16] for o < O, bias[o] added.
+  void block(const float* X, const float* bias, float* Y, Scratch& s) const {
+    const int64_t Wp = g_.W + 2 * g_.pw, row = Wp * kLanes, channel = (g_.H + 2 * g_.ph) * row;
+    const int64_t y_row = g_.OW * kLanes, y_channel = g_.OH * y_row;
+    for (const Tile& t : tiles_) {
+      const float* in = X + (t.p / g_.OW * Wp + t.p % g_.OW) * kLanes;
+      float* out = Y + t.p * kLanes;
+      const float* u = U(t.shape);
+      float *V = s.V.data(), *M = s.M.data(), *rows = s.rows.data();
+      switch (t.shape) {  // each tile shape has its own kernel
+        case 0:
+          forward_tile<2, 2>(in, row, channel, g_.C, u, g_.O, Opad_, bias, out, y_row, y_channel, V, M, rows);
+          break;
+        case 1:
+          forward_tile<2, 4>(in, row, channel, g_.C, u, g_.O, Opad_, bias, out, y_row, y_channel, V, M, rows);
+          break;
+        case 2:
+          forward_tile<4, 2>(in, row, channel, g_.C, u, g_.O, Opad_, bias, out, y_row, y_channel, V, M, rows);
+          break;
+        default:
+          forward_tile<4, 4>(in, row, channel, g_.C, u, g_.O, Opad_, bias, out, y_row, y_channel, V, M, rows);
+      }
+    }
+  }
+
+ private:
+  /// A tile: its first output position, and its shape, 2 * (4 rows) + (4 columns).
+  struct Tile {
+    int64_t p;  ///< first output position
+    int shape;  ///< 2 * (rows == 4) + (columns == 4)
+  };
+  /// Tile shape `shape`'s transformed weights.
+  float* U(int shape) const { return U_.data() + shape * u_size_; }
+
+  Conv2dGeometry g_;         ///< the layer
+  int64_t Opad_;             ///< output channels rounded up to kChannels
+  int64_t u_size_;           ///< floats per tile shape's weights
+  Workspace<float> U_;       ///< the four shapes' transformed weights
+  std::vector<Tile> tiles_;  ///< every tile of one image
+};
 
 }  // namespace batch_winograd
 
