@@ -27,6 +27,14 @@ double max_rel_diff(const ck::Tensor<T>& a, const ck::Tensor<T>& b) {
   return worst;
 }
 
+/// Whether float layers that fit the batch lanes take them: in an AVX-512 build (this file
+/// opts in), unless CONVKIT_CONV_ALGO=im2col or =indirect turns them off.
+bool batch_lanes_expected() {
+  const char* algo = std::getenv("CONVKIT_CONV_ALGO");
+  const bool forced_off = algo && (std::string(algo) == "im2col" || std::string(algo) == "indirect");
+  return CONVKIT_HAS_BATCH_LANES && !forced_off;
+}
+
 /// A float tensor's values in double: the reference then runs in double, so the error
 /// measured is the fast float path's own.
 ck::Tensor<double> as_double(const ck::Tensor<float>& t) {
@@ -108,9 +116,7 @@ TEST_CASE("random conv2d on batches of 16 to 40 images (batch lanes) match the r
   auto pick = [&](int64_t lo, int64_t hi) {
     return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
   };
-  const char* algo = std::getenv("CONVKIT_CONV_ALGO");
-  const bool forced_off = algo && (std::string(algo) == "im2col" || std::string(algo) == "indirect");
-  const bool expected = CONVKIT_HAS_BATCH_LANES && !forced_off;
+  const bool expected = batch_lanes_expected();
   int tested = 0;
   for (int trial = 0; trial < 40; ++trial) {
     const int64_t N = pick(16, 40), C = pick(2, 7), O = pick(1, 11), kh = pick(1, 5), kw = pick(1, 5);
@@ -159,9 +165,7 @@ TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
   auto pick = [&](int64_t lo, int64_t hi) {
     return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
   };
-  const char* algo = std::getenv("CONVKIT_CONV_ALGO");
-  const bool forced_off = algo && (std::string(algo) == "im2col" || std::string(algo) == "indirect");
-  const bool expected = CONVKIT_HAS_BATCH_LANES && !forced_off;
+  const bool expected = batch_lanes_expected();
   double worst = 0;
   int sides_of_two = 0, odd_sides = 0, whole_sides = 0, both_of_two = 0;  // the tile shapes drawn
   for (int trial = 0; trial < 24; ++trial) {
