@@ -27,6 +27,15 @@ double max_rel_diff(const ck::Tensor<T>& a, const ck::Tensor<T>& b) {
   return worst;
 }
 
+/// Uniform integers in [lo, hi] drawn from gen: each random test's sizes.
+struct Pick {
+  ck::Generator& gen;  ///< the test's generator
+  /// One draw.
+  int64_t operator()(int64_t lo, int64_t hi) const {
+    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
+  }
+};
+
 /// Whether float layers that fit the batch lanes take them: in an AVX-512 build (this file
 /// opts in), unless CONVKIT_CONV_ALGO=im2col or =indirect turns them off.
 bool batch_lanes_expected() {
@@ -48,9 +57,7 @@ ck::Tensor<double> as_double(const ck::Tensor<float>& t) {
 template <class T, class Channels>
 bool check_random_conv(ck::Generator& gen, int trial, Channels channels) {
   const double tol = std::is_same<T, double>::value ? 1e-12 : 1e-5;
-  auto pick = [&](int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
-  };
+  const Pick pick{gen};
   const int64_t groups = pick(1, 3);
   const auto [C, O] = channels(groups, pick);
   const int64_t kh = pick(1, 4), kw = pick(1, 4), dh = pick(1, 2), dw = pick(1, 2);
@@ -113,9 +120,7 @@ TEST_CASE_TEMPLATE("random conv2d with 8 to 48 output channels per group match t
 TEST_CASE("random conv2d on batches of 16 to 40 images (batch lanes) match the reference") {
   const int before = ck::num_threads();
   ck::Generator gen(1616);
-  auto pick = [&](int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
-  };
+  const Pick pick{gen};
   const bool expected = batch_lanes_expected();
   int tested = 0;
   for (int trial = 0; trial < 40; ++trial) {
@@ -162,9 +167,7 @@ TEST_CASE("random conv2d on batches of 16 to 40 images (batch lanes) match the r
 TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
   const int before = ck::num_threads();
   ck::Generator gen(4545);
-  auto pick = [&](int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
-  };
+  const Pick pick{gen};
   const bool expected = batch_lanes_expected();
   double worst = 0;
   int sides_of_two = 0, odd_sides = 0, whole_sides = 0, both_of_two = 0;  // the tile shapes drawn
@@ -313,9 +316,7 @@ TEST_CASE_TEMPLATE("tiled average pooling matches a plain loop, forward and back
 // the existing .grad (the op's backward_into path), so the gradient must double.
 TEST_CASE_TEMPLATE("random max pooling configurations match a plain loop", T, float, double) {
   ck::Generator gen(77);
-  auto pick = [&](int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
-  };
+  const Pick pick{gen};
   int tested = 0;
   for (int trial = 0; trial < 400; ++trial) {
     const int64_t N = pick(1, 2), C = pick(1, 3), H = pick(1, 13), W = trial % 4 == 0 ? pick(14, 45) : pick(1, 13);
@@ -381,9 +382,7 @@ TEST_CASE_TEMPLATE("random max pooling configurations match a plain loop", T, fl
 // output rows and columns, paddings 0-2, with and without bias, several chunks of tiles.
 TEST_CASE("Winograd 3x3 forward matches the reference") {
   ck::Generator gen(31);
-  auto pick = [&](int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
-  };
+  const Pick pick{gen};
   for (int trial = 0; trial < 24; ++trial) {
     const int64_t N = pick(1, 3), C = pick(16, 40), O = pick(16, 40), H = pick(3, 21), W = pick(3, 21);
     const int64_t pad = pick(0, 2);
@@ -405,9 +404,7 @@ TEST_CASE("Winograd 3x3 forward matches the reference") {
 // Winograd's transformed space; the bias gradient takes the usual path.
 TEST_CASE("Winograd 3x3 gradients match the reference") {
   ck::Generator gen(32);
-  auto pick = [&](int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
-  };
+  const Pick pick{gen};
   for (int trial = 0; trial < 16; ++trial) {
     const int64_t N = pick(1, 3), C = pick(16, 40), O = pick(16, 40), H = pick(4, 19), W = pick(4, 19);
     const int64_t pad = pick(0, 2);

@@ -52,6 +52,9 @@
 namespace convkit::backend::cpu {
 
 constexpr int64_t kBatchLanes = 16;  ///< images per vector (64 bytes of float)
+#if CONVKIT_HAS_BATCH_LANES
+static_assert(batch_winograd::kLanes == kBatchLanes, "Winograd's tiles read and write the batch lanes' layout");
+#endif
 
 /// A forward block's output channels and positions: 4 x 4 sums, half the register file.
 ///@{
@@ -136,7 +139,8 @@ CONVKIT_NOINLINE inline void from_batch_lanes(int64_t O, int64_t S, const float*
 /// 16 images, summed over the taps of every input channel: position r reads x[r] +
 /// c * channel_size + taps[t]; w holds [c][t][kBatchChannels] weights. Sum (q, r), bias[q]
 /// first, is stored at out[r] + out_offset[q], or with Accumulate (and no bias) added to
-/// what is there, for the first `valid` positions only (the input gradient's scatter).
+/// what is there, for the first `valid` positions only (the input gradient's scatter; bias
+/// is not read then).
 template <bool Accumulate>
 CONVKIT_NOINLINE inline void batch_forward_block(const float* const* x, const float* w, const int64_t* taps, int64_t C,
                                                  int64_t K, int64_t channel_size, const float* bias, float* const* out,
@@ -320,9 +324,8 @@ inline void batch_lane_input_gradient(const Conv2dGeometry& g, const float* w, c
   const int64_t Wp = g.W + 2 * g.pw, channel_size = (g.H + 2 * g.ph) * Wp * kBatchLanes;
   // Weights as [c][tap block][o][Q], zero past the last tap: channel c's taps are the
   // blocks' output channels.
-  Workspace<float> wq(static_cast<size_t>(g.C * Kq * g.O)), zero_bias(static_cast<size_t>(Q));
+  Workspace<float> wq(static_cast<size_t>(g.C * Kq * g.O));
   fill(g.C * Kq * g.O, wq.data(), 0.0f);
-  fill(Q, zero_bias.data(), 0.0f);
   for (int64_t o = 0; o < g.O; ++o)
     for (int64_t c = 0; c < g.C; ++c)
       for (int64_t k = 0; k < K; ++k)
@@ -347,12 +350,14 @@ inline void batch_lane_input_gradient(const Conv2dGeometry& g, const float* w, c
           x[r] = GY.data() + p * kBatchLanes;
           out[r] = GXp.data() + at.pos[static_cast<size_t>(p)];
         }
-        for (int64_t c = 0; c < g.C; ++c, std::for_each(
-                                              out, out + R, [&](float*& o) { o += channel_size; }))
+        for (int64_t c = 0; c < g.C; ++c) {
+          float* out_c[R];  // channel c's planes
+          for (int r = 0; r < R; ++r) out_c[r] = out[r] + c * channel_size;
           for (int64_t tb = 0; tb < kblocks; ++tb)
             batch_forward_block<true>(x, wq.data() + (c * kblocks + tb) * g.O * Q, &no_shift, g.O, 1, S * kBatchLanes,
-                                      zero_bias.data(), out, at.taps.data() + tb * Q,
+                                      nullptr, out_c, at.taps.data() + tb * Q,
                                       static_cast<int>(std::min<int64_t>(R, S - p0)));
+        }
       }
       if (padded)  // the inside of the padded planes
         for (int64_t c = 0; c < g.C; ++c)
