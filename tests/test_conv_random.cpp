@@ -218,6 +218,83 @@ TEST_CASE("Winograd 5x5 tiles cover the output: 4 wide, then 2 or a last 4 endin
 }
 #endif
 
+// Strided layers whose kernel spans three strides (AlexNet conv1: 11x11 at stride 4) take
+// Winograd F(4x4, 3x3) over phase planes in the opt-in AVX-512 build
+// (conv_phase_winograd.hpp). The draws cover strides 2 to 4, different on each side; 16 to
+// 64 phase channels; output channels that leave a last block of 12 partly filled; output
+// sides that are not whole tiles, an odd number of tile rows (a block of two tile rows
+// half past the end) and rows wider than one vector of 16 tiles (64 columns); padding.
+TEST_CASE("Winograd 3x3 over phase planes (strided kernels) matches the reference") {
+  const int before = ck::num_threads();
+  ck::Generator gen(1111);
+  const Pick pick{gen};
+  const bool expected = batch_lanes_expected();
+  double worst = 0;
+  int uneven_strides = 0, part_tiles = 0, odd_tile_rows = 0, two_spans = 0, part_blocks = 0;
+  for (int trial = 0; trial < 20; ++trial) {
+    // The first trial is AlexNet's conv1 (1 -> 96 channels, 11x11 at stride 4, padding 1).
+    const bool alexnet = trial == 0;
+    const int64_t sh = alexnet ? 4 : pick(2, 4), sw = alexnet ? 4 : pick(2, 4);
+    const int64_t kh = alexnet ? 11 : pick(2 * sh + 1, 3 * sh), kw = alexnet ? 11 : pick(2 * sw + 1, 3 * sw);
+    const int64_t C = alexnet ? 1 : pick((16 + sh * sw - 1) / (sh * sw), 64 / (sh * sw));
+    const int64_t O = alexnet ? 96 : pick(16, 40), N = alexnet ? 2 : pick(1, 3);
+    const int64_t ph = alexnet ? 1 : pick(0, (kh - 1) / 2), pw = alexnet ? 1 : pick(0, (kw - 1) / 2);
+    const int64_t H = alexnet ? 224 : pick(kh, kh + 8 * sh), W = alexnet ? 224 : pick(kw, kw + 80 * sw);
+    const int threads = static_cast<int>(pick(1, 3));
+    ck::set_num_threads(threads);
+    const auto opt = ck::Conv2dOptions().stride({sh, sw}).padding({ph, pw});
+    auto x = ck::Tensor<float>::uniform({N, C, H, W}, -1.f, 1.f, gen);
+    auto w = ck::Tensor<float>::uniform({O, C, kh, kw}, -1.f, 1.f, gen);
+    const bool bias = trial % 2 == 0;
+    auto b = bias ? ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen) : ck::Tensor<float>();
+    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " stride " << opt.stride().str()
+                  << " padding " << opt.padding().str() << " threads " << threads);
+    const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
+    CHECK(ck::backend::cpu::phase_winograd_fits(g));
+    CHECK(ck::backend::cpu::use_phase_winograd(g) == expected);
+    ck::NoGradGuard no_grad;
+    const double diff = max_rel_diff(
+        as_double(ck::conv2d(x, w, b, opt)),
+        ck::reference::conv2d(as_double(x), as_double(w), bias ? as_double(b) : ck::Tensor<double>(), opt));
+    CHECK(diff < 1e-5);
+    worst = std::max(worst, diff);
+    uneven_strides += sh != sw;
+    part_tiles += g.OH % 4 != 0 || g.OW % 4 != 0;
+    odd_tile_rows += (g.OH + 3) / 4 % 2 == 1;
+    two_spans += g.OW > 64;
+    part_blocks += O % 12 != 0;
+  }
+  CHECK(uneven_strides > 0);
+  CHECK(part_tiles > 0);
+  CHECK(odd_tile_rows > 0);
+  CHECK(two_spans > 0);
+  CHECK(part_blocks > 0);
+  MESSAGE("Winograd over phase planes: worst error " << worst << " of the largest output");
+  ck::set_num_threads(before);
+}
+
+#if CONVKIT_HAS_BATCH_LANES
+// Stride 1 is the plain F(4x4, 3x3) (one phase per channel). winograd.hpp's F(2x2, 3x3)
+// takes those layers in the library, so this calls the phase kernel directly.
+TEST_CASE("Winograd 3x3 over phase planes at stride 1 matches the reference") {
+  ck::Generator gen(1212);
+  const Pick pick{gen};
+  for (int trial = 0; trial < 6; ++trial) {
+    const int64_t C = pick(16, 64), O = pick(16, 30), N = pick(1, 2), pad = pick(0, 1);
+    auto x = ck::Tensor<float>::uniform({N, C, pick(3, 20), pick(3, 90)}, -1.f, 1.f, gen);
+    auto w = ck::Tensor<float>::uniform({O, C, 3, 3}, -1.f, 1.f, gen);
+    auto b = ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen);
+    const auto opt = ck::Conv2dOptions().padding(pad);
+    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << pad);
+    const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
+    REQUIRE(ck::backend::cpu::phase_winograd_fits(g));
+    auto y = ck::Tensor<float>::zeros({g.N, g.O, g.OH, g.OW});
+    ck::backend::cpu::phase_winograd::Forward(g, w.data()).run(x.data(), b.data(), y.data());
+    CHECK(max_rel_diff(as_double(y), ck::reference::conv2d(as_double(x), as_double(w), as_double(b), opt)) < 1e-5);
+  }
+}
+#endif
+
 // One image is split over the threads inside a layer: the direct kernel by (plane, output
 // channel), so a thread's share can end inside a plane's channels (5 channels over 2 or 3
 // threads); the lane kernel by blocks of positions. The layers are big enough to be split

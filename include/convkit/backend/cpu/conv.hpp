@@ -16,15 +16,15 @@
 // need no col matrix at all.
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <string>
 #include <type_traits>
 #include <vector>
 
 #include "../../ops/geometry.hpp"
+#include "conv_algo.hpp"
 #include "conv_batch.hpp"
 #include "conv_direct.hpp"
 #include "conv_lanes.hpp"
+#include "conv_phase_winograd.hpp"
 #include "elementwise.hpp"
 #include "gemm.hpp"
 #include "memory.hpp"
@@ -179,11 +179,7 @@ struct ViewLayout {
 inline bool use_indirect_conv(const Conv2dGeometry& g) {
   if (g.is_pointwise()) return false;
   if (!use_direct_conv(g)) return true;
-  static const bool forced = [] {
-    const char* env = std::getenv("CONVKIT_CONV_ALGO");
-    return env && std::string(env) == "indirect";
-  }();
-  return forced;
+  return forced_conv_algo() == "indirect";
 }
 
 /// Where patch row (c, u, v)'s view starts in a group's Cg input channels laid out by
@@ -202,6 +198,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
     if (use_winograd(g)) return winograd_conv2d_forward(g, x, w, b, y);
 #if CONVKIT_HAS_BATCH_LANES
     if (use_batch_lanes(g)) return batch_lane_forward(g, x, w, b, y);
+    if (use_phase_winograd(g)) return phase_winograd_forward(g, x, w, b, y);
 #endif
   }
   constexpr bool kFloat = std::is_same_v<T, float>;

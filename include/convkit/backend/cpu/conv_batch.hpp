@@ -25,12 +25,11 @@
 // the other kernels stay.
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "../../ops/geometry.hpp"
+#include "conv_algo.hpp"
 #include "conv_direct.hpp"
 #include "conv_lanes.hpp"
 #include "elementwise.hpp"
@@ -85,12 +84,7 @@ inline bool use_batch_lanes(const Conv2dGeometry& g) {
   const int64_t in = g.C * (g.H + 2 * g.ph) * (g.W + 2 * g.pw), out = g.O * g.OH * g.OW;
   const int64_t taps = (g.kh * g.kw + kBatchChannels) * g.OH * g.OW;
   if (std::max({in, out, taps}) > kBatchMaxValues) return false;
-  static const bool off = [] {
-    const char* env = std::getenv("CONVKIT_CONV_ALGO");
-    const std::string algo = env ? env : "";
-    return algo == "im2col" || algo == "indirect";
-  }();
-  return !off;
+  return !shape_kernels_off();
 }
 
 #if CONVKIT_HAS_BATCH_LANES

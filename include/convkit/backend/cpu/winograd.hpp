@@ -13,14 +13,13 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <string>
 #include <utility>
 #include <vector>
 
 #include "../../ops/geometry.hpp"
+#include "conv_algo.hpp"
 #include "elementwise.hpp"
 #include "gemm.hpp"
 #include "memory.hpp"
@@ -36,12 +35,7 @@ inline bool use_winograd(const Conv2dGeometry& g) {
   if (!(g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.groups == 1 && g.C >= 16 &&
         g.O >= 16 && g.OH >= 2 && g.OW >= 2))
     return false;
-  static const bool off = [] {
-    const char* env = std::getenv("CONVKIT_CONV_ALGO");
-    const std::string algo = env ? env : "";
-    return algo == "im2col" || algo == "indirect";
-  }();
-  return !off;
+  return !shape_kernels_off();
 }
 
 namespace winograd {

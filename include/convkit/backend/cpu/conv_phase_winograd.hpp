@@ -1,0 +1,317 @@
+#pragma once
+// Strided float convolutions whose kernel spans three strides (2s < k <= 3s), AlexNet
+// conv1's 11x11 at stride 4 among them, as Winograd F(4x4, 3x3) over phase planes.
+//
+// Phases. With the padded input xp and stride (sh, sw), phase (p, q) of channel c is the
+// plane P[r][j] = xp[c][sh r + p][sw j + q], and the kernel's sub-kernel for it is
+// K[i][j] = w[o][c][sh i + p][sw j + q] (zero past the kernel's edge). Then
+//   y[o][r][j] = b[o] + sum over (c, p, q) and i, j < 3 of K[i][j] * P[r + i][j' + j]
+// exactly: a stride-1 3x3 convolution with C * sh * sw input channels (AlexNet conv1: 16
+// phases, 121 of their 144 taps real).
+//
+// Winograd. Each 4x4 block of outputs (a tile) of one output channel comes from the 6x6
+// block of phase values d under it:
+//   Y = A^T [ sum over phases of (G K G^T) (.) (B^T d B) ] A
+// with (.) the elementwise product (Lavin and Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2016; the points 0, +-1, +-2 and infinity): 36 multiplications per
+// tile, phase and output channel where the direct sum makes 16 * 9. AlexNet conv1 takes
+// 16 * 36 / 16 = 36 multiplications per output instead of 121.
+//
+// Layout. One 64-byte vector holds one transformed value of 16 tiles side by side in a
+// tile row (64 output columns), so the transforms are vector additions with constants.
+// The phase values are gathered straight from the input (no phase planes are stored), and
+// each tile row's 4 x 4 output vectors are interleaved back into 4 output rows by two
+// rounds of two-vector permutes. Blocks of kRows tile rows by kChannels output channels
+// share each load of the elementwise products: 2 + 12 loads per 24 multiply-adds.
+//
+// Part of the opt-in AVX-512 kernels (CONVKIT_BATCH_LANES, conv_batch.hpp). The forward
+// pass only: the gradients stay with the lane kernels (conv_lanes.hpp, conv.hpp).
+#include <algorithm>
+#include <cstdint>
+
+#include "../../ops/geometry.hpp"
+#include "conv_algo.hpp"
+#include "conv_batch.hpp"  // CONVKIT_HAS_BATCH_LANES: the opt-in
+#include "elementwise.hpp"
+#include "memory.hpp"
+#include "parallel.hpp"
+
+#if CONVKIT_HAS_BATCH_LANES
+#include <immintrin.h>
+#endif
+
+namespace convkit::backend::cpu {
+
+/// Input channels of the phase convolution: C * sh * sw.
+inline int64_t phase_channels(const Conv2dGeometry& g) { return g.C * g.sh * g.sw; }
+
+/// True when g's shape fits phase_winograd::Forward: one group, dilation 1, a kernel of
+/// three strides on each side (2 sh < kh <= 3 sh, and so for the columns), and 16 to 64
+/// phase channels with at least 16 output channels, where the elementwise products have
+/// enough to multiply and their transformed input still fits the L2 cache.
+inline bool phase_winograd_fits(const Conv2dGeometry& g) {
+  const int64_t phases = phase_channels(g);
+  return g.groups == 1 && g.dh == 1 && g.dw == 1 && 2 * g.sh < g.kh && g.kh <= 3 * g.sh && 2 * g.sw < g.kw &&
+         g.kw <= 3 * g.sw && phases >= 16 && phases <= 64 && g.O >= 16;
+}
+
+/// True when a float layer's forward pass goes through phase_winograd::Forward: the
+/// opt-in AVX-512 kernels are built, the shape fits (phase_winograd_fits) and the stride
+/// is more than 1 (stride-1 3x3 layers have winograd.hpp). CONVKIT_CONV_ALGO=im2col or
+/// =indirect turns it off, to compare (the tests compare both against the reference).
+inline bool use_phase_winograd(const Conv2dGeometry& g) {
+  if (!CONVKIT_HAS_BATCH_LANES || !phase_winograd_fits(g) || (g.sh == 1 && g.sw == 1)) return false;
+  return !shape_kernels_off();
+}
+
+#if CONVKIT_HAS_BATCH_LANES
+
+namespace phase_winograd {
+
+constexpr int kAlpha = 6;                 ///< transformed values per side of a tile
+constexpr int kValues = kAlpha * kAlpha;  ///< transformed values per tile
+constexpr int64_t kLanes = 16;            ///< tiles per vector, side by side in a tile row
+constexpr int64_t kSpan = 4 * kLanes;     ///< output columns per vector of tiles
+constexpr int kRows = 2;                  ///< tile rows per block
+constexpr int kChannels = 12;             ///< output channels per block
+
+/// F(4, 3)'s weight transform G (6 x 3), for the points 0, +-1, +-2 and infinity.
+constexpr double kG[kAlpha][3] = {
+    {1. / 4, 0, 0},
+    {-1. / 6, -1. / 6, -1. / 6},
+    {-1. / 6, 1. / 6, -1. / 6},
+    {1. / 24, 1. / 12, 1. / 6},
+    {1. / 24, -1. / 12, 1. / 6},
+    {0, 0, 1},
+};
+
+/// v = B^T x for one row or column of 6 vectors: 14 operations where B^T has 22 non-zeros.
+CONVKIT_INLINE_BODY inline void input_1d(const __m512 (&x)[kAlpha], __m512 (&v)[kAlpha]) {
+  const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f);
+  const __m512 t1 = _mm512_fnmadd_ps(x[2], four, x[4]), t2 = _mm512_fnmadd_ps(x[1], four, x[3]);
+  const __m512 t3 = _mm512_sub_ps(x[4], x[2]), t4 = _mm512_add_ps(_mm512_sub_ps(x[3], x[1]), _mm512_sub_ps(x[3], x[1]));
+  v[0] = _mm512_fmadd_ps(x[0], four, _mm512_fnmadd_ps(x[2], five, x[4]));
+  v[1] = _mm512_add_ps(t1, t2);
+  v[2] = _mm512_sub_ps(t1, t2);
+  v[3] = _mm512_add_ps(t3, t4);
+  v[4] = _mm512_sub_ps(t3, t4);
+  v[5] = _mm512_fmadd_ps(x[1], four, _mm512_fnmadd_ps(x[3], five, x[5]));
+}
+
+/// y = A^T m for one row or column of 6 vectors.
+CONVKIT_INLINE_BODY inline void output_1d(const __m512 (&m)[kAlpha], __m512 (&y)[4]) {
+  const __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
+  const __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
+  y[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+  y[1] = _mm512_fmadd_ps(d34, _mm512_set1_ps(2.0f), d12);
+  y[2] = _mm512_fmadd_ps(s34, _mm512_set1_ps(4.0f), s12);
+  y[3] = _mm512_add_ps(_mm512_fmadd_ps(d34, _mm512_set1_ps(8.0f), d12), m[5]);
+}
+
+/// Writes the 4 vectors col[j] (lane t: output column 4 t + j) as 64 consecutive outputs
+/// at out, the first `count` of them (0 to 64).
+CONVKIT_INLINE_BODY inline void store_interleaved(const __m512 (&col)[4], float* out, int64_t count) {
+  // Round one pairs columns 0 and 1 (and 2 and 3) lane by lane, round two pairs the pairs.
+  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const __m512i first = _mm512_setr_epi32(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+  const __m512i second = _mm512_setr_epi32(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+  const __m512 ab_lo = _mm512_permutex2var_ps(col[0], lo, col[1]), ab_hi = _mm512_permutex2var_ps(col[0], hi, col[1]);
+  const __m512 cd_lo = _mm512_permutex2var_ps(col[2], lo, col[3]), cd_hi = _mm512_permutex2var_ps(col[2], hi, col[3]);
+  const __m512 out4[4] = {_mm512_permutex2var_ps(ab_lo, first, cd_lo), _mm512_permutex2var_ps(ab_lo, second, cd_lo),
+                          _mm512_permutex2var_ps(ab_hi, first, cd_hi), _mm512_permutex2var_ps(ab_hi, second, cd_hi)};
+  for (int k = 0; k < 4; ++k) {
+    const int64_t n = std::min<int64_t>(16, count - 16 * k);
+    if (n <= 0) break;
+    if (n == 16) {
+      _mm512_storeu_ps(out + 16 * k, out4[k]);
+    } else {
+      _mm512_mask_storeu_ps(out + 16 * k, static_cast<__mmask16>((1u << n) - 1), out4[k]);
+    }
+  }
+}
+
+/// One layer's forward pass (phase_winograd_fits(g)): the weights are transformed once
+/// when it is made, then run() computes the outputs of a batch.
+class Forward {
+ public:
+  /// g's weights w[o][c][kh][kw], transformed.
+  Forward(const Conv2dGeometry& g, const float* w)
+      : g_(g),
+        phases_(phase_channels(g)),
+        tile_rows_((g.OH + 3) / 4),
+        spans_((g.OW + kSpan - 1) / kSpan),
+        blocks_((g.O + kChannels - 1) / kChannels),
+        U_(static_cast<size_t>(blocks_ * kValues * phases_ * kChannels)) {
+    transform_weights(w);
+  }
+
+  /// y = the convolution of x plus bias b (or none), for all g.N images.
+  void run(const float* x, const float* b, float* y) const {
+    const int64_t row_blocks = (tile_rows_ + kRows - 1) / kRows, units = g_.N * row_blocks * spans_;
+    const int64_t cost = g_.O * phases_ * kValues * kRows * kLanes;
+    parallel_for(units, cost, [&](int64_t u0, int64_t u1) {
+      Workspace<float> V(static_cast<size_t>(kRows * kValues * phases_ * kLanes));
+      Workspace<float> M(static_cast<size_t>(kChannels * kRows * kValues * kLanes));
+      for (int64_t u = u0; u < u1; ++u) {
+        const int64_t n = u / (row_blocks * spans_), rest = u % (row_blocks * spans_);
+        const int64_t tile_row = rest / spans_ * kRows, span = rest % spans_;
+        transform_input(x + n * g_.C * g_.H * g_.W, tile_row, span, V.data());
+        for (int64_t blk = 0; blk < blocks_; ++blk)
+          multiply_and_store(V.data(), blk, b, y + n * g_.O * g_.OH * g_.OW, tile_row, span, M.data());
+      }
+    });
+  }
+
+ private:
+  /// U[block][xi][phase][q] = (G K G^T)[xi] for output channel block * kChannels + q
+  /// (zero past O) and phase = (c * sh + p) * sw + q', in double and then rounded; the
+  /// loops run over the output channels innermost.
+  void transform_weights(const float* w) {
+    const int64_t Opad = blocks_ * kChannels;
+    Workspace<double> k(static_cast<size_t>(9 * Opad)), t(static_cast<size_t>(kAlpha * 3 * Opad));
+    for (int64_t c = 0; c < g_.C; ++c)
+      for (int64_t p = 0; p < g_.sh; ++p)
+        for (int64_t q = 0; q < g_.sw; ++q) {
+          const int64_t phase = (c * g_.sh + p) * g_.sw + q;
+          for (int64_t i = 0; i < 3; ++i)  // the sub-kernel, [i][j][o]
+            for (int64_t j = 0; j < 3; ++j) {
+              const int64_t u = g_.sh * i + p, v = g_.sw * j + q;
+              double* kij = k.data() + (i * 3 + j) * Opad;
+              for (int64_t o = 0; o < Opad; ++o)
+                kij[o] = u < g_.kh && v < g_.kw && o < g_.O ? w[((o * g_.C + c) * g_.kh + u) * g_.kw + v] : 0.0;
+            }
+          for (int a = 0; a < kAlpha; ++a)  // t = G K
+            for (int j = 0; j < 3; ++j) {
+              double* taj = t.data() + (a * 3 + j) * Opad;
+              CONVKIT_SIMD for (int64_t o = 0; o < Opad; ++o) taj[o] = 0;
+              for (int i = 0; i < 3; ++i) {
+                const double gi = kG[a][i];
+                const double* kij = k.data() + (i * 3 + j) * Opad;
+                CONVKIT_SIMD for (int64_t o = 0; o < Opad; ++o) taj[o] += gi * kij[o];
+              }
+            }
+          for (int a = 0; a < kAlpha; ++a)  // U = t G^T
+            for (int bb = 0; bb < kAlpha; ++bb) {
+              const double* ta = t.data() + a * 3 * Opad;
+              for (int64_t o = 0; o < Opad; ++o) {
+                double s = 0;
+                for (int j = 0; j < 3; ++j) s += ta[j * Opad + o] * kG[bb][j];
+                U_.data()[((o / kChannels * kValues + a * kAlpha + bb) * phases_ + phase) * kChannels + o % kChannels] =
+                    static_cast<float>(s);
+              }
+            }
+        }
+  }
+
+  /// V[r][xi][phase] = (B^T d B)[xi] for tile rows tile_row + r (r < kRows) of span `span`
+  /// of one image x: d is gathered from x, zero outside it (the padding, and past the
+  /// last tile row or column).
+  void transform_input(const float* x, int64_t tile_row, int64_t span, float* V) const {
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i width = _mm512_set1_epi32(static_cast<int>(g_.W)), zero = _mm512_setzero_si512();
+    for (int r = 0; r < kRows; ++r)
+      for (int64_t c = 0; c < g_.C; ++c)
+        for (int64_t p = 0; p < g_.sh; ++p)
+          for (int64_t q = 0; q < g_.sw; ++q) {
+            const int64_t phase = (c * g_.sh + p) * g_.sw + q;
+            // Lane t's phase column for j = 0 is kSpan * span + 4 t: input column
+            // sw * (that) + q - pw.
+            const __m512i first =
+                _mm512_add_epi32(_mm512_mullo_epi32(lane, _mm512_set1_epi32(static_cast<int>(4 * g_.sw))),
+                                 _mm512_set1_epi32(static_cast<int>(g_.sw * kSpan * span + q - g_.pw)));
+            __m512 rows[kAlpha][kAlpha];  // B^T applied along each row of d
+            for (int i = 0; i < kAlpha; ++i) {
+              const int64_t h = g_.sh * (4 * (tile_row + r) + i) + p - g_.ph;
+              __m512 d[kAlpha];
+              if (h < 0 || h >= g_.H) {
+                for (auto& v : d) v = _mm512_setzero_ps();
+              } else {
+                const float* in = x + (c * g_.H + h) * g_.W;
+                for (int j = 0; j < kAlpha; ++j) {
+                  const __m512i col = _mm512_add_epi32(first, _mm512_set1_epi32(static_cast<int>(g_.sw * j)));
+                  const __mmask16 inside = _mm512_cmpge_epi32_mask(col, zero) & _mm512_cmplt_epi32_mask(col, width);
+                  d[j] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside, col, in, 4);
+                }
+              }
+              input_1d(d, rows[i]);
+            }
+            for (int j = 0; j < kAlpha; ++j) {  // then down each column
+              __m512 in[kAlpha], v[kAlpha];
+              for (int i = 0; i < kAlpha; ++i) in[i] = rows[i][j];
+              input_1d(in, v);
+              for (int a = 0; a < kAlpha; ++a)
+                _mm512_storeu_ps(V + ((r * kValues + a * kAlpha + j) * phases_ + phase) * kLanes, v[a]);
+            }
+          }
+  }
+
+  /// For output channels [kChannels * blk, ...): the elementwise products summed over the
+  /// phases, M = sum U (.) V, then Y = A^T M A + bias written into the tile rows' output
+  /// rows of one image's y. M is scratch.
+  void multiply_and_store(const float* V, int64_t blk, const float* bias, float* y, int64_t tile_row, int64_t span,
+                          float* M) const {
+    const int64_t Mstride = kValues * kLanes;  // per (channel, row) pair
+    for (int xi = 0; xi < kValues; ++xi) {
+      __m512 acc[kChannels][kRows];
+      for (auto& a : acc)
+        for (auto& v : a) v = _mm512_setzero_ps();
+      const float* u = U_.data() + (blk * kValues + xi) * phases_ * kChannels;
+      const float* v0 = V + xi * phases_ * kLanes;
+      for (int64_t ph = 0; ph < phases_; ++ph) {
+        __m512 v[kRows];
+        for (int r = 0; r < kRows; ++r) v[r] = _mm512_loadu_ps(v0 + (r * kValues * phases_ + ph) * kLanes);
+        CONVKIT_UNROLL(12)
+        for (int q = 0; q < kChannels; ++q) {
+          const __m512 uq = _mm512_set1_ps(u[ph * kChannels + q]);
+          for (int r = 0; r < kRows; ++r) acc[q][r] = _mm512_fmadd_ps(v[r], uq, acc[q][r]);
+        }
+      }
+      for (int q = 0; q < kChannels; ++q)
+        for (int r = 0; r < kRows; ++r) _mm512_storeu_ps(M + (q * kRows + r) * Mstride + xi * kLanes, acc[q][r]);
+    }
+    const int64_t o0 = blk * kChannels, col0 = kSpan * span, count = std::min(kSpan, g_.OW - col0);
+    for (int64_t q = 0; q < std::min<int64_t>(kChannels, g_.O - o0); ++q) {
+      const __m512 b = _mm512_set1_ps(bias ? bias[o0 + q] : 0.0f);
+      for (int r = 0; r < kRows; ++r) {
+        const int64_t out_row = 4 * (tile_row + r);
+        if (out_row >= g_.OH) break;
+        const float* m = M + (q * kRows + r) * Mstride;
+        __m512 z[kAlpha][4];  // A^T applied along each row of M
+        for (int a = 0; a < kAlpha; ++a) {
+          __m512 in[kAlpha];
+          for (int j = 0; j < kAlpha; ++j) in[j] = _mm512_loadu_ps(m + (a * kAlpha + j) * kLanes);
+          output_1d(in, z[a]);
+        }
+        __m512 out[4][4];  // [output row i][column j]: then down each column
+        for (int j = 0; j < 4; ++j) {
+          __m512 in[kAlpha], t[4];
+          for (int a = 0; a < kAlpha; ++a) in[a] = z[a][j];
+          output_1d(in, t);
+          for (int i = 0; i < 4; ++i) out[i][j] = _mm512_add_ps(t[i], b);
+        }
+        float* plane = y + (o0 + q) * g_.OH * g_.OW;
+        for (int i = 0; i < 4 && out_row + i < g_.OH; ++i)
+          store_interleaved(out[i], plane + (out_row + i) * g_.OW + col0, count);
+      }
+    }
+  }
+
+  Conv2dGeometry g_;    ///< the layer
+  int64_t phases_;      ///< C * sh * sw
+  int64_t tile_rows_;   ///< tile rows per image: ceil(OH / 4)
+  int64_t spans_;       ///< vectors of tiles per tile row: ceil(OW / 64)
+  int64_t blocks_;      ///< blocks of kChannels output channels
+  Workspace<float> U_;  ///< the transformed weights
+};
+
+}  // namespace phase_winograd
+
+/// The forward pass of a layer for which use_phase_winograd(g) holds.
+inline void phase_winograd_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
+  phase_winograd::Forward(g, w).run(x, b, y);
+}
+
+#endif  // CONVKIT_HAS_BATCH_LANES
+
+}  // namespace convkit::backend::cpu
