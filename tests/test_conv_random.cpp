@@ -224,7 +224,7 @@ TEST_CASE("Winograd 5x5 tiles cover the output: 4 wide, then 2 or a last 4 endin
 // 64 phase channels; output channels that leave a last block of 12 partly filled; output
 // sides that are not whole tiles, an odd number of tile rows (a block of two tile rows
 // half past the end) and rows wider than one vector of 16 tiles (64 columns); padding.
-TEST_CASE("Winograd 3x3 over phase planes (strided kernels) matches the reference") {
+TEST_CASE("Winograd 3x3 over phase planes (strided kernels) matches the reference, forward and input gradient") {
   const int before = ck::num_threads();
   ck::Generator gen(1111);
   const Pick pick{gen};
@@ -243,21 +243,29 @@ TEST_CASE("Winograd 3x3 over phase planes (strided kernels) matches the referenc
     const int threads = static_cast<int>(pick(1, 3));
     ck::set_num_threads(threads);
     const auto opt = ck::Conv2dOptions().stride({sh, sw}).padding({ph, pw});
-    auto x = ck::Tensor<float>::uniform({N, C, H, W}, -1.f, 1.f, gen);
-    auto w = ck::Tensor<float>::uniform({O, C, kh, kw}, -1.f, 1.f, gen);
+    auto x = ck::Tensor<float>::uniform({N, C, H, W}, -1.f, 1.f, gen).requires_grad_();
+    auto w = ck::Tensor<float>::uniform({O, C, kh, kw}, -1.f, 1.f, gen).requires_grad_();
     const bool bias = trial % 2 == 0;
-    auto b = bias ? ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen) : ck::Tensor<float>();
+    auto b = bias ? ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen).requires_grad_() : ck::Tensor<float>();
     INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " stride " << opt.stride().str()
                   << " padding " << opt.padding().str() << " threads " << threads);
     const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
     CHECK(ck::backend::cpu::phase_winograd_fits(g));
     CHECK(ck::backend::cpu::use_phase_winograd(g) == expected);
-    ck::NoGradGuard no_grad;
-    const double diff = max_rel_diff(
-        as_double(ck::conv2d(x, w, b, opt)),
-        ck::reference::conv2d(as_double(x), as_double(w), bias ? as_double(b) : ck::Tensor<double>(), opt));
+    CHECK(ck::backend::cpu::use_phase_winograd_input_gradient(g) == expected);
+    const auto bd = bias ? as_double(b.detach()) : ck::Tensor<double>();
+    auto y = ck::conv2d(x, w, b, opt);
+    const double diff = max_rel_diff(as_double(y), ck::reference::conv2d(as_double(x), as_double(w), bd, opt));
     CHECK(diff < 1e-5);
-    worst = std::max(worst, diff);
+    // The input gradient is the same kernel's forward pass of the output gradient.
+    auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
+    (y * gy).sum().backward();
+    const auto ref =
+        ck::reference::conv2d_backward(as_double(x.detach()), as_double(w.detach()), bd, as_double(gy), opt);
+    const double gx_diff = max_rel_diff(as_double(x.grad()), ref.gx);
+    CHECK(gx_diff < 1e-5);
+    CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < 1e-5);
+    worst = std::max({worst, diff, gx_diff});
     uneven_strides += sh != sw;
     part_tiles += g.OH % 4 != 0 || g.OW % 4 != 0;
     odd_tile_rows += (g.OH + 3) / 4 % 2 == 1;
@@ -269,11 +277,22 @@ TEST_CASE("Winograd 3x3 over phase planes (strided kernels) matches the referenc
   CHECK(odd_tile_rows > 0);
   CHECK(two_spans > 0);
   CHECK(part_blocks > 0);
-  MESSAGE("Winograd over phase planes: worst error " << worst << " of the largest output");
+  MESSAGE("Winograd over phase planes: worst error " << worst << " of the largest value (output or input gradient)");
   ck::set_num_threads(before);
 }
 
 #if CONVKIT_HAS_BATCH_LANES
+TEST_CASE("Winograd over phase planes takes blocks of 12 output channels, or 8 where fewer are left empty") {
+  using ck::backend::cpu::phase_winograd::channel_block;
+  CHECK(channel_block(96) == 12);  // AlexNet conv1: 8 blocks either way
+  CHECK(channel_block(16) == 8);   // its input gradient (16 phases): 2 full blocks, not 12 + 4
+  CHECK(channel_block(36) == 12);
+  CHECK(channel_block(40) == 8);
+  CHECK(channel_block(22) == 12);  // 2 empty either way: a tie takes 12 (fewer loads per multiply-add)
+  CHECK(channel_block(19) == 12);  // 5 empty against 5
+  CHECK(channel_block(28) == 8);   // 4 empty of 32, against 8 of 36
+}
+
 // Stride 1 is the plain F(4x4, 3x3) (one phase per channel). winograd.hpp's F(2x2, 3x3)
 // takes those layers in the library, so this calls the phase kernel directly.
 TEST_CASE("Winograd 3x3 over phase planes at stride 1 matches the reference") {

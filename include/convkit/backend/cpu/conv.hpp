@@ -305,6 +305,12 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
   if constexpr (kFloat) indirect = use_indirect_conv(g);
   if (!indirect && use_direct_conv(g)) return direct_conv2d_backward(g, x, w, gy, gx, gw, gb);
   if constexpr (std::is_same_v<T, float>) {
+#if CONVKIT_HAS_BATCH_LANES
+    if (gx && use_phase_winograd_input_gradient(g)) {
+      phase_winograd::input_gradient(g, w, gy, gx);
+      gx = nullptr;  // done: what follows computes gw and gb
+    }
+#endif
     if (gx && use_winograd_input_gradient(g)) {
       winograd_input_gradient(g, w, gy, gx);
       gx = nullptr;  // done: what follows computes gw and gb
