@@ -1,10 +1,13 @@
 """Joins convkit's and PyTorch's benchmark lines into one markdown table with ratios, and
 checks the performance issue's targets against it.
-Usage: compare.py CONVKIT_2T TORCH_2T [CONVKIT_1T TORCH_1T] [--memory PEAK_MB DATASET_MB]"""
+Usage: compare.py CONVKIT_2T TORCH_2T [CONVKIT_1T TORCH_1T] [--memory PEAK_MB DATASET_MB]
+Each of the four may be several files joined by commas, one per round of benchmark.sh:
+each case then takes the round with the lowest median, for both sides alike, so that a
+minute in which this shared machine was slow does not decide a ratio."""
 import sys
 
 
-def read(path):
+def read_one(path):
     rows, flops, peak = {}, {}, None
     with open(path) as f:
         for line in f:
@@ -15,6 +18,21 @@ def read(path):
                 flops[parts[1]] = float(parts[2])
             elif len(parts) == 5:
                 rows[parts[0]] = (float(parts[1]), float(parts[2]), float(parts[3]), int(parts[4]))
+    return rows, flops, peak
+
+
+def read(paths):
+    """The rounds in `paths` (comma-separated): per case the round with the lowest median;
+    the highest FMA peak measured (so that shares of it are not flattered)."""
+    rows, flops, peak = {}, {}, None
+    for path in paths.split(","):
+        r, f, p = read_one(path)
+        for name, row in r.items():
+            if name not in rows or row[0] < rows[name][0]:
+                rows[name] = row
+        flops.update(f)
+        if p and (peak is None or p > peak):
+            peak = p
     return rows, flops, peak
 
 

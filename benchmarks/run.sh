@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs convkit's benchmarks and the same shapes through PyTorch (Debian's python3-torch) in
 # one invocation, with 2 threads and with 1, and prints one table with the ratios.
-# Usage: bash benchmarks/run.sh [--runs R] [--filter S] [--isa avx2]
+# Usage: bash benchmarks/run.sh [--runs R] [--filter S] [--isa avx2] [--rounds N]
+#   --rounds N (2): both sides run N times, alternately; each case takes the round with
+#   the lowest median, for convkit and PyTorch alike (compare.py).
 #   --isa avx2: both sides limited to AVX2 on an AVX-512 machine, as on the performance
 #   issue's Zen 3: convkit built for x86-64-v3 (AVX2, FMA) with its GEMM's run-time choice
 #   held at AVX2 (CONVKIT_ISA), PyTorch's oneDNN held at AVX2 (DNNL_MAX_CPU_ISA; ATen's
@@ -9,10 +11,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 isa=""
+rounds=2
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --isa) isa="${2:-}"; shift 2 ;;
+    --rounds) rounds="${2:-}"; shift 2 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -41,11 +45,17 @@ cmake --build "$BUILD_DIR" -j "$(nproc)" --target bench lenet > /dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(/usr/bin/python3 -c 'import torch; print("PyTorch", torch.__version__)')${isa:+; both limited to $isa}"
-for t in 2 1; do
-  echo "running convkit, $t thread(s)..." >&2
-  "$BUILD_DIR/benchmarks/bench" --threads "$t" ${args[@]+"${args[@]}"} > "$out/convkit_$t.tsv"
-  echo "running PyTorch, $t thread(s)..." >&2
-  /usr/bin/python3 benchmarks/torch_peer.py --threads "$t" ${args[@]+"${args[@]}"} > "$out/torch_$t.tsv"
+case "$rounds" in
+  '' | *[!0-9]* | 0) echo "benchmarks: --rounds takes a number of rounds, 1 or more" >&2; exit 2 ;;
+esac
+files() { local list=""; for r in $(seq "$rounds"); do list="${list:+$list,}$out/$1_$r.tsv"; done; echo "$list"; }
+for r in $(seq "$rounds"); do
+  for t in 2 1; do
+    echo "round $r of $rounds: running convkit, $t thread(s)..." >&2
+    "$BUILD_DIR/benchmarks/bench" --threads "$t" ${args[@]+"${args[@]}"} > "$out/convkit_${t}_$r.tsv"
+    echo "round $r of $rounds: running PyTorch, $t thread(s)..." >&2
+    /usr/bin/python3 benchmarks/torch_peer.py --threads "$t" ${args[@]+"${args[@]}"} > "$out/torch_${t}_$r.tsv"
+  done
 done
 # Peak memory (maximum resident set) of one full LeNet training epoch on Fashion-MNIST,
 # against the size of the dataset's 70,000 images held as float32.
@@ -56,4 +66,4 @@ if rss_kb=$( { /usr/bin/time -f "%M" "$BUILD_DIR/examples/lenet" --epochs 1 --pl
 else
   echo "benchmarks: the LeNet run failed (is Fashion-MNIST installed?); no memory figure" >&2
 fi
-/usr/bin/python3 benchmarks/compare.py "$out/convkit_2.tsv" "$out/torch_2.tsv" "$out/convkit_1.tsv" "$out/torch_1.tsv" "${memory[@]}"
+/usr/bin/python3 benchmarks/compare.py "$(files convkit_2)" "$(files torch_2)" "$(files convkit_1)" "$(files torch_1)" ${memory[@]+"${memory[@]}"}
