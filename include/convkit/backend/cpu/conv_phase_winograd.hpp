@@ -13,19 +13,22 @@
 // block of phase values d under it:
 //   Y = A^T [ sum over phases of (G K G^T) (.) (B^T d B) ] A
 // with (.) the elementwise product (Lavin and Gray, "Fast Algorithms for Convolutional
-// Neural Networks", 2016; the points 0, 1, -1, 2, -1/2 and infinity, see kG): 36 multiplications per
-// tile, phase and output channel where the direct sum makes 16 * 9. AlexNet conv1 takes
-// 16 * 36 / 16 = 36 multiplications per output instead of 121.
+// Neural Networks", 2016; here the points 0, 1, -1, 2, -1/2 and infinity, see kG): 36
+// multiplications per tile, phase and output channel where the direct sum makes 16 * 9.
+// AlexNet conv1 takes 16 * 36 / 16 = 36 multiplications per output instead of 121.
 //
 // Layout. One 64-byte vector holds one transformed value of 16 tiles side by side in a
 // tile row (64 output columns), so the transforms are vector additions with constants.
-// The phase values are gathered straight from the input (no phase planes are stored), and
-// each tile row's 4 x 4 output vectors are interleaved back into 4 output rows by two
-// rounds of two-vector permutes. Blocks of kRows tile rows by 12 (or 8) output channels
-// share each load of the elementwise products: 2 + 12 loads per 24 multiply-adds.
+// The phase values are gathered straight from the input (no phase planes are stored; at
+// column stride 1 whole vectors are loaded and deinterleaved), and each tile row's 4 x 4
+// output vectors are interleaved back into 4 output rows by two rounds of two-vector
+// permutes. Blocks of kRows tile rows by 12 (or 8) output channels share each load of the
+// elementwise products: 2 + 12 loads per 24 multiply-adds.
 //
-// Part of the opt-in AVX-512 kernels (CONVKIT_BATCH_LANES, conv_batch.hpp). The forward
-// pass only: the gradients stay with the lane kernels (conv_lanes.hpp, conv.hpp).
+// The input gradient is the same kernel's forward pass of the output gradient into the
+// phase planes (input_gradient); the weight gradient stays with the lane kernel
+// (conv_lanes.hpp). Part of the opt-in AVX-512 kernels (CONVKIT_BATCH_LANES,
+// conv_batch.hpp).
 #include <algorithm>
 #include <cstdint>
 
@@ -100,10 +103,11 @@ inline int channel_block(int64_t O) {
 }
 
 /// F(4, 3)'s weight transform G (6 x 3), for the points 0, 1, -1, 2, -1/2 and infinity.
-/// Lavin and Gray's 0, +-1, +-2 lost about 3 times more in float: 8.3e-6 of the largest
-/// value of AlexNet conv1's input gradient (96 channels summed) against 2.7e-6 for these
-/// in a simulation, as Barabasz et al. ("Error analysis and improving the accuracy of
-/// Winograd convolution", 2020) found for mixed points. B^T's rows are scaled by powers of
+/// Lavin and Gray's 0, +-1, +-2 lost 2.5-3 times more in float: AlexNet conv1's input
+/// gradient (96 channels summed) came within 8.3e-6 of its largest value, against 3.4e-6
+/// with these in the tests (2.7e-6 against 8.6e-6 in a simulation), as Barabasz et al.
+/// ("Error analysis and improving the accuracy of Winograd convolution for deep neural
+/// networks", 2020) found for points of mixed size. B^T's rows are scaled by powers of
 /// two to integers (exact in float), G's by the inverse.
 constexpr double kG[kAlpha][3] = {
     {1. / 2, 0, 0},
