@@ -12,7 +12,9 @@
 // instead of col2im; 3x3 stride-1 float layers with many channels go through Winograd
 // (winograd.hpp). Layers with one input channel per group and stride 1 take the direct
 // kernel (conv_direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet
-// conv2) the batch lanes (conv_batch.hpp; opt-in, AVX-512 builds), and pointwise layers
+// conv2) the batch lanes (conv_batch.hpp), strided layers whose kernel spans three
+// strides (AlexNet conv1) Winograd over phase planes for the forward pass and gx
+// (conv_phase_winograd.hpp; these two are opt-in, AVX-512 builds), and pointwise layers
 // need no col matrix at all.
 #include <algorithm>
 #include <cstdint>
