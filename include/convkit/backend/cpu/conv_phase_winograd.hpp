@@ -38,6 +38,7 @@
 #include "elementwise.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"
+#include "view_layout.hpp"
 
 #if CONVKIT_HAS_BATCH_LANES
 #include <immintrin.h>
@@ -403,7 +404,8 @@ class Forward {
 /// gx (overwritten) for a layer that fits phase_gradient_geometry(g): the forward pass of
 /// the output gradient into the phase planes (phase_gradient_geometry), with weights
 /// wt[phase][o][i][j] = K[o][phase][2 - i][2 - j], the sub-kernels flipped; then each
-/// input value is read from its phase plane, zero where it is padding no output reads.
+/// input value is read from its phase plane (ViewLayout::take), zero where it is padding
+/// no output reads.
 inline void input_gradient(const Conv2dGeometry& g, const float* w, const float* gy, float* gx) {
   const Conv2dGeometry gg = phase_gradient_geometry(g);
   const int64_t phases = gg.O;
@@ -420,25 +422,14 @@ inline void input_gradient(const Conv2dGeometry& g, const float* w, const float*
             }
   Workspace<float> planes(static_cast<size_t>(g.N * phases * gg.OH * gg.OW));
   Forward(gg, flipped.data()).run(gy, nullptr, planes.data());
-  // Input (h, x) is phase (p, q)'s value (r, j), with h + ph = sh r + p and x + pw = sw j + q.
-  const int64_t covered = std::min(g.W, g.sw * gg.OW - g.pw);  // columns with j < OW + 2
+  // Input (h, x) is phase (p, q)'s value (r, j), with h + ph = sh r + p and x + pw = sw j + q;
+  // the values past the planes, which no output reads, get zero.
+  const ViewLayout layout(g, gg.OH, gg.OW);
   parallel_for(g.N * g.C, g.H * g.W, [&](int64_t nc0, int64_t nc1) {
     for (int64_t nc = nc0; nc < nc1; ++nc) {
-      const float* plane = planes.data() + nc * g.sh * g.sw * gg.OH * gg.OW;  // channel c's phases
-      for (int64_t h = 0; h < g.H; ++h) {
-        const int64_t r = (h + g.ph) / g.sh, p = (h + g.ph) % g.sh;
-        float* out = gx + (nc * g.H + h) * g.W;
-        if (r >= gg.OH) {
-          std::fill(out, out + g.W, 0.0f);
-          continue;
-        }
-        for (int64_t q = 0; q < g.sw; ++q) {
-          const float* in = plane + ((p * g.sw + q) * gg.OH + r) * gg.OW;
-          const int64_t j0 = q >= g.pw ? 0 : (g.pw - q + g.sw - 1) / g.sw;  // the first x >= 0
-          for (int64_t j = j0, x = g.sw * j0 + q - g.pw; x < covered; ++j, x += g.sw) out[x] = in[j];
-        }
-        for (int64_t x = std::max<int64_t>(covered, 0); x < g.W; ++x) out[x] = 0.0f;
-      }
+      float* out = gx + nc * g.H * g.W;
+      std::fill(out, out + g.H * g.W, 0.0f);
+      layout.take(g, planes.data() + nc * layout.channel_size, out);
     }
   });
 }
