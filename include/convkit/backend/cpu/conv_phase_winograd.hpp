@@ -35,7 +35,6 @@
 #include "../../ops/geometry.hpp"
 #include "conv_algo.hpp"
 #include "conv_batch.hpp"  // CONVKIT_HAS_BATCH_LANES: the opt-in
-#include "elementwise.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"
 #include "view_layout.hpp"
@@ -310,6 +309,12 @@ class Forward {
             const __m512i first =
                 _mm512_add_epi32(_mm512_mullo_epi32(lane, _mm512_set1_epi32(static_cast<int>(4 * g_.sw))),
                                  _mm512_set1_epi32(static_cast<int>(g_.sw * kSpan * span + q - g_.pw)));
+            __m512i col[kAlpha];  // (for sw > 1) column j's input columns, the same in every row
+            __mmask16 inside[kAlpha];
+            for (int j = 0; j < kAlpha; ++j) {
+              col[j] = _mm512_add_epi32(first, _mm512_set1_epi32(static_cast<int>(g_.sw * j)));
+              inside[j] = _mm512_cmpge_epi32_mask(col[j], zero) & _mm512_cmplt_epi32_mask(col[j], width);
+            }
             __m512 rows[kAlpha][kAlpha];  // B^T applied along each row of d
             for (int i = 0; i < kAlpha; ++i) {
               const int64_t h = g_.sh * (4 * (tile_row + r) + i) + p - g_.ph;
@@ -321,11 +326,8 @@ class Forward {
                 if (g_.sw == 1) {
                   load_unit_stride(in, unit_row, d);
                 } else {
-                  for (int j = 0; j < kAlpha; ++j) {
-                    const __m512i col = _mm512_add_epi32(first, _mm512_set1_epi32(static_cast<int>(g_.sw * j)));
-                    const __mmask16 inside = _mm512_cmpge_epi32_mask(col, zero) & _mm512_cmplt_epi32_mask(col, width);
-                    d[j] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside, col, in, 4);
-                  }
+                  for (int j = 0; j < kAlpha; ++j)
+                    d[j] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside[j], col[j], in, 4);
                 }
               }
               input_1d(d, rows[i]);
