@@ -314,6 +314,52 @@ TEST_CASE("Winograd 3x3 over phase planes at stride 1 matches the reference") {
 }
 #endif
 
+// Depthwise layers with 3x3 and 5x5 kernels go through the row kernels (conv_depthwise.hpp):
+// blocks of 7 or 8 output rows (a plane's last block part empty), rows of one vector, of
+// several, of an exact number of vectors, and narrower than a vector (a row's last vector
+// then spills over several rows), column dilation, any padding up to K - 1, and 1-3 threads.
+TEST_CASE_TEMPLATE("depthwise 3x3 and 5x5 layers (row kernels) match the reference, forward and all gradients", T,
+                   float, double) {
+  const double tol = std::is_same<T, double>::value ? 1e-12 : 1e-5;
+  const int before = ck::num_threads();
+  ck::Generator gen(57);
+  const Pick pick{gen};
+  const bool forced = std::getenv("CONVKIT_CONV_ALGO") != nullptr;  // the forced runs turn the kernel off
+  std::array<int, 6> seen{};  // narrow rows, several vectors, whole vectors, dilation, partial last block, 5x5
+  for (int trial = 0; trial < 60; ++trial) {
+    const int64_t K = pick(0, 2) == 0 ? 5 : 3, dw = pick(1, 3) == 1 ? 2 : 1;
+    const int64_t ph = pick(0, K - 1), pw = pick(0, (K - 1) * dw), N = pick(1, 3), C = pick(1, 6);
+    const int64_t H = std::max(pick(1, 40), K - 2 * ph), Wmin = (K - 1) * dw + 1 - 2 * pw;
+    const int64_t W = std::max(trial % 6 == 0 ? 16 * pick(1, 3) + (K - 1) * dw - 2 * pw : pick(1, 70), Wmin);
+    ck::set_num_threads(static_cast<int>(pick(1, 3)));
+    const auto opt = ck::Conv2dOptions().padding({ph, pw}).dilation({1, dw}).groups(C);
+    auto x = ck::Tensor<T>::uniform({N, C, H, W}, T(-1), T(1), gen).requires_grad_();
+    auto w = ck::Tensor<T>::uniform({C, 1, K, K}, T(-1), T(1), gen).requires_grad_();
+    auto b = ck::Tensor<T>::uniform({C}, T(-1), T(1), gen).requires_grad_();
+    INFO("trial " << trial << " x " << x.shape() << " K " << K << " padding " << opt.padding().str() << " dilation "
+                  << opt.dilation().str() << " threads " << ck::num_threads());
+    const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
+    if (!forced) REQUIRE(ck::backend::cpu::use_depthwise_rows(g));
+    const int64_t lanes = 64 / static_cast<int64_t>(sizeof(T));
+    seen[0] += g.OW < lanes;
+    seen[1] += g.OW > lanes && g.OW % lanes != 0;
+    seen[2] += g.OW % lanes == 0;
+    seen[3] += dw == 2;
+    seen[4] += g.OH % ck::backend::cpu::depthwise::block_rows(g.OH) != 0;
+    seen[5] += K == 5;
+    auto y = ck::conv2d(x, w, b, opt);
+    CHECK(max_rel_diff(y, ck::reference::conv2d(x, w, b, opt)) < tol);
+    auto gy = ck::Tensor<T>::uniform(y.shape(), T(-1), T(1), gen);
+    (y * gy).sum().backward();
+    auto ref = ck::reference::conv2d_backward(x.detach(), w.detach(), b.detach(), gy, opt);
+    CHECK(max_rel_diff(x.grad(), ref.gx) < tol);
+    CHECK(max_rel_diff(w.grad(), ref.gw) < tol);
+    CHECK(max_rel_diff(b.grad(), ref.gb) < tol);
+  }
+  ck::set_num_threads(before);
+  for (int covered : seen) CHECK(covered >= 3);
+}
+
 // One image is split over the threads inside a layer: the direct kernel by (plane, output
 // channel), so a thread's share can end inside a plane's channels (5 channels over 2 or 3
 // threads); the lane kernel by blocks of positions. The layers are big enough to be split

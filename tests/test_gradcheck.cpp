@@ -69,8 +69,9 @@ TEST_CASE("conv2d with every option") {
       {{1, 2, 7, 7}, {2, 2, 3, 3}, ck::Conv2dOptions().dilation(2).padding(3), false},
       {{2, 4, 5, 5}, {6, 2, 3, 3}, ck::Conv2dOptions().groups(2).padding(1), true},
       {{1, 3, 5, 4}, {3, 1, 3, 3}, ck::Conv2dOptions().groups(3).padding(1), true},  // depthwise
-      {{1, 2, 4, 4}, {4, 2, 1, 1}, ck::Conv2dOptions(), true},                       // 1x1
-      {{1, 1, 3, 3}, {1, 1, 2, 2}, ck::Conv2dOptions().padding(3), true},            // padding > kernel
+      {{1, 2, 6, 9}, {2, 1, 5, 5}, ck::Conv2dOptions().groups(2).padding({2, 3}).dilation({1, 2}), true},
+      {{1, 2, 4, 4}, {4, 2, 1, 1}, ck::Conv2dOptions(), true},             // 1x1
+      {{1, 1, 3, 3}, {1, 1, 2, 2}, ck::Conv2dOptions().padding(3), true},  // padding > kernel
   };
   for (size_t i = 0; i < cfgs.size(); ++i) {
     const auto& c = cfgs[i];

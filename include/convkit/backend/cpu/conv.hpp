@@ -10,8 +10,9 @@
 // pass and gw with output channels in the vector lanes (conv_lanes.hpp), and gx as
 // w_g^T * gy gathered into the phase planes of a ViewLayout (indirect_input_gradient_samples)
 // instead of col2im; 3x3 stride-1 float layers with many channels go through Winograd
-// (winograd.hpp). Layers with one input channel per group and stride 1 take the direct
-// kernel (conv_direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet
+// (winograd.hpp). Depthwise 3x3 and 5x5 layers with stride 1 take the row kernels
+// (conv_depthwise.hpp), other layers with one input channel per group and stride 1 the
+// direct kernel (conv_direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet
 // conv2) the batch lanes (conv_batch.hpp), strided layers whose kernel spans three
 // strides (AlexNet conv1) Winograd over phase planes for the forward pass and gx
 // (conv_phase_winograd.hpp; these two are opt-in, AVX-512 builds), and pointwise layers
@@ -24,6 +25,7 @@
 #include "../../ops/geometry.hpp"
 #include "conv_algo.hpp"
 #include "conv_batch.hpp"
+#include "conv_depthwise.hpp"
 #include "conv_direct.hpp"
 #include "conv_lanes.hpp"
 #include "conv_phase_winograd.hpp"
@@ -142,6 +144,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
     if (use_phase_winograd(g)) return phase_winograd_forward(g, x, w, b, y);
 #endif
   }
+  if (use_depthwise_rows(g)) return depthwise_conv2d_forward(g, x, w, b, y);
   constexpr bool kFloat = std::is_same_v<T, float>;
   bool indirect = false;
   if constexpr (kFloat) indirect = use_indirect_conv(g);
@@ -242,6 +245,7 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
     }
   }
 #endif
+  if (use_depthwise_rows(g)) return depthwise_conv2d_backward(g, x, w, gy, gx, gw, gb);
   bool indirect = false;
   if constexpr (kFloat) indirect = use_indirect_conv(g);
   if (!indirect && use_direct_conv(g)) return direct_conv2d_backward(g, x, w, gy, gx, gw, gb);

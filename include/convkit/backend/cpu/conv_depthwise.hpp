@@ -1,0 +1,290 @@
+#pragma once
+// Depthwise convolution (one input and one output channel per group) with stride 1, no
+// row dilation and a 3x3 or 5x5 kernel, in register blocks of whole output rows.
+//
+// The direct kernel (conv_direct.hpp) sums one long run per tap, so every multiply-add
+// loads its own input vector. Here a block holds R output rows of one 64-byte column of
+// positions (two, side by side, where a row has them); input row i of the block, shifted
+// by tap column v, is loaded once and serves the K taps (u, v) of the K output rows i - u
+// it falls in: (R + K - 1) * K loads for R * K * K multiply-adds, under half the direct
+// kernel's loads for 3x3, under a third for 5x5.
+//
+// Each plane is copied into a zero-padded buffer whose rows are a whole number of vectors
+// wide (so the loads for tap column 0 are aligned), and the sums go straight to the output
+// plane: a row's last vector spills past the row's end into the next row, which is
+// written later (rows go top to bottom, blocks of columns right to left); only a spill
+// past the plane's end is cut short.
+//
+// The input gradient of such a layer is the same operation: gy padded by K - 1 - p,
+// through the kernel turned by 180 degrees, gives gx. The weight gradient uses the same
+// blocks with the roles turned: the output gradient's rows are the block, and each input
+// row loaded adds into the K * K taps' sums.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "../../ops/geometry.hpp"
+#include "conv_algo.hpp"
+#include "conv_direct.hpp"
+#include "elementwise.hpp"
+#include "memory.hpp"
+#include "parallel.hpp"
+
+namespace convkit::backend::cpu {
+
+namespace depthwise {
+
+/// Output rows per register block: a block's sums take R vectors, and on AVX-512 the 3x3
+/// weights another 9, of 32 registers. 7 rows where that leaves fewer rows unused at the
+/// bottom of the plane than 8 (7, 14, 28, 56 and 112 are common heights).
+inline int block_rows(int64_t OH) {
+  if (kVec64Registers < 32) return 4;
+  const int64_t waste7 = (OH + 6) / 7 * 7 - OH, waste8 = (OH + 7) / 8 * 8 - OH;
+  return waste7 < waste8 ? 7 : 8;
+}
+
+/// One plane's shape for the row kernels: the input padded by (ph, pw) in a buffer of row
+/// stride Wp, and the output (OH, OW) it gives with a K x K kernel of column dilation dw.
+struct Plane {
+  int64_t H;        ///< input plane height
+  int64_t W;        ///< input plane width
+  int64_t ph;       ///< padding above and below
+  int64_t pw;       ///< padding left and right
+  int64_t OH;       ///< output plane height
+  int64_t OW;       ///< output plane width
+  int64_t K;        ///< kernel size
+  int64_t dw;       ///< column dilation
+  int R;            ///< output rows per register block
+  int64_t Wp;       ///< padded row stride, a whole number of vectors
+  int64_t vectors;  ///< vectors per output row
+  int64_t size;     ///< the padded buffer, with room for the last block's reads
+
+  /// The plan for T's vectors.
+  template <class T>
+  static Plane make(int64_t H, int64_t W, int64_t ph, int64_t pw, int64_t K, int64_t dw) {
+    constexpr int64_t L = 64 / static_cast<int64_t>(sizeof(T));
+    Plane p{H, W, ph, pw, H + 2 * ph - K + 1, W + 2 * pw - (K - 1) * dw, K, dw, 0, 0, 0, 0};
+    p.R = block_rows(p.OH);
+    p.Wp = (W + 2 * pw + L - 1) / L * L;
+    p.vectors = (p.OW + L - 1) / L;
+    const int64_t rows = (p.OH + p.R - 1) / p.R * p.R + K - 1;  // every block's input rows
+    p.size = rows * p.Wp + p.vectors * L + (K - 1) * dw;        // the last rows' vectors run past Wp
+    return p;
+  }
+};
+
+#if defined(__GNUC__) || defined(__clang__)
+/// Writes acc to y[at, at + kLanes), cut short at the plane's end `plane`.
+template <class T>
+inline void store_clipped(const Vec64<T>& acc, T* y, int64_t at, int64_t plane) {
+  constexpr int64_t L = Vec64<T>::kLanes;
+  if (at + L <= plane) return acc.store(y + at);
+  T lanes[L];
+  acc.store(lanes);
+  std::copy(lanes, lanes + (plane - at), y + at);
+}
+
+/// One register block of forward_plane: output rows [r0, r0 + R) by V vectors of columns
+/// from vector j, stored (rows top to bottom, each row's vectors right to left) up to row
+/// p.OH.
+template <int K, int R, int V, class T>
+CONVKIT_INLINE_BODY inline void forward_block(const Plane& p, const T* xpad, const T* wt, T bias, T* y, int64_t r0,
+                                              int64_t j) {
+  using Vec = Vec64<T>;
+  constexpr int64_t L = Vec::kLanes;
+  Vec acc[R][V];
+  CONVKIT_UNROLL(8)
+  for (auto& row : acc) CONVKIT_UNROLL(2)
+  for (auto& a : row) a = Vec::splat(bias);
+  const T* src = xpad + r0 * p.Wp + j * L;
+  CONVKIT_UNROLL(12)
+  for (int i = 0; i < R + K - 1; ++i) CONVKIT_UNROLL(5)
+  for (int v = 0; v < K; ++v) CONVKIT_UNROLL(2)
+  for (int c = 0; c < V; ++c) {
+    Vec x = Vec::load(src + i * p.Wp + v * p.dw + c * L);
+    x.pin();  // one load for the K rows it serves
+    CONVKIT_UNROLL(5)
+    for (int u = 0; u < K; ++u)
+      if (i - u >= 0 && i - u < R) acc[i - u][c].fma(x, wt[u * K + v]);
+  }
+  const int rows = static_cast<int>(std::min<int64_t>(R, p.OH - r0));
+  const int64_t plane = p.OH * p.OW;
+  for (int r = 0; r < rows; ++r) CONVKIT_UNROLL(2)
+  for (int c = V - 1; c >= 0; --c) store_clipped(acc[r][c], y, (r0 + r) * p.OW + (j + c) * L, plane);
+}
+
+/// One output plane y (p.OH x p.OW) = bias + the K x K kernel w over the padded plane xpad,
+/// in blocks of R rows by two vectors of columns (one where a row has an odd number), right
+/// to left (see the header comment). Out of line: it is the whole hot loop.
+template <int K, int R, class T>
+CONVKIT_NOINLINE void forward_plane(const Plane& p, const T* xpad, const T* w, T bias, T* y) {
+  T wt[K * K];  // local copies: the compiler need not reload them after each store to y
+  std::copy(w, w + K * K, wt);
+  for (int64_t r0 = 0; r0 < p.OH; r0 += R) {
+    int64_t j = p.vectors;
+    for (; j >= 2; j -= 2) forward_block<K, R, 2>(p, xpad, wt, bias, y, r0, j - 2);
+    if (j == 1) forward_block<K, R, 1>(p, xpad, wt, bias, y, r0, 0);
+  }
+}
+
+/// Adds one plane's weight gradient to sums (K * K vectors of kLanes, one per tap, whose
+/// lanes the caller adds up): gq is the output gradient laid out p.vectors * kLanes wide, zero in the
+/// extra columns and in the rows past p.OH up to whole blocks; xpad the padded input.
+template <int K, int R, class T>
+CONVKIT_NOINLINE void weight_plane(const Plane& p, const T* xpad, const T* gq, T* sums) {
+  using Vec = Vec64<T>;
+  constexpr int64_t L = Vec::kLanes;
+  const int64_t Wq = p.vectors * L;
+  Vec acc[K * K];
+  CONVKIT_UNROLL(25)
+  for (int t = 0; t < K * K; ++t) acc[t] = Vec::load(sums + t * L);
+  for (int64_t r0 = 0; r0 < p.OH; r0 += R)
+    for (int64_t j = 0; j < p.vectors; ++j) {
+      Vec gr[R];
+      CONVKIT_UNROLL(8)
+      for (int r = 0; r < R; ++r) gr[r] = Vec::load(gq + (r0 + r) * Wq + j * L);
+      const T* src = xpad + r0 * p.Wp + j * L;
+      CONVKIT_UNROLL(12)
+      for (int i = 0; i < R + K - 1; ++i) CONVKIT_UNROLL(5)
+      for (int v = 0; v < K; ++v) {
+        Vec x = Vec::load(src + i * p.Wp + v * p.dw);
+        x.pin();
+        CONVKIT_UNROLL(5)
+        for (int u = 0; u < K; ++u)
+          if (i - u >= 0 && i - u < R) acc[u * K + v].fma(gr[i - u], x);
+      }
+    }
+  CONVKIT_UNROLL(25)
+  for (int t = 0; t < K * K; ++t) acc[t].store(sums + t * L);
+}
+
+/// forward_plane for the plane's K and R.
+template <class T>
+void forward_plane(const Plane& p, const T* xpad, const T* w, T bias, T* y) {
+  const bool seven = p.R == 7;
+  if (p.K == 3) {
+    if (p.R == 4) return forward_plane<3, 4>(p, xpad, w, bias, y);
+    return seven ? forward_plane<3, 7>(p, xpad, w, bias, y) : forward_plane<3, 8>(p, xpad, w, bias, y);
+  }
+  if (p.R == 4) return forward_plane<5, 4>(p, xpad, w, bias, y);
+  return seven ? forward_plane<5, 7>(p, xpad, w, bias, y) : forward_plane<5, 8>(p, xpad, w, bias, y);
+}
+#endif
+
+/// planes input planes in (p.H x p.W each), each through its own K x K kernel w + c * K * K
+/// (plus bias[c] when bias is given), into planes output planes out; plane q uses
+/// channel q % channels.
+template <class T>
+void run_planes(const Plane& p, int64_t planes, int64_t channels, const T* in, const T* w, const T* bias, T* out) {
+#if defined(__GNUC__) || defined(__clang__)
+  const int64_t K2 = p.K * p.K;
+  parallel_for(planes, p.OH * p.OW * K2 * 2, [&](int64_t q0, int64_t q1) {
+    Workspace<T> xpad(static_cast<size_t>(p.size));
+    fill(p.size, xpad.data(), T(0));  // the padding stays zero: each plane overwrites only its interior
+    for (int64_t q = q0; q < q1; ++q) {
+      const int64_t c = q % channels;
+      copy_rows(in + q * p.H * p.W, p.W, p.W, p.H, xpad.data() + p.ph * p.Wp + p.pw, p.Wp);
+      forward_plane(p, xpad.data(), w + c * K2, bias ? bias[c] : T(0), out + q * p.OH * p.OW);
+    }
+  });
+#else
+  (void)p, (void)planes, (void)channels, (void)in, (void)w, (void)bias, (void)out;
+#endif
+}
+
+}  // namespace depthwise
+
+/// True when a layer goes through the depthwise row kernels: one input and one output
+/// channel per group, stride 1, no row dilation, a square 3x3 or 5x5 kernel, padding of
+/// at most K - 1 (so that its input gradient is a padded convolution too), and a compiler
+/// with vector extensions (GCC, Clang). CONVKIT_CONV_ALGO's forced methods turn it off.
+inline bool use_depthwise_rows(const Conv2dGeometry& g) {
+#if defined(__GNUC__) || defined(__clang__)
+  if (g.in_per_group() != 1 || g.out_per_group() != 1 || g.sh != 1 || g.sw != 1 || g.dh != 1) return false;
+  if (g.kh != g.kw || (g.kh != 3 && g.kh != 5)) return false;
+  if (g.ph > g.kh - 1 || g.pw > (g.kw - 1) * g.dw) return false;
+  return forced_conv_algo().empty();
+#else
+  (void)g;
+  return false;
+#endif
+}
+
+template <class T>
+void depthwise_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
+  const auto p = depthwise::Plane::make<T>(g.H, g.W, g.ph, g.pw, g.kh, g.dw);
+  depthwise::run_planes(p, g.N * g.C, g.C, x, w, b, y);
+}
+
+/// The weight gradient, on AVX-512 (elsewhere the direct kernel's, whose sums fit fewer
+/// registers): per thread, one vector of partial sums per tap of each channel, over that
+/// thread's planes; then their lanes and the threads' sums are added up.
+template <class T>
+void depthwise_weight_gradient(const Conv2dGeometry& g, const T* x, const T* gy, T* gw) {
+#if defined(__GNUC__) || defined(__clang__)
+  constexpr int64_t L = Vec64<T>::kLanes;
+  const int64_t K = g.kh, K2 = K * K;
+  const auto p = depthwise::Plane::make<T>(g.H, g.W, g.ph, g.pw, K, g.dw);
+  // Blocks of 8 output-gradient rows for 3x3 (9 sums + 8 rows + 1 input vector of 32
+  // registers), 4 for 5x5 (25 + 4 + 1).
+  const int64_t R = K == 3 ? 8 : 4, blocks = (p.OH + R - 1) / R, Wq = p.vectors * L;
+  const int64_t xsize = std::max(p.size, (blocks * R + K - 1) * p.Wp + p.vectors * L + (K - 1) * g.dw);
+  const int threads = max_threads();
+  const int64_t per_thread = g.C * K2 * L;
+  Workspace<T> partial(static_cast<size_t>(threads * per_thread));
+  std::vector<char> used(static_cast<size_t>(threads), 0);
+  parallel_for(g.N * g.C, p.OH * p.OW * K2 * 2, [&](int64_t q0, int64_t q1) {
+    const int t = thread_index();
+    used[static_cast<size_t>(t)] = 1;
+    T* sums = partial.data() + t * per_thread;
+    fill(per_thread, sums, T(0));
+    Workspace<T> xpad(static_cast<size_t>(xsize)), gq(static_cast<size_t>(blocks * R * Wq));
+    // Both stay zero outside what each plane overwrites: the padding, gq's extra columns
+    // and its rows past OH (so the blocks' extra lanes and rows add nothing).
+    fill(xsize, xpad.data(), T(0));
+    fill(blocks * R * Wq, gq.data(), T(0));
+    for (int64_t q = q0; q < q1; ++q) {
+      const int64_t c = q % g.C;
+      copy_rows(x + q * g.H * g.W, g.W, g.W, g.H, xpad.data() + g.ph * p.Wp + g.pw, p.Wp);
+      copy_rows(gy + q * p.OH * p.OW, p.OW, p.OW, p.OH, gq.data(), Wq);
+      if (K == 3)
+        depthwise::weight_plane<3, 8>(p, xpad.data(), gq.data(), sums + c * K2 * L);
+      else
+        depthwise::weight_plane<5, 4>(p, xpad.data(), gq.data(), sums + c * K2 * L);
+    }
+  });
+  std::fill(gw, gw + g.C * K2, T(0));
+  for (int t = 0; t < threads; ++t)
+    if (used[static_cast<size_t>(t)])
+      for (int64_t tap = 0; tap < g.C * K2; ++tap)
+        for (int64_t l = 0; l < L; ++l) gw[tap] += partial.data()[t * per_thread + tap * L + l];
+#else
+  (void)g, (void)x, (void)gy, (void)gw;
+#endif
+}
+
+/// The input gradient: gy padded by (K - 1 - ph, (K - 1) * dw - pw) through each channel's
+/// kernel turned by 180 degrees.
+template <class T>
+void depthwise_input_gradient(const Conv2dGeometry& g, const T* w, const T* gy, T* gx) {
+  const int64_t K = g.kh, K2 = K * K;
+  Workspace<T> turned(static_cast<size_t>(g.C * K2));
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t t = 0; t < K2; ++t) turned.data()[c * K2 + t] = w[c * K2 + K2 - 1 - t];
+  const auto p = depthwise::Plane::make<T>(g.OH, g.OW, K - 1 - g.ph, (K - 1) * g.dw - g.pw, K, g.dw);
+  depthwise::run_planes(p, g.N * g.C, g.C, gy, turned.data(), static_cast<const T*>(nullptr), gx);
+}
+
+/// gx, gw and gb (any of them may be null), overwritten.
+template <class T>
+void depthwise_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
+  if (gb) bias_grad(g.N, g.O, g.OH * g.OW, gy, gb);
+  if (gx) depthwise_input_gradient(g, w, gy, gx);
+  if (!gw) return;
+  if constexpr (kVec64Registers == 32)
+    depthwise_weight_gradient(g, x, gy, gw);
+  else
+    direct_conv2d_backward(g, x, w, gy, static_cast<T*>(nullptr), gw, static_cast<T*>(nullptr));
+}
+
+}  // namespace convkit::backend::cpu
