@@ -6,6 +6,7 @@
 #define CONVKIT_BATCH_LANES 1
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <convkit/convkit.hpp>
@@ -325,12 +326,19 @@ TEST_CASE_TEMPLATE("depthwise 3x3 and 5x5 layers (row kernels) match the referen
   ck::Generator gen(57);
   const Pick pick{gen};
   const bool forced = std::getenv("CONVKIT_CONV_ALGO") != nullptr;  // the forced runs turn the kernel off
-  std::array<int, 6> seen{};  // narrow rows, several vectors, whole vectors, dilation, partial last block, 5x5
+  // narrow rows, several vectors, whole vectors, dilation, partial last block, 5x5, far spills
+  std::array<int, 7> seen{};
   for (int trial = 0; trial < 60; ++trial) {
     const int64_t K = pick(0, 2) == 0 ? 5 : 3, dw = pick(1, 3) == 1 ? 2 : 1;
-    const int64_t ph = pick(0, K - 1), pw = pick(0, (K - 1) * dw), N = pick(1, 3), C = pick(1, 6);
-    const int64_t H = std::max(pick(1, 40), K - 2 * ph), Wmin = (K - 1) * dw + 1 - 2 * pw;
-    const int64_t W = std::max(trial % 6 == 0 ? 16 * pick(1, 3) + (K - 1) * dw - 2 * pw : pick(1, 70), Wmin);
+    // Every sixth layer's rows are whole vectors wide; every sixth other one's output is
+    // 1-3 columns wide and 8-30 rows high, so a row's last vector spills over several rows.
+    const bool whole = trial % 6 == 0, narrow = trial % 6 == 3;
+    const int64_t ph = pick(0, K - 1), pw = narrow ? 0 : pick(0, (K - 1) * dw), N = pick(1, 3), C = pick(1, 6);
+    const int64_t H = std::max(narrow ? pick(8, 30) + K - 1 - 2 * ph : pick(1, 40), K - 2 * ph);
+    const int64_t Wmin = std::max<int64_t>((K - 1) * dw + 1 - 2 * pw, 1);
+    const int64_t W = whole    ? std::max(16 * pick(1, 3) + (K - 1) * dw - 2 * pw, Wmin)
+                      : narrow ? Wmin + pick(0, 2)
+                               : std::max(pick(1, 70), Wmin);
     ck::set_num_threads(static_cast<int>(pick(1, 3)));
     const auto opt = ck::Conv2dOptions().padding({ph, pw}).dilation({1, dw}).groups(C);
     auto x = ck::Tensor<T>::uniform({N, C, H, W}, T(-1), T(1), gen).requires_grad_();
@@ -355,9 +363,26 @@ TEST_CASE_TEMPLATE("depthwise 3x3 and 5x5 layers (row kernels) match the referen
     CHECK(max_rel_diff(x.grad(), ref.gx) < tol);
     CHECK(max_rel_diff(w.grad(), ref.gw) < tol);
     CHECK(max_rel_diff(b.grad(), ref.gb) < tol);
+    const auto plan = ck::backend::cpu::depthwise::Plane::make<T>(H, W, ph, pw, K, dw);
+    seen[6] += plan.tail_row < (plan.OH - 1) / plan.R * plan.R;  // spills reach past the last block
+    if (forced) continue;
+    // Called directly into buffers followed by a guard band: nothing may be written past
+    // the output, however far a narrow plane's last rows spill (they go through a buffer).
+    const T guard = T(12345);
+    std::vector<T> yd(static_cast<size_t>(y.numel()) + 64, guard), gxd(static_cast<size_t>(x.numel()) + 64, guard);
+    ck::backend::cpu::depthwise_conv2d_forward(g, x.data(), w.data(), b.data(), yd.data());
+    ck::backend::cpu::depthwise_input_gradient(g, w.data(), gy.data(), gxd.data());
+    const auto untouched = [&](const std::vector<T>& v) {
+      return std::all_of(v.end() - 64, v.end(), [&](T e) { return e == guard; });
+    };
+    CHECK(untouched(yd));
+    CHECK(untouched(gxd));
   }
   ck::set_num_threads(before);
-  for (int covered : seen) CHECK(covered >= 3);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    CAPTURE(i);
+    CHECK(seen[i] >= 3);
+  }
 }
 
 // One image is split over the threads inside a layer: the direct kernel by (plane, output
