@@ -114,9 +114,9 @@ CONVKIT_INLINE_BODY inline void forward_block(const Plane& p, const T* xpad, con
 }
 
 /// One output plane y (p.OH x p.OW) = bias + the K x K kernel w over the padded plane xpad,
-/// in blocks of R rows by one vector of columns, right to left (see the header comment). The rows from p.tail_row go to
-/// `tail` (p.tail values) first, then to y, since their spills could pass the plane's end. Out of line: it is the whole
-/// hot loop.
+/// in blocks of R rows by one vector of columns, right to left (see the header comment).
+/// The rows from p.tail_row go to `tail` (p.tail values) first, then to y, since their
+/// spills could pass the plane's end. Out of line: it is the whole hot loop.
 template <int K, int R, class T>
 CONVKIT_NOINLINE void forward_plane(const Plane& p, const T* xpad, const T* w, T bias, T* y, T* tail) {
   T wt[K * K];  // local copies: the compiler need not reload them after each store to y
@@ -130,8 +130,9 @@ CONVKIT_NOINLINE void forward_plane(const Plane& p, const T* xpad, const T* w, T
 }
 
 /// Adds one plane's weight gradient to sums (K * K vectors of kLanes, one per tap, whose
-/// lanes the caller adds up): gq is the output gradient laid out p.vectors * kLanes wide, zero in the
-/// extra columns and in the rows past p.OH up to whole blocks; xpad the padded input.
+/// lanes the caller adds up): gq is the output gradient laid out p.vectors * kLanes wide,
+/// zero in the extra columns and in the rows past p.OH up to whole blocks; xpad the padded
+/// input.
 template <int K, int R, class T>
 CONVKIT_NOINLINE void weight_plane(const Plane& p, const T* xpad, const T* gq, T* sums) {
   using Vec = Vec64<T>;
