@@ -316,7 +316,7 @@ TEST_CASE("Winograd 3x3 over phase planes at stride 1 matches the reference") {
 #endif
 
 // Depthwise layers with 3x3 and 5x5 kernels go through the row kernels (conv_depthwise.hpp):
-// blocks of 7 or 8 output rows (a plane's last block part empty), rows of one vector, of
+// blocks of 7 output rows (4 below AVX-512; a plane's last block part empty), rows of one vector, of
 // several, of an exact number of vectors, and narrower than a vector (a row's last vector
 // then spills over several rows), column dilation, any padding up to K - 1, and 1-3 threads.
 TEST_CASE_TEMPLATE("depthwise 3x3 and 5x5 layers (row kernels) match the reference, forward and all gradients", T,
@@ -353,7 +353,7 @@ TEST_CASE_TEMPLATE("depthwise 3x3 and 5x5 layers (row kernels) match the referen
     seen[1] += g.OW > lanes && g.OW % lanes != 0;
     seen[2] += g.OW % lanes == 0;
     seen[3] += dw == 2;
-    seen[4] += g.OH % ck::backend::cpu::depthwise::block_rows(g.OH) != 0;
+    seen[4] += g.OH % ck::backend::cpu::depthwise::kBlockRows != 0;
     seen[5] += K == 5;
     auto y = ck::conv2d(x, w, b, opt);
     CHECK(max_rel_diff(y, ck::reference::conv2d(x, w, b, opt)) < tol);

@@ -34,14 +34,12 @@ namespace convkit::backend::cpu {
 
 namespace depthwise {
 
-/// Output rows per register block: a block's sums take R vectors, and on AVX-512 the 3x3
-/// weights another 9, of 32 registers. 7 rows where that leaves fewer rows unused at the
-/// bottom of the plane than 8 (7, 14, 28, 56 and 112 are common heights).
-inline int block_rows(int64_t OH) {
-  if (kVec64Registers < 32) return 4;
-  const int64_t waste7 = (OH + 6) / 7 * 7 - OH, waste8 = (OH + 7) / 8 * 8 - OH;
-  return waste7 < waste8 ? 7 : 8;
-}
+/// Output rows per register block: a block's sums take that many vectors and, on AVX-512,
+/// the 3x3 weights another 9, of 32 registers; 4 below AVX-512. 7 rather than 8: 7, 14,
+/// 28, 56 and 112 are common heights, and one block size, not a choice of two by height,
+/// halves the kernels' compile time (a program that never runs a depthwise layer
+/// compiles them too).
+constexpr int kBlockRows = kVec64Registers < 32 ? 4 : 7;
 
 /// One plane's shape for the row kernels: the input padded by (ph, pw) in a buffer of row
 /// stride Wp, and the output (OH, OW) it gives with a K x K kernel of column dilation dw.
@@ -66,7 +64,7 @@ struct Plane {
   static Plane make(int64_t H, int64_t W, int64_t ph, int64_t pw, int64_t K, int64_t dw) {
     constexpr int64_t L = 64 / static_cast<int64_t>(sizeof(T));
     Plane p{H, W, ph, pw, H + 2 * ph - K + 1, W + 2 * pw - (K - 1) * dw, K, dw, 0, 0, 0, 0, 0, 0};
-    p.R = block_rows(p.OH);
+    p.R = kBlockRows;
     p.Wp = (W + 2 * pw + L - 1) / L * L;
     p.vectors = (p.OW + L - 1) / L;
     const int64_t rows = (p.OH + p.R - 1) / p.R * p.R + K - 1;  // every block's input rows
@@ -163,16 +161,11 @@ CONVKIT_NOINLINE void weight_plane(const Plane& p, const T* xpad, const T* gq, T
   for (int t = 0; t < K * K; ++t) acc[t].store(sums + t * L);
 }
 
-/// forward_plane for the plane's K and R.
+/// forward_plane for the plane's K.
 template <class T>
 void forward_plane(const Plane& p, const T* xpad, const T* w, T bias, T* y, T* tail) {
-  const bool seven = p.R == 7;
-  if (p.K == 3) {
-    if (p.R == 4) return forward_plane<3, 4>(p, xpad, w, bias, y, tail);
-    return seven ? forward_plane<3, 7>(p, xpad, w, bias, y, tail) : forward_plane<3, 8>(p, xpad, w, bias, y, tail);
-  }
-  if (p.R == 4) return forward_plane<5, 4>(p, xpad, w, bias, y, tail);
-  return seven ? forward_plane<5, 7>(p, xpad, w, bias, y, tail) : forward_plane<5, 8>(p, xpad, w, bias, y, tail);
+  if (p.K == 3) return forward_plane<3, kBlockRows>(p, xpad, w, bias, y, tail);
+  return forward_plane<5, kBlockRows>(p, xpad, w, bias, y, tail);
 }
 #endif
 
