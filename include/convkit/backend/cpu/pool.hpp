@@ -113,7 +113,17 @@ struct MaxPoolScratch {
   }
 };
 
-#if defined(__GNUC__) || defined(__clang__)
+/// 1 where MaxLanes below is compiled: GCC and Clang. Not in nvcc's front end, which
+/// compiles a .cu file's host code but not comparisons of vector-extension values; there
+/// the plain loops run, which give the same maxima and indices (a program built from .cu
+/// and .cpp files then has two equivalent definitions of the pooling passes).
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define CONVKIT_POOL_VECTOR_LANES 1
+#else
+#define CONVKIT_POOL_VECTOR_LANES 0
+#endif
+
+#if CONVKIT_POOL_VECTOR_LANES
 /// A block of kPoolBlock running maxima and their indices as vectors (GCC and Clang vector
 /// extensions), which stay in registers across a window's taps. As arrays, the compiler
 /// stored them after each tap and loaded them back for the next, and on a CPU that stores
@@ -155,7 +165,7 @@ void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const 
                       T* best, PoolIndex* col) {
   for (int64_t t0 = 0; t0 < width; t0 += kPoolBlock) {
     const auto first_col = static_cast<PoolIndex>(t0 - g.pw);
-#if defined(__GNUC__) || defined(__clang__)
+#if CONVKIT_POOL_VECTOR_LANES
     using Lanes = MaxLanes<T>;
     static_assert(kPoolBlock == 16, "kLane lists kPoolBlock lanes");
     constexpr typename Lanes::Indices kLane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -216,7 +226,7 @@ void max_pool_plane(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax
   T* best = scratch.out.data();
   PoolIndex* at = kIndex ? scratch.out_at.data() : nullptr;
   for (int64_t i = 0; i < g.OH; ++i) {
-#if defined(__GNUC__) || defined(__clang__)
+#if CONVKIT_POOL_VECTOR_LANES
     using Lanes = MaxLanes<T>;
     using Values = typename Lanes::Values;
     using Indices = typename Lanes::Indices;
