@@ -135,12 +135,12 @@ struct MaxLanes {
   typedef PoolIndex Indices __attribute__((vector_size(kPoolBlock * sizeof(PoolIndex))));  ///< their indices
   Values m;                                                                                ///< the maxima so far
   Indices at;                                                                              ///< where they came from
-  /// kPoolBlock values or indices from p (any alignment).
+  /// v = kPoolBlock values or indices from p (any alignment). Through a reference, not
+  /// returned: returning a 64-byte vector from a function draws GCC's ABI warning in
+  /// builds without AVX-512.
   template <class V, class E>
-  static V load(const E* p) {
-    V v;
+  static void load(V& v, const E* p) {
     std::memcpy(&v, p, sizeof v);
-    return v;
   }
   /// max_pool_takes lane by lane: a larger value or a NaN (val != val) replaces the maximum.
   template <bool kIndex>
@@ -170,10 +170,13 @@ void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const 
     static_assert(kPoolBlock == 16, "kLane lists kPoolBlock lanes");
     constexpr typename Lanes::Indices kLane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     const typename Lanes::Indices base = kLane + first_col;  // the columns the block's windows start at
-    Lanes lanes{Lanes::template load<typename Lanes::Values>(row + t0), base};
-    for (int64_t v = 1; v < g.kw; ++v)
-      lanes.template take<kIndex>(Lanes::template load<typename Lanes::Values>(row + t0 + v * g.dw),
-                                  base + static_cast<PoolIndex>(v * g.dw));
+    Lanes lanes{{}, base};
+    Lanes::load(lanes.m, row + t0);
+    for (int64_t v = 1; v < g.kw; ++v) {
+      typename Lanes::Values val;
+      Lanes::load(val, row + t0 + v * g.dw);
+      lanes.template take<kIndex>(val, base + static_cast<PoolIndex>(v * g.dw));
+    }
     lanes.template store<kIndex>(best + t0, kIndex ? col + t0 : nullptr);
 #else
     T* b = best + t0;
@@ -236,10 +239,13 @@ void max_pool_plane(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax
       for (int64_t u = 0; u < g.kh; ++u) {  // the window's rows inside the input
         const int64_t r = i * g.sh - g.ph + u * g.dh;
         if (r < 0 || r >= g.H) continue;
-        const Values val = Lanes::template load<Values>(scratch.best.data() + r * width + t0);
+        Values val;
+        Lanes::load(val, scratch.best.data() + r * width + t0);
         Indices idx{};  // the plane's flat indices of row r's column maxima
-        if (kIndex)
-          idx = Lanes::template load<Indices>(scratch.col.data() + r * width + t0) + static_cast<PoolIndex>(r * g.W);
+        if (kIndex) {
+          Lanes::load(idx, scratch.col.data() + r * width + t0);
+          idx += static_cast<PoolIndex>(r * g.W);
+        }
         if (first)
           lanes = Lanes{val, idx};
         else
