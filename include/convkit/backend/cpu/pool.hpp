@@ -5,7 +5,6 @@
 // that computes the same result.
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -113,74 +112,15 @@ struct MaxPoolScratch {
   }
 };
 
-/// 1 where MaxLanes below is compiled: GCC and Clang. Not in nvcc's front end, which
-/// compiles a .cu file's host code but not comparisons of vector-extension values; there
-/// the plain loops run, which give the same maxima and indices (a program built from .cu
-/// and .cpp files then has two equivalent definitions of the pooling passes).
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
-#define CONVKIT_POOL_VECTOR_LANES 1
-#else
-#define CONVKIT_POOL_VECTOR_LANES 0
-#endif
-
-#if CONVKIT_POOL_VECTOR_LANES
-/// A block of kPoolBlock running maxima and their indices as vectors (GCC and Clang vector
-/// extensions), which stay in registers across a window's taps. As arrays, the compiler
-/// stored them after each tap and loaded them back for the next, and on a CPU that stores
-/// a 64-byte vector as two halves (Zen 4) such a load waits until both stores reach the
-/// cache: that took half of a max pooling's forward pass with indices.
-template <class T>
-struct MaxLanes {
-  typedef T Values __attribute__((vector_size(kPoolBlock * sizeof(T))));                   ///< kPoolBlock values
-  typedef PoolIndex Indices __attribute__((vector_size(kPoolBlock * sizeof(PoolIndex))));  ///< their indices
-  Values m;                                                                                ///< the maxima so far
-  Indices at;                                                                              ///< where they came from
-  /// v = kPoolBlock values or indices from p (any alignment). Through a reference, not
-  /// returned: returning a 64-byte vector from a function draws GCC's ABI warning in
-  /// builds without AVX-512.
-  template <class V, class E>
-  static void load(V& v, const E* p) {
-    std::memcpy(&v, p, sizeof v);
-  }
-  /// max_pool_takes lane by lane: a larger value or a NaN (val != val) replaces the maximum.
-  template <bool kIndex>
-  void take(const Values& val, const Indices& idx) {
-    const auto takes = (val > m) | (val != val);  // NOLINT(misc-redundant-expression): val != val is isnan
-    m = takes ? val : m;
-    if (kIndex) at = __builtin_convertvector(takes, Indices) ? idx : at;
-  }
-  /// Writes the maxima to pm and, when kIndex, the indices to pat.
-  template <bool kIndex>
-  void store(T* pm, PoolIndex* pat) const {
-    std::memcpy(pm, &m, sizeof m);
-    if (kIndex) std::memcpy(pat, &at, sizeof at);
-  }
-};
-#endif
-
 /// The column pass for input row `in`, already copied into the padded `row`, into
 /// best/col (one scratch row each).
 template <class T, bool kIndex>
 void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const T* in, const T* row, int64_t width,
                       T* best, PoolIndex* col) {
   for (int64_t t0 = 0; t0 < width; t0 += kPoolBlock) {
-    const auto first_col = static_cast<PoolIndex>(t0 - g.pw);
-#if CONVKIT_POOL_VECTOR_LANES
-    using Lanes = MaxLanes<T>;
-    static_assert(kPoolBlock == 16, "kLane lists kPoolBlock lanes");
-    constexpr typename Lanes::Indices kLane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const typename Lanes::Indices base = kLane + first_col;  // the columns the block's windows start at
-    Lanes lanes{{}, base};
-    Lanes::load(lanes.m, row + t0);
-    for (int64_t v = 1; v < g.kw; ++v) {
-      typename Lanes::Values val;
-      Lanes::load(val, row + t0 + v * g.dw);
-      lanes.template take<kIndex>(val, base + static_cast<PoolIndex>(v * g.dw));
-    }
-    lanes.template store<kIndex>(best + t0, kIndex ? col + t0 : nullptr);
-#else
     T* b = best + t0;
     PoolIndex* c = kIndex ? col + t0 : nullptr;
+    const auto first_col = static_cast<PoolIndex>(t0 - g.pw);
     CONVKIT_SIMD for (int k = 0; k < kPoolBlock; ++k) {
       b[k] = row[t0 + k];
       if (kIndex) c[k] = first_col + k;
@@ -195,7 +135,6 @@ void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const 
         if (kIndex) c[k] = take ? at + k : c[k];
       }
     }
-#endif
   }
   auto clipped = [&](int64_t j) {  // windows that cross the row's ends, redone exactly
     const int64_t t = j * g.sw;
@@ -229,32 +168,6 @@ void max_pool_plane(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax
   T* best = scratch.out.data();
   PoolIndex* at = kIndex ? scratch.out_at.data() : nullptr;
   for (int64_t i = 0; i < g.OH; ++i) {
-#if CONVKIT_POOL_VECTOR_LANES
-    using Lanes = MaxLanes<T>;
-    using Values = typename Lanes::Values;
-    using Indices = typename Lanes::Indices;
-    for (int64_t t0 = 0; t0 < width; t0 += kPoolBlock) {
-      Lanes lanes{};
-      bool first = true;
-      for (int64_t u = 0; u < g.kh; ++u) {  // the window's rows inside the input
-        const int64_t r = i * g.sh - g.ph + u * g.dh;
-        if (r < 0 || r >= g.H) continue;
-        Values val;
-        Lanes::load(val, scratch.best.data() + r * width + t0);
-        Indices idx{};  // the plane's flat indices of row r's column maxima
-        if (kIndex) {
-          Lanes::load(idx, scratch.col.data() + r * width + t0);
-          idx += static_cast<PoolIndex>(r * g.W);
-        }
-        if (first)
-          lanes = Lanes{val, idx};
-        else
-          lanes.template take<kIndex>(val, idx);
-        first = false;
-      }
-      lanes.template store<kIndex>(best + t0, kIndex ? at + t0 : nullptr);
-    }
-#else
     bool first = true;
     for (int64_t u = 0; u < g.kh; ++u) {
       const int64_t r = i * g.sh - g.ph + u * g.dh;
@@ -278,7 +191,6 @@ void max_pool_plane(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax
       }
       first = false;
     }
-#endif
     T* yo = y + i * g.OW;
     for (int64_t j = 0; j < g.OW; ++j) yo[j] = best[j * sw];
     if (kIndex) {
