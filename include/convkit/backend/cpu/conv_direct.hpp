@@ -14,6 +14,7 @@
 #include "elementwise.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"
+#include "vec64.hpp"
 
 namespace convkit::backend::cpu {
 
@@ -39,86 +40,6 @@ template <class T>
 void copy_plane_interior(const Conv2dGeometry& g, const PaddedPlane& pp, const T* x, T* xpad) {
   copy_rows(x, g.W, g.W, g.H, xpad + g.ph * pp.Wp + g.pw, pp.Wp);
 }
-
-/// The register-blocked kernels here and in conv_lanes.hpp hold their sums in 64-byte
-/// vectors (Vec64). How many of them the register file holds sizes each kernel's block:
-/// 32 zmm on AVX-512, 16 ymm (8 Vec64) on AVX, 16 xmm (4 Vec64) otherwise.
-#if defined(__AVX512F__)
-constexpr int kVecBytes = 64;  ///< the widest vector register
-constexpr int kVec64Registers = 32;
-#elif defined(__AVX__)
-constexpr int kVecBytes = 32;
-constexpr int kVec64Registers = 8;
-#else
-constexpr int kVecBytes = 16;
-constexpr int kVec64Registers = 4;
-#endif
-#if defined(__GNUC__) || defined(__clang__)
-/// 64 bytes of T as 64 / kVecBytes vectors of the machine's width (GCC and Clang vector
-/// extensions). One 64-byte extension vector would do on AVX-512, but below it GCC 12
-/// builds `scalar * vector` through the stack one element at a time: an AVX2 build ran
-/// LeNet conv1's forward in 8.5 ms on two threads, where it took 0.6 after this fix (0.42
-/// now, with channel blocks).
-template <class T>
-struct Vec64 {
-  typedef T Part __attribute__((vector_size(kVecBytes)));  ///< one register
-  /// A Part read or written at any address, aliasing T (a memcpy of the whole Vec64 sent
-  /// the sums through the stack).
-  typedef T Unaligned __attribute__((vector_size(kVecBytes), aligned(alignof(T)), may_alias));
-  static constexpr int kParts = 64 / kVecBytes;             ///< registers per Vec64
-  static constexpr int kLanes = 64 / sizeof(T);             ///< T values per Vec64
-  static constexpr int kPartLanes = kVecBytes / sizeof(T);  ///< T values per Part
-  Part part[kParts];                                        ///< values [i * kPartLanes, ...)
-  /// The 64 bytes at p (any alignment).
-  static Vec64 load(const T* p) {
-    Vec64 v;
-    CONVKIT_UNROLL(4)
-    for (int i = 0; i < kParts; ++i) v.part[i] = *reinterpret_cast<const Unaligned*>(p + i * kPartLanes);
-    return v;
-  }
-  /// Every value `value`.
-  static Vec64 splat(T value) {
-    Vec64 v;
-    CONVKIT_UNROLL(4)
-    for (auto& q : v.part) q = Part{} + value;
-    return v;
-  }
-  /// Writes the 64 bytes to p.
-  void store(T* p) const {
-    CONVKIT_UNROLL(4)
-    for (int i = 0; i < kParts; ++i) *reinterpret_cast<Unaligned*>(p + i * kPartLanes) = part[i];
-  }
-  /// acc[j] = the 64 bytes at p + j * kLanes, for a block of N sums.
-  template <int N>
-  static void load_block(Vec64 (&acc)[N], const T* p) {
-    CONVKIT_UNROLL(16)
-    for (int j = 0; j < N; ++j) acc[j] = load(p + j * kLanes);
-  }
-  /// Writes acc[j] to p + j * kLanes, for a block of N sums.
-  template <int N>
-  static void store_block(const Vec64 (&acc)[N], T* p) {
-    CONVKIT_UNROLL(16)
-    for (int j = 0; j < N; ++j) acc[j].store(p + j * kLanes);
-  }
-  /// Keeps this value in registers: GCC otherwise folds the load into each multiply-add
-  /// that reads it, loading one vector once per use.
-  void pin() {
-#if defined(__x86_64__) || defined(__i386__)
-    for (auto& q : part) __asm__("" : "+v"(q));
-#endif
-  }
-  /// this += a * b, b one value for every lane (a broadcast).
-  void fma(const Vec64& a, T b) {
-    CONVKIT_UNROLL(4)
-    for (int i = 0; i < kParts; ++i) part[i] += a.part[i] * b;
-  }
-  /// this += a * b, lane by lane.
-  void fma(const Vec64& a, const Vec64& b) {
-    CONVKIT_UNROLL(4)
-    for (int i = 0; i < kParts; ++i) part[i] += a.part[i] * b.part[i];
-  }
-};
-#endif
 
 /// The 64-byte vectors a direct convolution keeps its outputs in: half the register file,
 /// at most eight (eight independent multiply-add chains cover the instruction's latency).

@@ -39,13 +39,16 @@
 /// CONVKIT_INLINE_BODY goes after the parameters of a lambda that a vectorised loop calls
 /// once per element (`[&](int64_t k) CONVKIT_INLINE_BODY { ... }`): at -O2 GCC left a
 /// Winograd transform's body a call per tile, so the loop stayed scalar.
+/// CONVKIT_PREFETCH(p) asks for p's cache line ahead of its use (a hint: never faults).
 #if defined(__GNUC__) || defined(__clang__)
 #define CONVKIT_PRAGMA(x) _Pragma(#x)
 #define CONVKIT_UNROLL(n) CONVKIT_PRAGMA(GCC unroll n)
 #define CONVKIT_INLINE_BODY __attribute__((always_inline))
+#define CONVKIT_PREFETCH(p) __builtin_prefetch(p)
 #else
 #define CONVKIT_UNROLL(n)
 #define CONVKIT_INLINE_BODY
+#define CONVKIT_PREFETCH(p) ((void)(p))
 #endif
 
 namespace convkit::backend::cpu {

@@ -5,6 +5,7 @@
 // that computes the same result.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "../kernels.hpp"
 #include "elementwise.hpp"
 #include "parallel.hpp"
+#include "vec64.hpp"
 
 namespace convkit::backend::cpu {
 
@@ -71,8 +73,11 @@ void with_stride(int64_t stride, F f) {
 // every load is contiguous, where strided loads made GCC emit scalar code. Rows are short
 // (the benchmark's are 55 columns), and a loop that short spends more time in its scalar
 // remainder than in its vector body, so the passes run over whole blocks of kPoolBlock
-// columns of padded scratch rows: surplus lanes compute filler and are dropped, and the
-// few windows that cross the row's ends are redone with bounds checks.
+// columns: surplus lanes compute filler and are dropped, and the few windows that cross
+// the row's ends are redone with bounds checks. So the column pass reads a row in place,
+// with its neighbours' elements as filler, wherever those reads stay inside the tensor:
+// only the tensor's first and last rows go through a zero-padded scratch row. (Copying
+// every row took 18% of a forward+backward.)
 
 constexpr int64_t kPoolBlock = 16;  // one AVX-512 vector of float
 
@@ -81,10 +86,9 @@ template <class T>
 struct MaxPoolScratch {
   /// Columns per scratch row: the dense span (OW - 1) * sw + 1 rounded up to kPoolBlock.
   int64_t width;
-  /// Two padded input rows: element w of a row sits at pw + w; the rest is filler. Row
-  /// r + 1 is copied in before row r is read: a read right after the copy's stores, at
-  /// another alignment, stalls until they reach the cache (it took most of the time).
-  std::vector<T> rows[2];
+  /// A padded input row, for rows whose reads would leave the tensor: element w of the
+  /// row sits at pw + w; the rest is filler.
+  std::vector<T> padded;
   /// The column pass: for each input row, the maximum of the window starting at each
   /// column, and the column it came from.
   ///@{
@@ -99,28 +103,135 @@ struct MaxPoolScratch {
   /// Scratch for g's planes; the index rows only when `index` (a backward will need them).
   MaxPoolScratch(const Pool2dGeometry& g, bool index)
       : width(((g.OW - 1) * g.sw + kPoolBlock) / kPoolBlock * kPoolBlock),
-        rows{padded_row(g, width), padded_row(g, width)},
+        padded(static_cast<size_t>(std::max(g.pw + g.W, reach(g, width))), T(0)),
         best(static_cast<size_t>(g.H * width)),
         col(index ? best.size() : 0),
         out(static_cast<size_t>(width)),
         out_at(index ? out.size() : 0) {}
 
- private:
-  /// A zeroed row with room for the input row at pw and for every window read.
-  static std::vector<T> padded_row(const Pool2dGeometry& g, int64_t width) {
-    return std::vector<T>(static_cast<size_t>(std::max(g.pw + g.W, width + (g.kw - 1) * g.dw)), T(0));
-  }
+  /// The elements the column pass reads from a row's start (its column -pw) on.
+  static int64_t reach(const Pool2dGeometry& g, int64_t width) { return width + (g.kw - 1) * g.dw; }
 };
 
-/// The column pass for input row `in`, already copied into the padded `row`, into
-/// best/col (one scratch row each).
+/// 1 where MaxLanes below is compiled: GCC and Clang. Not in nvcc's front end, which
+/// compiles a .cu file's host code but rejects comparisons of vector-extension values;
+/// there the plain loops run, which give the same maxima and indices.
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define CONVKIT_POOL_VECTOR_LANES 1
+#else
+#define CONVKIT_POOL_VECTOR_LANES 0
+#endif
+
+#if CONVKIT_POOL_VECTOR_LANES
+/// A block of kPoolBlock running maxima and their indices as vector-extension values,
+/// which stay in registers across a window's taps. As arrays, GCC stored them after each
+/// tap and loaded them back for the next; a CPU that stores a 64-byte vector as two halves
+/// (Zen 4) makes such a load wait until both reach the cache, which took half of a max
+/// pooling's forward pass with indices. The vectors are of the machine's width, as in
+/// Vec64: a single 16-lane vector, which GCC splits itself below AVX-512, came out of an
+/// AVX2 build at -O2 with the sanitizers with a wrong lane (an index of 0 where the
+/// block's first column belonged).
+/// Bytes bytes of PoolIndex as one vector-extension value.
+template <int Bytes>
+struct PoolIndexVector {
+  typedef PoolIndex type __attribute__((vector_size(Bytes)));  ///< the vector type
+};
+
+template <class T>
+struct MaxLanes {
+  static constexpr int kLanes = kVecBytes / static_cast<int>(sizeof(T));  ///< values per part
+  static constexpr int kParts = static_cast<int>(kPoolBlock) / kLanes;    ///< parts per block
+  static_assert(kParts * kLanes == kPoolBlock, "a block is a whole number of parts");
+  typedef T Values __attribute__((vector_size(kVecBytes)));                    ///< one part's values
+  typedef typename PoolIndexVector<kLanes * sizeof(PoolIndex)>::type Indices;  ///< their indices
+  Values m[kParts];                                                            ///< the maxima so far
+  Indices at[kParts];                                                          ///< where they came from
+
+  /// Starts from the values at p, whose indices are first, first + 1, ...
+  template <bool kIndex>
+  void start(const T* p, PoolIndex first) {
+    CONVKIT_UNROLL(16)
+    for (int i = 0; i < kParts; ++i) {
+      std::memcpy(&m[i], p + i * kLanes, sizeof(Values));
+      if (kIndex) at[i] = iota() + static_cast<PoolIndex>(first + i * kLanes);
+    }
+  }
+  /// Starts from the values at p with the indices at idx plus offset.
+  template <bool kIndex>
+  void start(const T* p, const PoolIndex* idx, PoolIndex offset) {
+    CONVKIT_UNROLL(16)
+    for (int i = 0; i < kParts; ++i) {
+      std::memcpy(&m[i], p + i * kLanes, sizeof(Values));
+      if (kIndex) at[i] = load_indices(idx + i * kLanes) + offset;
+    }
+  }
+  /// Takes the values at p (indices first, first + 1, ...) where max_pool_takes says so.
+  template <bool kIndex>
+  void take(const T* p, PoolIndex first) {
+    CONVKIT_UNROLL(16)
+    for (int i = 0; i < kParts; ++i) {
+      Values val;
+      std::memcpy(&val, p + i * kLanes, sizeof val);
+      take_part<kIndex>(i, val, kIndex ? iota() + static_cast<PoolIndex>(first + i * kLanes) : Indices{});
+    }
+  }
+  /// Takes the values at p (indices at idx plus offset) where max_pool_takes says so.
+  template <bool kIndex>
+  void take(const T* p, const PoolIndex* idx, PoolIndex offset) {
+    CONVKIT_UNROLL(16)
+    for (int i = 0; i < kParts; ++i) {
+      Values val;
+      std::memcpy(&val, p + i * kLanes, sizeof val);
+      take_part<kIndex>(i, val, kIndex ? load_indices(idx + i * kLanes) + offset : Indices{});
+    }
+  }
+  /// Writes the maxima to pm and, when kIndex, the indices to pat.
+  template <bool kIndex>
+  void store(T* pm, PoolIndex* pat) const {
+    CONVKIT_UNROLL(16)
+    for (int i = 0; i < kParts; ++i) {
+      std::memcpy(pm + i * kLanes, &m[i], sizeof(Values));
+      if (kIndex) std::memcpy(pat + i * kLanes, &at[i], sizeof(Indices));
+    }
+  }
+
+ private:
+  static Indices iota() {
+    Indices v{};
+    for (int k = 0; k < kLanes; ++k) v[k] = k;
+    return v;
+  }
+  static Indices load_indices(const PoolIndex* p) {
+    Indices v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  /// max_pool_takes lane by lane: a larger value or a NaN (val != val) replaces the maximum.
+  template <bool kIndex>
+  void take_part(int i, const Values& val, const Indices& idx) {
+    const auto takes = (val > m[i]) | (val != val);  // NOLINT(misc-redundant-expression): val != val is isnan
+    m[i] = takes ? val : m[i];
+    if (kIndex) at[i] = __builtin_convertvector(takes, Indices) ? idx : at[i];
+  }
+};
+#endif
+
+/// The column pass for input row `in` into best/col (one scratch row each). `row` holds
+/// the row's element w at pw + w, and filler around it.
 template <class T, bool kIndex>
 void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const T* in, const T* row, int64_t width,
                       T* best, PoolIndex* col) {
   for (int64_t t0 = 0; t0 < width; t0 += kPoolBlock) {
+    const auto first_col = static_cast<PoolIndex>(t0 - g.pw);
+#if CONVKIT_POOL_VECTOR_LANES
+    MaxLanes<T> lanes;
+    lanes.template start<kIndex>(row + t0, first_col);
+    for (int64_t v = 1; v < g.kw; ++v)
+      lanes.template take<kIndex>(row + t0 + v * g.dw, static_cast<PoolIndex>(first_col + v * g.dw));
+    lanes.template store<kIndex>(best + t0, kIndex ? col + t0 : nullptr);
+#else
     T* b = best + t0;
     PoolIndex* c = kIndex ? col + t0 : nullptr;
-    const auto first_col = static_cast<PoolIndex>(t0 - g.pw);
     CONVKIT_SIMD for (int k = 0; k < kPoolBlock; ++k) {
       b[k] = row[t0 + k];
       if (kIndex) c[k] = first_col + k;
@@ -135,6 +246,7 @@ void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const 
         if (kIndex) c[k] = take ? at + k : c[k];
       }
     }
+#endif
   }
   auto clipped = [&](int64_t j) {  // windows that cross the row's ends, redone exactly
     const int64_t t = j * g.sw;
@@ -153,21 +265,53 @@ void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const 
   for (int64_t j = cols.hi; j < g.OW; ++j) clipped(j);
 }
 
-/// One (H, W) plane: y gets its OH x OW maxima and argmax (when kIndex) their positions.
+constexpr int64_t kPrefetchRows = 4;  // how far ahead max pooling's column pass prefetches
+
+/// One (H, W) plane x of the tensor [begin, end): y gets its OH x OW maxima and argmax
+/// (when kIndex) their positions.
 template <class T, int S, bool kIndex>
-void max_pool_plane(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax, MaxPoolScratch<T>& scratch) {
+void max_pool_plane(const Pool2dGeometry& g, const T* x, const T* begin, const T* end, T* y, PoolIndex* argmax,
+                    MaxPoolScratch<T>& scratch) {
   const int64_t sw = S ? S : g.sw, width = scratch.width;
   const InteriorRange cols = interior(g.W, g.OW, g.kw, g.sw, g.pw, g.dw);
-  auto copy_row = [&](int64_t r) { copy_short(x + r * g.W, g.W, scratch.rows[r % 2].data() + g.pw); };
-  copy_row(0);
+  const int64_t reach = MaxPoolScratch<T>::reach(g, width), size = end - begin;
   for (int64_t r = 0; r < g.H; ++r) {
-    if (r + 1 < g.H) copy_row(r + 1);
-    max_pool_columns<T, kIndex>(g, cols, x + r * g.W, scratch.rows[r % 2].data(), width,
-                                scratch.best.data() + r * width, kIndex ? scratch.col.data() + r * width : nullptr);
+    const T* in = x + r * g.W;
+    const int64_t start = (in - begin) - g.pw;  // the row's column -pw, as an offset into the tensor
+    // The hardware's prefetcher alone left the pass waiting on memory: 10% faster with this.
+    if (start + g.pw + (kPrefetchRows + 1) * g.W <= size)
+      for (int64_t q = 0; q < g.W; q += 64 / static_cast<int64_t>(sizeof(T)))
+        CONVKIT_PREFETCH(in + kPrefetchRows * g.W + q);
+    const T* row = scratch.padded.data();
+    if (start >= 0 && size - start >= reach)
+      row = begin + start;
+    else
+      copy_short(in, g.W, scratch.padded.data() + g.pw);
+    max_pool_columns<T, kIndex>(g, cols, in, row, width, scratch.best.data() + r * width,
+                                kIndex ? scratch.col.data() + r * width : nullptr);
   }
   T* best = scratch.out.data();
   PoolIndex* at = kIndex ? scratch.out_at.data() : nullptr;
   for (int64_t i = 0; i < g.OH; ++i) {
+#if CONVKIT_POOL_VECTOR_LANES
+    for (int64_t t0 = 0; t0 < width; t0 += kPoolBlock) {
+      MaxLanes<T> lanes{};  // zeros, never stored: validation puts a row of every window inside
+      bool first = true;
+      for (int64_t u = 0; u < g.kh; ++u) {  // the window's rows inside the input
+        const int64_t r = i * g.sh - g.ph + u * g.dh;
+        if (r < 0 || r >= g.H) continue;
+        const T* rb = scratch.best.data() + r * width + t0;
+        const PoolIndex* rc = kIndex ? scratch.col.data() + r * width + t0 : nullptr;
+        const auto row_start = static_cast<PoolIndex>(r * g.W);
+        if (first)
+          lanes.template start<kIndex>(rb, rc, row_start);
+        else
+          lanes.template take<kIndex>(rb, rc, row_start);
+        first = false;
+      }
+      lanes.template store<kIndex>(best + t0, kIndex ? at + t0 : nullptr);
+    }
+#else
     bool first = true;
     for (int64_t u = 0; u < g.kh; ++u) {
       const int64_t r = i * g.sh - g.ph + u * g.dh;
@@ -191,6 +335,7 @@ void max_pool_plane(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax
       }
       first = false;
     }
+#endif
     T* yo = y + i * g.OW;
     for (int64_t j = 0; j < g.OW; ++j) yo[j] = best[j * sw];
     if (kIndex) {
@@ -246,9 +391,10 @@ void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* ar
       constexpr int S = decltype(stride)::value;
       for (int64_t p = p0; p < p1; ++p) {
         if (argmax)
-          max_pool_plane<T, S, true>(g, x + p * plane, y + p * out_plane, argmax + p * out_plane, scratch);
+          max_pool_plane<T, S, true>(g, x + p * plane, x, x + g.N * g.C * plane, y + p * out_plane,
+                                     argmax + p * out_plane, scratch);
         else
-          max_pool_plane<T, S, false>(g, x + p * plane, y + p * out_plane, nullptr, scratch);
+          max_pool_plane<T, S, false>(g, x + p * plane, x, x + g.N * g.C * plane, y + p * out_plane, nullptr, scratch);
       }
     });
   });
