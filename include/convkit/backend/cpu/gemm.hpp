@@ -14,6 +14,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "gemm_kernels.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"
+#include "vec64.hpp"
 
 namespace convkit::backend::cpu {
 
@@ -252,17 +254,72 @@ void with_kernel(Isa isa, F f) {
 #endif
 }
 
+/// 1 where row_times_transposed sums its accumulators with vector shuffles: GCC and
+/// Clang, not nvcc's front end (which compiles host code in .cu files and may not know
+/// __builtin_shufflevector); there, plain loops give the same sums in another order.
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define CONVKIT_GEMV_SHUFFLES 1
+#else
+#define CONVKIT_GEMV_SHUFFLES 0
+#endif
+
+#if CONVKIT_GEMV_SHUFFLES
+/// v's lanes added in pairs (the low half to the high half) down to 4 lanes.
+template <class V>
+auto fold_to_4_lanes(V v) {
+  constexpr size_t lanes = sizeof(V) / sizeof(float);
+  if constexpr (lanes == 16)
+    return fold_to_4_lanes(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                           __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
+  else if constexpr (lanes == 8)
+    return __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  else
+    return v;
+}
+
+/// Lanes 0-3: the sums of a's, b's, c's and d's lanes. GCC reduced each accumulator on
+/// its own, a lane at a time through the stack: that took a third of one-image LeNet
+/// inference's linear layers (400 -> 120: 2.3 us, 1.9 with this).
+template <class V>
+auto sum_lanes_of_4(V a, V b, V c, V d) {
+  const auto a4 = fold_to_4_lanes(a), b4 = fold_to_4_lanes(b), c4 = fold_to_4_lanes(c), d4 = fold_to_4_lanes(d);
+  const auto ab = __builtin_shufflevector(a4, b4, 0, 1, 4, 5) + __builtin_shufflevector(a4, b4, 2, 3, 6, 7);
+  const auto cd = __builtin_shufflevector(c4, d4, 0, 1, 4, 5) + __builtin_shufflevector(c4, d4, 2, 3, 6, 7);
+  return __builtin_shufflevector(ab, cd, 0, 2, 4, 6) + __builtin_shufflevector(ab, cd, 1, 3, 5, 7);
+}
+#endif
+
 /// c[j] = alpha * dot(a, row j of B) (+ c[j] unless overwrite) for B stored (N, K): a
 /// linear layer on one sample. Four rows of B at a time share each load of a, each with
-/// its own 16-lane accumulator, so the multiply-adds are independent.
+/// its own accumulator of the machine's vector width, so the multiply-adds are independent.
 inline void row_times_transposed(int64_t N, int64_t K, float alpha, const float* a, const float* B, bool overwrite,
                                  float* c) {
-  constexpr int L = 16;
   int64_t j = 0;
   for (; j + 4 <= N; j += 4) {
     const float *b0 = B + j * K, *b1 = b0 + K, *b2 = b1 + K, *b3 = b2 + K;
-    float s0[L] = {}, s1[L] = {}, s2[L] = {}, s3[L] = {};
+    float t[4] = {};
     int64_t k = 0;
+#if CONVKIT_GEMV_SHUFFLES
+    typedef float V __attribute__((vector_size(kVecBytes)));
+    constexpr int64_t L = kVecBytes / sizeof(float);
+    auto load = [](const float* p) {
+      V v;
+      std::memcpy(&v, p, sizeof v);
+      return v;
+    };
+    V s0{}, s1{}, s2{}, s3{};
+    for (; k + L <= K; k += L) {
+      const V x = load(a + k);
+      s0 += x * load(b0 + k);
+      s1 += x * load(b1 + k);
+      s2 += x * load(b2 + k);
+      s3 += x * load(b3 + k);
+    }
+    const auto sums = sum_lanes_of_4(s0, s1, s2, s3);
+    for (int r = 0; r < 4; ++r) t[r] = sums[r];
+#else
+    constexpr int L = 16;
+    float s0[L] = {}, s1[L] = {}, s2[L] = {}, s3[L] = {};
     for (; k + L <= K; k += L)
       for (int l = 0; l < L; ++l) {
         const float x = a[k + l];
@@ -271,18 +328,18 @@ inline void row_times_transposed(int64_t N, int64_t K, float alpha, const float*
         s2[l] += x * b2[k + l];
         s3[l] += x * b3[k + l];
       }
-    float t[4] = {};
-    for (; k < K; ++k) {
-      t[0] += a[k] * b0[k];
-      t[1] += a[k] * b1[k];
-      t[2] += a[k] * b2[k];
-      t[3] += a[k] * b3[k];
-    }
     for (int l = 0; l < L; ++l) {
       t[0] += s0[l];
       t[1] += s1[l];
       t[2] += s2[l];
       t[3] += s3[l];
+    }
+#endif
+    for (; k < K; ++k) {
+      t[0] += a[k] * b0[k];
+      t[1] += a[k] * b1[k];
+      t[2] += a[k] * b2[k];
+      t[3] += a[k] * b3[k];
     }
     for (int r = 0; r < 4; ++r) c[j + r] = alpha * t[r] + (overwrite ? 0.0f : c[j + r]);
   }
