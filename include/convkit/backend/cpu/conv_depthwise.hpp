@@ -80,6 +80,26 @@ struct Plane {
 };
 
 #if defined(__GNUC__) || defined(__clang__)
+/// The taps of a register block of R output rows by one vector of columns, whose input
+/// starts at src: each input vector (row i of the block's R + K - 1, shifted by tap column
+/// v) is loaded once, and f(x, u, v, r) is called for every kernel row u that reads it
+/// into the block's output row r = i - u. The loops are unrolled and f inlined, so the
+/// block's sums are indexed by constants and stay in registers.
+template <int K, int R, class T, class F>
+CONVKIT_INLINE_BODY inline void for_each_block_tap(const Plane& p, const T* src, F f) {
+  CONVKIT_UNROLL(12)
+  for (int i = 0; i < R + K - 1; ++i) {
+    CONVKIT_UNROLL(5)
+    for (int v = 0; v < K; ++v) {
+      Vec64<T> x = Vec64<T>::load(src + i * p.Wp + v * p.dw);
+      x.pin();  // one load for the K rows it serves
+      CONVKIT_UNROLL(5)
+      for (int u = 0; u < K; ++u)
+        if (i - u >= 0 && i - u < R) f(x, u, v, i - u);
+    }
+  }
+}
+
 /// One register block of forward_plane: output rows [r0, r0 + R) by one vector of columns
 /// (vector j), the first `rows` of them stored to `out` (row r0's start).
 template <int K, int R, class T>
@@ -90,18 +110,9 @@ CONVKIT_INLINE_BODY inline void forward_block(const Plane& p, const T* xpad, con
   Vec acc[R];
   CONVKIT_UNROLL(8)
   for (auto& a : acc) a = Vec::splat(bias);
-  const T* src = xpad + r0 * p.Wp + j * L;
-  CONVKIT_UNROLL(12)
-  for (int i = 0; i < R + K - 1; ++i) {
-    CONVKIT_UNROLL(5)
-    for (int v = 0; v < K; ++v) {
-      Vec x = Vec::load(src + i * p.Wp + v * p.dw);
-      x.pin();  // one load for the K rows it serves
-      CONVKIT_UNROLL(5)
-      for (int u = 0; u < K; ++u)
-        if (i - u >= 0 && i - u < R) acc[i - u].fma(x, wt[u * K + v]);
-    }
-  }
+  for_each_block_tap<K, R>(p, xpad + r0 * p.Wp + j * L, [&](const Vec& x, int u, int v, int r) CONVKIT_INLINE_BODY {
+    acc[r].fma(x, wt[u * K + v]);
+  });
   // Unrolled with a test rather than a loop to `rows`, so that acc is indexed by constants
   // only and stays in registers: a sum kept in memory and stored from there costs a
   // 64-byte load right after its store, which on Zen 4 waits for the cache (this took the
@@ -144,18 +155,9 @@ CONVKIT_NOINLINE void weight_plane(const Plane& p, const T* xpad, const T* gq, T
       Vec gr[R];
       CONVKIT_UNROLL(8)
       for (int r = 0; r < R; ++r) gr[r] = Vec::load(gq + (r0 + r) * Wq + j * L);
-      const T* src = xpad + r0 * p.Wp + j * L;
-      CONVKIT_UNROLL(12)
-      for (int i = 0; i < R + K - 1; ++i) {
-        CONVKIT_UNROLL(5)
-        for (int v = 0; v < K; ++v) {
-          Vec x = Vec::load(src + i * p.Wp + v * p.dw);
-          x.pin();
-          CONVKIT_UNROLL(5)
-          for (int u = 0; u < K; ++u)
-            if (i - u >= 0 && i - u < R) acc[u * K + v].fma(gr[i - u], x);
-        }
-      }
+      for_each_block_tap<K, R>(p, xpad + r0 * p.Wp + j * L, [&](const Vec& x, int u, int v, int r) CONVKIT_INLINE_BODY {
+        acc[u * K + v].fma(gr[r], x);
+      });
     }
   CONVKIT_UNROLL(25)
   for (int t = 0; t < K * K; ++t) acc[t].store(sums + t * L);
