@@ -90,10 +90,15 @@ void pack_a(bool trans_a, const float* A, int64_t M, int64_t K, int64_t i0, int6
       } else {
         for (int64_t k = 0; k < kc; ++k) CONVKIT_SIMD for (int64_t r = 0; r < rows; ++r) Ap[k * MR + r] = a[k * M + r];
       }
-    } else {
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* a = A + (i0 + p + r) * K + k0;
-        for (int64_t k = 0; k < kc; ++k) Ap[k * MR + r] = a[k];
+    } else {  // A stored (M, K): the panel's rows are read side by side, each front to back
+      const float* a = A + (i0 + p) * K + k0;
+      if (rows == MR) {  // whole k steps written at once (a row at a time, the stores were
+                         // single floats MR apart: 2.4x slower, 5% of a 1x1 layer's backward)
+        for (int64_t k = 0; k < kc; ++k)
+          for (int r = 0; r < MR; ++r) Ap[k * MR + r] = a[r * K + k];
+      } else {
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t r = 0; r < rows; ++r) Ap[k * MR + r] = a[r * K + k];
       }
     }
   }
