@@ -259,16 +259,7 @@ void with_kernel(Isa isa, F f) {
 #endif
 }
 
-/// 1 where row_times_transposed sums its accumulators with vector shuffles: GCC and
-/// Clang, not nvcc's front end (which compiles host code in .cu files and may not know
-/// __builtin_shufflevector); there, plain loops give the same sums in another order.
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
-#define CONVKIT_GEMV_SHUFFLES 1
-#else
-#define CONVKIT_GEMV_SHUFFLES 0
-#endif
-
-#if CONVKIT_GEMV_SHUFFLES
+#if CONVKIT_VECTOR_OPS
 /// v's lanes added in pairs (the low half to the high half) down to 4 lanes.
 template <class V>
 auto fold_to_4_lanes(V v) {
@@ -304,7 +295,7 @@ inline void row_times_transposed(int64_t N, int64_t K, float alpha, const float*
     const float *b0 = B + j * K, *b1 = b0 + K, *b2 = b1 + K, *b3 = b2 + K;
     float t[4] = {};
     int64_t k = 0;
-#if CONVKIT_GEMV_SHUFFLES
+#if CONVKIT_VECTOR_OPS
     typedef float V __attribute__((vector_size(kVecBytes)));
     constexpr int64_t L = kVecBytes / sizeof(float);
     auto load = [](const float* p) {

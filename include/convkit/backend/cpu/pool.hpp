@@ -113,16 +113,13 @@ struct MaxPoolScratch {
   static int64_t reach(const Pool2dGeometry& g, int64_t width) { return width + (g.kw - 1) * g.dw; }
 };
 
-/// 1 where MaxLanes below is compiled: GCC and Clang. Not in nvcc's front end, which
-/// compiles a .cu file's host code but rejects comparisons of vector-extension values;
-/// there the plain loops run, which give the same maxima and indices.
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
-#define CONVKIT_POOL_VECTOR_LANES 1
-#else
-#define CONVKIT_POOL_VECTOR_LANES 0
-#endif
+#if CONVKIT_VECTOR_OPS  // else the plain loops below
+/// Bytes bytes of PoolIndex as one vector-extension value.
+template <int Bytes>
+struct PoolIndexVector {
+  typedef PoolIndex type __attribute__((vector_size(Bytes)));  ///< the vector type
+};
 
-#if CONVKIT_POOL_VECTOR_LANES
 /// A block of kPoolBlock running maxima and their indices as vector-extension values,
 /// which stay in registers across a window's taps. As arrays, GCC stored them after each
 /// tap and loaded them back for the next; a CPU that stores a 64-byte vector as two halves
@@ -131,12 +128,6 @@ struct MaxPoolScratch {
 /// Vec64: a single 16-lane vector, which GCC splits itself below AVX-512, came out of an
 /// AVX2 build at -O2 with the sanitizers with a wrong lane (an index of 0 where the
 /// block's first column belonged).
-/// Bytes bytes of PoolIndex as one vector-extension value.
-template <int Bytes>
-struct PoolIndexVector {
-  typedef PoolIndex type __attribute__((vector_size(Bytes)));  ///< the vector type
-};
-
 template <class T>
 struct MaxLanes {
   static constexpr int kLanes = kVecBytes / static_cast<int>(sizeof(T));  ///< values per part
@@ -223,7 +214,7 @@ void max_pool_columns(const Pool2dGeometry& g, const InteriorRange& cols, const 
                       T* best, PoolIndex* col) {
   for (int64_t t0 = 0; t0 < width; t0 += kPoolBlock) {
     const auto first_col = static_cast<PoolIndex>(t0 - g.pw);
-#if CONVKIT_POOL_VECTOR_LANES
+#if CONVKIT_VECTOR_OPS
     MaxLanes<T> lanes;
     lanes.template start<kIndex>(row + t0, first_col);
     for (int64_t v = 1; v < g.kw; ++v)
@@ -293,7 +284,7 @@ void max_pool_plane(const Pool2dGeometry& g, const T* x, const T* begin, const T
   T* best = scratch.out.data();
   PoolIndex* at = kIndex ? scratch.out_at.data() : nullptr;
   for (int64_t i = 0; i < g.OH; ++i) {
-#if CONVKIT_POOL_VECTOR_LANES
+#if CONVKIT_VECTOR_OPS
     for (int64_t t0 = 0; t0 < width; t0 += kPoolBlock) {
       MaxLanes<T> lanes{};  // zeros, never stored: validation puts a row of every window inside
       bool first = true;

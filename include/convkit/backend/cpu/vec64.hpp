@@ -21,6 +21,17 @@ constexpr int kVec64Registers = 8;
 constexpr int kVecBytes = 16;
 constexpr int kVec64Registers = 4;
 #endif
+
+/// 1 where vector-extension values can be compared and shuffled (max pooling's lanes,
+/// the one-row GEMM's sums): GCC and Clang, but not nvcc's front end, which compiles a
+/// .cu file's host code and rejects comparisons of such values. There the plain loops
+/// run instead, with the same results (the GEMM's sums in another order).
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define CONVKIT_VECTOR_OPS 1
+#else
+#define CONVKIT_VECTOR_OPS 0
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 /// 64 bytes of T as 64 / kVecBytes vectors of the machine's width (GCC and Clang vector
 /// extensions). One 64-byte extension vector would do on AVX-512, but below it GCC 12
