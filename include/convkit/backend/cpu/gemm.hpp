@@ -14,7 +14,6 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -275,7 +274,7 @@ auto fold_to_4_lanes(V v) {
 
 /// Lanes 0-3: the sums of a's, b's, c's and d's lanes. GCC reduced each accumulator on
 /// its own, a lane at a time through the stack: that took a third of one-image LeNet
-/// inference's linear layers (400 -> 120: 2.3 us, 1.9 with this).
+/// inference's linear layers (400 -> 120: 2.3 us, 2.1 with this).
 template <class V>
 auto sum_lanes_of_4(V a, V b, V c, V d) {
   const auto a4 = fold_to_4_lanes(a), b4 = fold_to_4_lanes(b), c4 = fold_to_4_lanes(c), d4 = fold_to_4_lanes(d);
@@ -296,16 +295,12 @@ inline void row_times_transposed(int64_t N, int64_t K, float alpha, const float*
     float t[4] = {};
     int64_t k = 0;
 #if CONVKIT_VECTOR_OPS
-    typedef float V __attribute__((vector_size(kVecBytes)));
-    constexpr int64_t L = kVecBytes / sizeof(float);
-    auto load = [](const float* p) {
-      V v;
-      std::memcpy(&v, p, sizeof v);
-      return v;
-    };
-    V s0{}, s1{}, s2{}, s3{};
+    using Vec = Vec64<float>;
+    constexpr int64_t L = Vec::kPartLanes;
+    const auto load = Vec::load_part;
+    Vec::Part s0{}, s1{}, s2{}, s3{};
     for (; k + L <= K; k += L) {
-      const V x = load(a + k);
+      const Vec::Part x = load(a + k);
       s0 += x * load(b0 + k);
       s1 += x * load(b1 + k);
       s2 += x * load(b2 + k);

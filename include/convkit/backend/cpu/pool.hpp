@@ -131,10 +131,10 @@ struct PoolIndexVector {
 /// block's first column belonged).
 template <class T>
 struct MaxLanes {
-  static constexpr int kLanes = kVecBytes / static_cast<int>(sizeof(T));  ///< values per part
-  static constexpr int kParts = static_cast<int>(kPoolBlock) / kLanes;    ///< parts per block
+  static constexpr int kLanes = Vec64<T>::kPartLanes;                   ///< values per part
+  static constexpr int kParts = static_cast<int>(kPoolBlock) / kLanes;  ///< parts per block
   static_assert(kParts * kLanes == kPoolBlock, "a block is a whole number of parts");
-  typedef T Values __attribute__((vector_size(kVecBytes)));                    ///< one part's values
+  typedef typename Vec64<T>::Part Values;                                      ///< one part's values
   typedef typename PoolIndexVector<kLanes * sizeof(PoolIndex)>::type Indices;  ///< their indices
   Values m[kParts];                                                            ///< the maxima so far
   Indices at[kParts];                                                          ///< where they came from
@@ -144,7 +144,7 @@ struct MaxLanes {
   void start(const T* p, PoolIndex first) {
     CONVKIT_UNROLL(16)
     for (int i = 0; i < kParts; ++i) {
-      std::memcpy(&m[i], p + i * kLanes, sizeof(Values));
+      m[i] = Vec64<T>::load_part(p + i * kLanes);
       if (kIndex) at[i] = iota() + static_cast<PoolIndex>(first + i * kLanes);
     }
   }
@@ -153,7 +153,7 @@ struct MaxLanes {
   void start(const T* p, const PoolIndex* idx, PoolIndex offset) {
     CONVKIT_UNROLL(16)
     for (int i = 0; i < kParts; ++i) {
-      std::memcpy(&m[i], p + i * kLanes, sizeof(Values));
+      m[i] = Vec64<T>::load_part(p + i * kLanes);
       if (kIndex) at[i] = load_indices(idx + i * kLanes) + offset;
     }
   }
@@ -162,9 +162,8 @@ struct MaxLanes {
   void take(const T* p, PoolIndex first) {
     CONVKIT_UNROLL(16)
     for (int i = 0; i < kParts; ++i) {
-      Values val;
-      std::memcpy(&val, p + i * kLanes, sizeof val);
-      take_part<kIndex>(i, val, kIndex ? iota() + static_cast<PoolIndex>(first + i * kLanes) : Indices{});
+      take_part<kIndex>(i, Vec64<T>::load_part(p + i * kLanes),
+                        kIndex ? iota() + static_cast<PoolIndex>(first + i * kLanes) : Indices{});
     }
   }
   /// Takes the values at p (indices at idx plus offset) where max_pool_takes says so.
@@ -172,9 +171,8 @@ struct MaxLanes {
   void take(const T* p, const PoolIndex* idx, PoolIndex offset) {
     CONVKIT_UNROLL(16)
     for (int i = 0; i < kParts; ++i) {
-      Values val;
-      std::memcpy(&val, p + i * kLanes, sizeof val);
-      take_part<kIndex>(i, val, kIndex ? load_indices(idx + i * kLanes) + offset : Indices{});
+      take_part<kIndex>(i, Vec64<T>::load_part(p + i * kLanes),
+                        kIndex ? load_indices(idx + i * kLanes) + offset : Indices{});
     }
   }
   /// Writes the maxima to pm and, when kIndex, the indices to pat.
@@ -182,7 +180,7 @@ struct MaxLanes {
   void store(T* pm, PoolIndex* pat) const {
     CONVKIT_UNROLL(16)
     for (int i = 0; i < kParts; ++i) {
-      std::memcpy(pm + i * kLanes, &m[i], sizeof(Values));
+      Vec64<T>::store_part(m[i], pm + i * kLanes);
       if (kIndex) std::memcpy(pat + i * kLanes, &at[i], sizeof(Indices));
     }
   }

@@ -48,11 +48,15 @@ struct Vec64 {
   static constexpr int kLanes = 64 / sizeof(T);             ///< T values per Vec64
   static constexpr int kPartLanes = kVecBytes / sizeof(T);  ///< T values per Part
   Part part[kParts];                                        ///< values [i * kPartLanes, ...)
+  /// The Part at p (any alignment).
+  static Part load_part(const T* p) { return *reinterpret_cast<const Unaligned*>(p); }
+  /// Writes a Part to p (any alignment).
+  static void store_part(const Part& v, T* p) { *reinterpret_cast<Unaligned*>(p) = v; }
   /// The 64 bytes at p (any alignment).
   static Vec64 load(const T* p) {
     Vec64 v;
     CONVKIT_UNROLL(4)
-    for (int i = 0; i < kParts; ++i) v.part[i] = *reinterpret_cast<const Unaligned*>(p + i * kPartLanes);
+    for (int i = 0; i < kParts; ++i) v.part[i] = load_part(p + i * kPartLanes);
     return v;
   }
   /// Every value `value`.
@@ -65,7 +69,7 @@ struct Vec64 {
   /// Writes the 64 bytes to p.
   void store(T* p) const {
     CONVKIT_UNROLL(4)
-    for (int i = 0; i < kParts; ++i) *reinterpret_cast<Unaligned*>(p + i * kPartLanes) = part[i];
+    for (int i = 0; i < kParts; ++i) store_part(part[i], p + i * kPartLanes);
   }
   /// acc[j] = the 64 bytes at p + j * kLanes, for a block of N sums.
   template <int N>
