@@ -141,8 +141,15 @@ void pack_b(bool trans_b, const BRows& rows, int64_t k0, int64_t j0, int64_t kc,
       for (int64_t c = 0; c < cols; ++c) col[c] = rows[j0 + q + c] + k0;
       int64_t k = 0;
       if constexpr (Kernel::has_transpose16) {  // 16 x 16 blocks transposed in registers
-        for (; k + 16 <= kc; k += 16)
+        for (; k + 16 <= kc; k += 16) {
+          // The panel reads NR short runs (kc floats) at once, too many and too short for
+          // the hardware prefetcher: each row's line two ahead is asked for here (a 1x1
+          // layer's weight gradient, 32,256,28,28 -> 128: 9.9 -> 9.75 ms; 11.3 -> 10.0 in
+          // a busier hour). The offset stays inside the block, so no pointer leaves B.
+          const int64_t ahead = std::min<int64_t>(k + 32, kc - 1);
+          for (int64_t c = 0; c < cols; ++c) CONVKIT_PREFETCH(col[c] + ahead);
           for (int64_t c = 0; c + 16 <= cols; c += 16) Kernel::transpose16(col + c, k, Bp + k * NR + c, NR);
+        }
         for (int64_t c = cols / 16 * 16; c < cols; ++c)  // columns left of the 16-wide blocks
           for (int64_t kk = 0; kk < k; ++kk) Bp[kk * NR + c] = col[c][kk];
       }
