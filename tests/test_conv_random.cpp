@@ -637,3 +637,63 @@ TEST_CASE_TEMPLATE("pooling backward adds into an existing gradient", T, float, 
     CHECK(worst < tol);
   }
 }
+
+// A second backward through conv2d into a leaf adds the input gradient straight into the
+// existing .grad (Node::backward_into): pointwise layers in their GEMM (one and two
+// blocks deep, with groups), the others through a temporary. Every gradient must come out
+// doubled, also when the leaf is both the input and the weight.
+TEST_CASE_TEMPLATE("conv2d backward adds into an existing gradient", T, float, double) {
+  ck::Generator gen(12);
+  struct Case {
+    std::vector<int64_t> x, w;
+    ck::Conv2dOptions opt;
+  };
+  const std::vector<Case> cases = {
+      {{2, 16, 5, 7}, {8, 16, 1, 1}, ck::Conv2dOptions()},                     // pointwise
+      {{2, 8, 6, 5}, {300, 8, 1, 1}, ck::Conv2dOptions()},                     // pointwise, gx two blocks deep
+      {{2, 12, 4, 4}, {6, 4, 1, 1}, ck::Conv2dOptions().groups(3)},            // pointwise, grouped
+      {{2, 3, 9, 8}, {5, 3, 3, 3}, ck::Conv2dOptions().padding(1)},            // general
+      {{2, 4, 9, 8}, {4, 1, 3, 3}, ck::Conv2dOptions().padding(1).groups(4)},  // depthwise
+      {{3, 6, 7, 7}, {4, 6, 3, 3}, ck::Conv2dOptions().stride(2)}};            // strided
+  for (const auto& c : cases) {
+    CAPTURE(ck::Shape(c.w).str());
+    auto x = ck::Tensor<T>::uniform(ck::Shape(c.x), T(-1), T(1), gen).requires_grad_();
+    auto w = ck::Tensor<T>::uniform(ck::Shape(c.w), T(-1), T(1), gen).requires_grad_();
+    auto b = ck::Tensor<T>::uniform({c.w[0]}, T(-1), T(1), gen).requires_grad_();
+    auto y = ck::conv2d(x, w, b, c.opt);
+    auto gy = ck::Tensor<T>::uniform(y.shape(), T(-1), T(1), gen);
+    (y * gy).sum().backward();
+    const auto gx1 = x.grad().to_vector(), gw1 = w.grad().to_vector(), gb1 = b.grad().to_vector();
+    auto held = x.grad();  // a handle to .grad sees the second pass too
+    (ck::conv2d(x, w, b, c.opt) * gy).sum().backward();
+    const double tol = std::is_same<T, double>::value ? 1e-12 : 1e-5;
+    auto doubled = [&](const std::vector<T>& once, const std::vector<T>& twice) {
+      REQUIRE(twice.size() == once.size());
+      double worst = 0, scale = 1;
+      for (size_t i = 0; i < once.size(); ++i) {
+        worst = std::max(worst, std::fabs(double(twice[i]) - 2 * double(once[i])));
+        scale = std::max(scale, std::fabs(double(once[i])));
+      }
+      return worst / scale;
+    };
+    CHECK(doubled(gx1, held.to_vector()) < tol);
+    CHECK(doubled(gw1, w.grad().to_vector()) < tol);
+    CHECK(doubled(gb1, b.grad().to_vector()) < tol);
+  }
+  // One leaf as the input (4 images of 4 channels, 1x1) and as the weight (4 filters).
+  auto v = ck::Tensor<T>::uniform({4, 4, 1, 1}, T(-1), T(1), gen).requires_grad_();
+  ck::conv2d(v, v).sum().backward();
+  const auto once = v.grad().to_vector();
+  std::vector<double> expect(once.size(), 0.0);  // d/dv sum_{n,o} sum_c v[n,c] v[o,c]
+  const auto vv = v.to_vector();
+  for (int64_t n = 0; n < 4; ++n)
+    for (int64_t c = 0; c < 4; ++c)
+      for (int64_t o = 0; o < 4; ++o)
+        expect[static_cast<size_t>(n * 4 + c)] += 2 * double(vv[static_cast<size_t>(o * 4 + c)]);
+  ck::conv2d(v, v).sum().backward();
+  const auto twice = v.grad().to_vector();
+  for (size_t i = 0; i < once.size(); ++i) {
+    CHECK(double(once[i]) == doctest::Approx(expect[i]).epsilon(1e-5));
+    CHECK(double(twice[i]) == doctest::Approx(2 * expect[i]).epsilon(1e-5));
+  }
+}

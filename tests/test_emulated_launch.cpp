@@ -69,6 +69,12 @@ TEST_CASE("emulated CUDA conv2d plans reproduce every golden conv2d case") {
     golden::check_close(gx, c.at("gx"), kTol, c.name + " gx (emulated)");
     golden::check_close(gw, c.at("gw"), kTol, c.name + " gw (emulated)");
     if (bias) golden::check_close(gb, c.at("gb"), kTol, c.name + " gb (emulated)");
+    // Adding the input gradient into one already there doubles it.
+    cuda::conv2d_backward_plan(ops, g, x.data(), w.data(), gy.data(), gx.data(), static_cast<double*>(nullptr),
+                               static_cast<double*>(nullptr), col.data(), true);
+    golden::Array twice = c.at("gx");
+    for (double& v : twice.values) v *= 2;
+    golden::check_close(gx, twice, kTol, c.name + " gx added twice (emulated)");
   }
 }
 

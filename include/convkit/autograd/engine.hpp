@@ -82,16 +82,20 @@ void add_pending(std::shared_ptr<TensorImpl<T>>& pending, Tensor<T> g) {
   sum.add_(g);
 }
 
-/// True when `node` can add its input's gradient straight into that input's .grad: the
-/// op offers backward_into, its one input is a leaf whose .grad already exists with the
-/// input's shape, and that .grad does not share memory with the incoming gradient.
+/// True when `node` can add its first input's gradient straight into that input's .grad:
+/// the op offers backward_into, its first input is a leaf whose .grad already exists with
+/// the input's shape, and that .grad shares memory with neither the incoming gradient nor
+/// any of the op's inputs (which the backward reads).
 template <class T>
 bool adds_into_leaf_grad(const Node<T>& node, const Tensor<T>& g) {
-  if (!node.backward_into || node.inputs.size() != 1 || !node.inputs[0]) return false;
+  if (!node.backward_into || node.inputs.empty() || !node.inputs[0]) return false;
   const TensorImpl<T>& leaf = *node.inputs[0];
   if (leaf.grad_fn || !leaf.grad) return false;
   const TensorImpl<T>& grad = *leaf.grad;
-  return grad.shape == leaf.shape && grad.device() == leaf.device() && grad.storage != g.impl()->storage;
+  if (grad.shape != leaf.shape || grad.device() != leaf.device() || grad.storage == g.impl()->storage) return false;
+  for (const auto& input : node.inputs)
+    if (input && input->storage == grad.storage) return false;
+  return true;
 }
 
 /// Runs backward from `root` (one element): d root / d leaf is added to each leaf's grad.
@@ -143,13 +147,16 @@ void run_backward(const Tensor<T>& root) {
       continue;
     }
     Node<T>& node = *impl->grad_fn;
+    std::vector<Tensor<T>> input_grads;
+    size_t first = 0;  // the first input whose gradient is in input_grads
     if (adds_into_leaf_grad(node, g)) {
       Tensor<T> dest(node.inputs[0]->grad);
-      node.backward_into(g, dest);
-      continue;
+      input_grads = node.backward_into(g, dest);
+      first = 1;
+    } else {
+      input_grads = node.backward(g);
     }
-    std::vector<Tensor<T>> input_grads = node.backward(g);
-    for (size_t k = 0; k < node.inputs.size() && k < input_grads.size(); ++k)
+    for (size_t k = first; k < node.inputs.size() && k < input_grads.size(); ++k)
       if (node.inputs[k] && input_grads[k].defined())
         add_pending(pending[index.at(node.inputs[k].get())], std::move(input_grads[k]));
   }

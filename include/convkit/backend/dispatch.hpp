@@ -162,10 +162,13 @@ void conv2d_forward(Device d, const Conv2dGeometry& g, const T* x, const T* w, c
   if (d.is_cpu()) return cpu::conv2d_forward(g, x, w, b, y);
   CK_CUDA_OR_THROW("conv2d", cuda::conv2d_forward(g, x, w, b, y));
 }
+/// gx gets the input gradient, or has it added when `accumulate_gx` is set; gw and gb are
+/// overwritten. Any of the three may be null.
 template <class T>
-void conv2d_backward(Device d, const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
-  if (d.is_cpu()) return cpu::conv2d_backward(g, x, w, gy, gx, gw, gb);
-  CK_CUDA_OR_THROW("conv2d", cuda::conv2d_backward(g, x, w, gy, gx, gw, gb));
+void conv2d_backward(Device d, const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,
+                     bool accumulate_gx) {
+  if (d.is_cpu()) return cpu::conv2d_backward(g, x, w, gy, gx, gw, gb, accumulate_gx);
+  CK_CUDA_OR_THROW("conv2d", cuda::conv2d_backward(g, x, w, gy, gx, gw, gb, accumulate_gx));
 }
 
 // ---- pooling

@@ -80,9 +80,10 @@ CK_HOST_DEVICE void im2col(const Conv2dGeometry& g, const T* x, T* col, int64_t 
 }
 
 /// One input element of col2im: x[c, h, w] = the sum of every col entry that im2col copied
-/// from it (a gather, so no two threads write one element).
+/// from it (a gather, so no two threads write one element); added to x[c, h, w] when
+/// `accumulate`.
 template <class T>
-CK_HOST_DEVICE void col2im(const Conv2dGeometry& g, const T* col, T* x, int64_t i) {
+CK_HOST_DEVICE void col2im(const Conv2dGeometry& g, const T* col, T* x, int64_t i, bool accumulate = false) {
   const int64_t w = i % g.W, h = (i / g.W) % g.H, c = i / (g.W * g.H);
   T s = T(0);
   for (int64_t u = 0; u < g.kh; ++u) {
@@ -94,7 +95,7 @@ CK_HOST_DEVICE void col2im(const Conv2dGeometry& g, const T* col, T* x, int64_t 
       s += col[((c * g.kh + u) * g.kw + v) * g.OH * g.OW + (top / g.sh) * g.OW + left / g.sw];
     }
   }
-  x[i] = s;
+  x[i] = accumulate ? x[i] + s : s;
 }
 
 /// Max pooling's rule for a window element met after `best`: a larger value or a NaN

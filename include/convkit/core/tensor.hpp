@@ -300,10 +300,13 @@ struct Node {
   std::vector<std::shared_ptr<TensorImpl<T>>> inputs;  ///< nullptr where no gradient flows
   /// The gradient function; empty once released.
   BackwardFn backward;
-  /// Optional, for one-input ops whose backward scatters into a zeroed tensor (the
-  /// poolings): adds the input's gradient straight into `dest`, a leaf's existing .grad.
-  /// That saves the zero fill and the engine's pass to add, each a full pass over the input.
-  using AccumulateFn = std::function<void(const Tensor<T>& gy, Tensor<T>& dest)>;
+  /// Optional, for ops that can add their first input's gradient to memory that holds
+  /// something (the poolings scatter into it; a pointwise conv2d's GEMM reads it): adds
+  /// that gradient straight into `dest`, the first input's existing .grad (a leaf's), and
+  /// returns the other inputs' gradients as BackwardFn does (entry 0 unused; may be
+  /// shorter). That saves the engine's pass to add, a full pass over the input, and for
+  /// the poolings the zero fill too.
+  using AccumulateFn = std::function<std::vector<Tensor<T>>(const Tensor<T>& gy, Tensor<T>& dest)>;
   /// See AccumulateFn; empty for most ops.
   AccumulateFn backward_into;
 

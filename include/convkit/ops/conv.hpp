@@ -56,6 +56,25 @@ Conv2dGeometry conv2d_geometry(const char* op, const Tensor<T>& x, const Tensor<
   return g;
 }
 
+namespace detail {
+/// conv2d's gradients for output gradient gy: {gx, gw, gb}, each only where `need` says.
+/// With `gx_into`, the input gradient is added into that tensor instead (entry 0 is then
+/// undefined).
+template <class T>
+std::vector<Tensor<T>> conv2d_gradients(const Conv2dGeometry& g, const Tensor<T>& x, const Tensor<T>& w,
+                                        std::array<bool, 3> need, const Tensor<T>& gy, Tensor<T>* gx_into) {
+  const Device d = gy.device();
+  Tensor<T> gx, gw, gb;
+  if (need[0] && !gx_into) gx = Tensor<T>::empty(x.shape(), d);
+  if (need[1]) gw = Tensor<T>::empty(w.shape(), d);
+  if (need[2]) gb = Tensor<T>::empty(Shape{g.O}, d);
+  T* gx_ptr = gx_into ? gx_into->data_ptr() : need[0] ? gx.data_ptr() : nullptr;
+  backend::conv2d_backward(d, g, x.data_ptr(), w.data_ptr(), gy.data_ptr(), gx_ptr, need[1] ? gw.data_ptr() : nullptr,
+                           need[2] ? gb.data_ptr() : nullptr, gx_into != nullptr);
+  return std::vector<Tensor<T>>{gx, gw, gb};
+}
+}  // namespace detail
+
 /// 2-D cross-correlation of a batch: x (N, C, H, W), w (O, C/groups, kh, kw), b (O) or an
 /// undefined Tensor<T>() for no bias -> (N, O, OH, OW). Differentiable in x, w and b.
 template <class T>
@@ -65,20 +84,17 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Te
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.O, g.OH, g.OW}, x.device());
   backend::conv2d_forward(x.device(), g, x.data_ptr(), w.data_ptr(), b.defined() ? b.data_ptr() : nullptr,
                           y.data_ptr());
-  if (autograd::recording(x, w, b))
-    autograd::record<T>(
-        y, "conv2d", {x, w, b},
-        [g, x = x.detach(), w = w.detach(),
-         need = std::array<bool, 3>{x.requires_grad(), w.requires_grad(), b.requires_grad()}](const Tensor<T>& gy) {
-          const Device d = gy.device();
-          Tensor<T> gx, gw, gb;
-          if (need[0]) gx = Tensor<T>::empty(x.shape(), d);
-          if (need[1]) gw = Tensor<T>::empty(w.shape(), d);
-          if (need[2]) gb = Tensor<T>::empty(Shape{g.O}, d);
-          backend::conv2d_backward(d, g, x.data_ptr(), w.data_ptr(), gy.data_ptr(), need[0] ? gx.data_ptr() : nullptr,
-                                   need[1] ? gw.data_ptr() : nullptr, need[2] ? gb.data_ptr() : nullptr);
-          return std::vector<Tensor<T>>{gx, gw, gb};
-        });
+  if (!autograd::recording(x, w, b)) return y;
+  const std::array<bool, 3> need{x.requires_grad(), w.requires_grad(), b.requires_grad()};
+  Node<T>* node =
+      autograd::record<T>(y, "conv2d", {x, w, b}, [g, x = x.detach(), w = w.detach(), need](const Tensor<T>& gy) {
+        return detail::conv2d_gradients<T>(g, x, w, need, gy, nullptr);
+      });
+  // When x is a leaf whose .grad exists, the input gradient goes straight into it.
+  if (need[0])
+    node->backward_into = [g, x = x.detach(), w = w.detach(), need](const Tensor<T>& gy, Tensor<T>& dest) {
+      return detail::conv2d_gradients<T>(g, x, w, need, gy, &dest);
+    };
   return y;
 }
 

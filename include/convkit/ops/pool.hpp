@@ -73,7 +73,11 @@ void record_pool(Tensor<T>& y, const char* op, const Tensor<T>& x, const Pool2dG
     scatter(gy, gx, false);
     return std::vector<Tensor<T>>{gx};
   });
-  if (node) node->backward_into = [scatter](const Tensor<T>& gy, Tensor<T>& dest) { scatter(gy, dest, true); };
+  if (node)
+    node->backward_into = [scatter](const Tensor<T>& gy, Tensor<T>& dest) {
+      scatter(gy, dest, true);
+      return std::vector<Tensor<T>>{};
+    };
 }
 }  // namespace detail
 

@@ -231,10 +231,23 @@ inline void indirect_input_gradient_samples(const Conv2dGeometry& g, const float
     }
 }
 
-/// Any of gx, gw, gb may be null (that gradient is not needed). Outputs are overwritten.
+/// Any of gx, gw, gb may be null (that gradient is not needed). gw and gb are overwritten;
+/// gx too, or with `accumulate_gx` the input gradient is added to what it holds.
 template <class T>
-void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
+void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,
+                     bool accumulate_gx = false) {
   constexpr bool kFloat = std::is_same_v<T, float>;
+  // Pointwise layers add in place: their GEMM reads the tiles of gx it adds to, which costs
+  // less than writing a fresh gradient and adding it in a second pass over memory (the
+  // 1x1 layer 32,256,28,28 -> 128: 11.1-11.8 -> 9.6-9.9 ms for its input gradient and the
+  // addition). The other paths write theirs into a temporary, then add.
+  if (gx && accumulate_gx && !g.is_pointwise()) {
+    const int64_t n = g.N * g.C * g.H * g.W;
+    Workspace<T> fresh(static_cast<size_t>(n));
+    conv2d_backward(g, x, w, gy, fresh.data(), gw, gb);
+    axpy(n, T(1), fresh.data(), gx);
+    return;
+  }
 #if CONVKIT_HAS_BATCH_LANES
   if constexpr (kFloat) {
     if (use_batch_lanes(g)) {
@@ -312,7 +325,7 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
         if (gx) {
           const PreparedA<T>& wt = weights_t[static_cast<size_t>(grp)];
           if (g.is_pointwise()) {
-            wt.multiply(false, S, T(1), gyg, T(0), gx + xoff);
+            wt.multiply(false, S, T(1), gyg, accumulate_gx ? T(1) : T(0), gx + xoff);
           } else if constexpr (!kFloat) {
             wt.multiply(false, S, T(1), gyg, T(0), col.data());
             fill(Cg * g.H * g.W, gx + xoff, T(0));

@@ -46,7 +46,8 @@ void corr2d_backward(int64_t h, int64_t w, int64_t kh, int64_t kw, const T* X, c
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y);
 template <class T>
-void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb);
+void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,
+                     bool accumulate_gx);
 template <class T>
 void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax);
 template <class T>

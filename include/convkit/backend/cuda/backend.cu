@@ -256,10 +256,11 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   conv2d_forward_plan(ops, g, x, w, b, y, col.p);
 }
 template <class T>
-void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
+void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,
+                     bool accumulate_gx) {
   DeviceOps ops;
   DeviceBuffer<T> col(static_cast<size_t>(g.patch() * g.OH * g.OW));
-  conv2d_backward_plan(ops, g, x, w, gy, gx, gw, gb, col.p);
+  conv2d_backward_plan(ops, g, x, w, gy, gx, gw, gb, col.p, accumulate_gx);
 }
 
 // ---- pooling
@@ -337,7 +338,7 @@ void adam_step(int64_t n, T* p, const T* g, T* m, T* v, const Rule& rule) {
   template void corr2d_forward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, T*);                \
   template void corr2d_backward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, const T*, T*, T*); \
   template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*);                   \
-  template void conv2d_backward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*, T*, T*);          \
+  template void conv2d_backward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*, T*, T*, bool);    \
   template void max_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*, PoolIndex*);                       \
   template void max_pool2d_backward<T>(const Pool2dGeometry&, const PoolIndex*, const T*, T*, bool);          \
   template void avg_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*);                                   \

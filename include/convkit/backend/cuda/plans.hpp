@@ -31,9 +31,10 @@ struct Col2imBody {
   Conv2dGeometry g;
   const T* col;
   T* x;
+  bool accumulate;  ///< add into x instead of overwriting it
   ///@}
   /// Computes element i (one thread's work).
-  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::col2im(g, col, x, i); }
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::col2im(g, col, x, i, accumulate); }
 };
 /// Per output element: adds its channel's bias.
 template <class T>
@@ -157,10 +158,12 @@ void conv2d_forward_plan(Ops& ops, const Conv2dGeometry& g, const T* x, const T*
   if (b) ops.launch("add_bias", g.N * g.O * S, AddBiasBody<T>{g.O, S, b, y});
 }
 
-/// conv2d backward; gx, gw, gb may be null. Outputs are overwritten.
+/// conv2d backward; gx, gw, gb may be null. gx is overwritten, or added to when
+/// `accumulate_gx`; gw and gb are overwritten.
 template <class T, class Ops>
 void conv2d_backward_plan(Ops& ops, const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,
-                          T* col) {
+                          T* col, bool accumulate_gx = false) {
+  const T gx_beta = accumulate_gx ? T(1) : T(0);
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   if (gb) ops.launch("bias_grad", g.O, BiasGradBody<T>{g.N, g.O, S, gy, gb});
   if (gw) ops.fill(g.O * P, gw, T(0));
@@ -178,10 +181,10 @@ void conv2d_backward_plan(Ops& ops, const Conv2dGeometry& g, const T* x, const T
       }
       if (gx) {
         if (g.is_pointwise()) {
-          ops.gemm(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), gx + xoff);
+          ops.gemm(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, gx_beta, gx + xoff);
         } else {
           ops.gemm(true, false, P, S, Og, T(1), w + grp * Og * P, gyg, T(0), col);
-          ops.launch("col2im", Cg * g.H * g.W, Col2imBody<T>{g, col, gx + xoff});
+          ops.launch("col2im", Cg * g.H * g.W, Col2imBody<T>{g, col, gx + xoff, accumulate_gx});
         }
       }
     }
