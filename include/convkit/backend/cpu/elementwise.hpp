@@ -18,9 +18,9 @@ inline void for_short(int64_t n, const Body& body) {
   constexpr int64_t kChunk = 16;
   auto chunk = [&](auto width, int64_t at) { CONVKIT_SIMD for (int64_t i = 0; i < width(); ++i) body(at + i); };
   using Whole = std::integral_constant<int64_t, kChunk>;
-  if (n < kChunk) {  // rows of 4 to 15 elements as two overlapping chunks of 4 or 8 (a
-                     // scalar loop over LeNet conv2's 10-wide rows took a fifth of its
-                     // one-image forward pass)
+  if (n < kChunk) {  // rows of 4 to 15 elements as two overlapping chunks of 4 or 8 (with
+                     // a scalar loop over its 10-wide rows, LeNet conv2's one-image
+                     // forward pass took 6.98 us; 6.73 with the chunks)
     using Eight = std::integral_constant<int64_t, 8>;
     using Four = std::integral_constant<int64_t, 4>;
     if (n >= 8) {
