@@ -22,8 +22,10 @@ if [ -e "$work/subdir/convkit/tests" ]; then echo "consumer test: convkit built 
 "$work/subdir/consumer"
 if command -v pkg-config > /dev/null; then
   PKG_CONFIG_PATH="$work/prefix/share/pkgconfig" pkg-config --cflags --libs convkit
+  # A plain compile (no OpenMP) with warnings as errors: the headers must not warn in a
+  # user's build (GCC's 'ignoring loop annotation' once slipped through here).
   # shellcheck disable=SC2046
-  g++ -O1 tests/consumer/main.cpp -o "$work/consumer-pc" $(PKG_CONFIG_PATH="$work/prefix/share/pkgconfig" pkg-config --cflags --libs convkit)
+  g++ -O1 -Wall -Wextra -Werror tests/consumer/main.cpp -o "$work/consumer-pc" $(PKG_CONFIG_PATH="$work/prefix/share/pkgconfig" pkg-config --cflags --libs convkit)
   "$work/consumer-pc"
 fi
 echo "consumer test: passed"

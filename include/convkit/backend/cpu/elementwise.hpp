@@ -16,7 +16,10 @@ namespace convkit::backend::cpu {
 template <class Body>
 inline void for_short(int64_t n, const Body& body) {
   constexpr int64_t kChunk = 16;
-  auto chunk = [&](auto width, int64_t at) { CONVKIT_SIMD for (int64_t i = 0; i < width(); ++i) body(at + i); };
+  auto chunk = [&](auto width, int64_t at) {
+    constexpr int64_t kWidth = decltype(width)::value;  // a constant bound (GCC ignores ivdep on a call's)
+    CONVKIT_SIMD for (int64_t i = 0; i < kWidth; ++i) body(at + i);
+  };
   using Whole = std::integral_constant<int64_t, kChunk>;
   if (n < kChunk) {  // rows of 4 to 15 elements as two overlapping chunks of 4 or 8 (with
                      // a scalar loop over its 10-wide rows, LeNet conv2's one-image
