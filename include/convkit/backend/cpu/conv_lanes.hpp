@@ -67,26 +67,21 @@ struct ColumnCopies {
         const int64_t off = v * g.dw - g.pw;  // input column of output column j: j*sw + off
         const int64_t j0 = std::min(g.OW, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
         const int64_t j1 = std::max(j0, std::min(g.OW, g.W - 1 - off >= 0 ? (g.W - 1 - off) / g.sw + 1 : 0));
+        // Rows [i0, i1) read input rows h = i * sh - top; the rows above and below are zero.
+        const int64_t top = g.ph - p, i0 = std::clamp<int64_t>((top + g.sh - 1) / g.sh, 0, Hr);
+        const int64_t last = g.H - 1 + top;  // i * sh <= last for h < H
+        const int64_t i1 = last < 0 ? i0 : std::clamp<int64_t>(last / g.sh + 1, i0, Hr);
+        std::fill(plane, plane + i0 * g.OW, 0.0f);
+        std::fill(plane + i1 * g.OW, plane + Hr * g.OW, 0.0f);
         if (j0 == 0 && j1 == g.OW && g.sw == 1) {
-          // Whole rows read (no column padding reached): the rows inside the input in one
-          // copy_rows call, the others zero. Row by row, the loops' overhead took a fifth
-          // of LeNet conv2's one-image forward pass (10-wide rows).
-          const int64_t top = g.ph - p, i0 = std::clamp<int64_t>((top + g.sh - 1) / g.sh, 0, Hr);  // first h >= 0
-          const int64_t last = g.H - 1 + top;  // i * sh <= last for h < H
-          const int64_t i1 = last < 0 ? i0 : std::clamp<int64_t>(last / g.sh + 1, i0, Hr);
-          std::fill(plane, plane + i0 * g.OW, 0.0f);
+          // Whole rows (no column padding reached): one copy_rows call. Row by row, the
+          // loops' overhead took a fifth of LeNet conv2's one-image forward pass.
           if (i1 > i0) copy_rows(x + (i0 * g.sh - top) * g.W + off, g.sh * g.W, g.OW, i1 - i0, plane + i0 * g.OW, g.OW);
-          std::fill(plane + i1 * g.OW, plane + Hr * g.OW, 0.0f);
           continue;
         }
-        for (int64_t i = 0; i < Hr; ++i) {
+        for (int64_t i = i0; i < i1; ++i) {
           float* out = plane + i * g.OW;
-          const int64_t h = i * g.sh + p - g.ph;
-          if (h < 0 || h >= g.H) {
-            for_short(g.OW, [&](int64_t j) { out[j] = 0.0f; });
-            continue;
-          }
-          const float* in = x + h * g.W + off;
+          const float* in = x + (i * g.sh - top) * g.W + off;
           for (int64_t j = 0; j < j0; ++j) out[j] = 0.0f;
           if (g.sw == 1) {  // (inline: copy_short's call costs 10% of LeNet conv2's forward)
             for_short(j1 - j0, [&](int64_t j) { out[j0 + j] = in[j0 + j]; });
