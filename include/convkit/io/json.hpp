@@ -164,9 +164,7 @@ class JsonParser {
             out += '\t';
             break;
           case 'u': {
-            if (i_ + 4 > s_.size()) fail("short \\u escape");
-            const unsigned code = static_cast<unsigned>(std::stoul(s_.substr(i_, 4), nullptr, 16));
-            i_ += 4;
+            const unsigned code = parse_hex4();
             if (code < 0x80)
               out += static_cast<char>(code);
             else if (code < 0x800) {
@@ -189,6 +187,26 @@ class JsonParser {
     if (i_ >= s_.size()) fail("unterminated string");
     ++i_;
     return out;
+  }
+
+  // The four hex digits of a \u escape; anything else is malformed JSON.
+  unsigned parse_hex4() {
+    if (i_ + 4 > s_.size()) fail("short \\u escape");
+    unsigned code = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char h = s_[i_++];
+      unsigned digit = 0;
+      if (h >= '0' && h <= '9')
+        digit = static_cast<unsigned>(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        digit = static_cast<unsigned>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        digit = static_cast<unsigned>(h - 'A' + 10);
+      else
+        fail("bad hex digit in \\u escape");
+      code = code * 16 + digit;
+    }
+    return code;
   }
 
   const std::string& s_;

@@ -7,6 +7,7 @@
 // crash never leaves a half-written checkpoint. Loading validates every field first.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "../nn/module.hpp"
+#include "file.hpp"
 #include "json.hpp"
 
 namespace convkit::io {
@@ -52,6 +54,9 @@ struct StoredTensor {
   Tensor<T> as() const {
     Tensor<T> t = Tensor<T>::empty(shape);
     const size_t n = static_cast<size_t>(shape.numel());
+    CK_CHECK(bytes.size() == n * (dtype == "F32" ? 4 : 8), "StoredTensor::as: ", bytes.size(),
+             " bytes cannot hold shape ", shape.str(), " of ", dtype);
+    if (n == 0) return t;
     if (dtype == "F32") {
       std::vector<float> v(n);
       std::memcpy(v.data(), bytes.data(), n * sizeof(float));
@@ -104,26 +109,47 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   }
 }
 
-/// Reads and validates every tensor of a safetensors file (F32 and F64 are supported).
-inline std::map<std::string, StoredTensor> load_safetensors(const std::string& path) {
-  CK_CHECK(detail::little_endian(), "load_safetensors: big-endian hosts are not supported");
-  std::ifstream in(path, std::ios::binary);
-  CK_CHECK(in.good(), "load_safetensors: cannot open '", path, "'");
-  std::vector<unsigned char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string what = "load_safetensors: '" + path + "'";
-  CK_CHECK(file.size() >= 8, what, " is too short (", file.size(), " bytes) to be a safetensors file");
+namespace detail {
+/// The safetensors reader's limit on the JSON header, as in the official reader.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+
+/// The bytes of `shape` elements of `dtype` ("F32" or "F64"), or a ck::Error naming `where`
+/// when the count does not fit in int64_t.
+inline uint64_t stored_bytes(const Shape& shape, const std::string& dtype, const std::string& where) {
+  int64_t n = 1, bytes = 0;
+  CK_CHECK(shape.numel_fits(&n), where, ": shape ", shape.str(), " has too many elements");
+  CK_CHECK(!convkit::detail::mul_overflows(n, dtype == "F32" ? 4 : 8, &bytes), where, ": shape ", shape.str(), " of ",
+           dtype, " is too large");
+  return static_cast<uint64_t>(bytes);
+}
+
+struct Span {
+  uint64_t begin, end;
+  const std::string* name;
+};
+
+inline std::map<std::string, StoredTensor> parse_safetensors_checked(const unsigned char* data, size_t size,
+                                                                     const std::string& what) {
+  CK_CHECK(size >= 8, what, " is too short (", size, " bytes) to be a safetensors file");
   uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= uint64_t(file[static_cast<size_t>(i)]) << (8 * i);
-  CK_CHECK(n >= 2 && n <= file.size() - 8, what, " declares a header of ", n, " bytes but the file has ",
-           file.size() - 8, " after the length field (truncated or not a safetensors file)");
-  const std::string header(file.begin() + 8, file.begin() + 8 + static_cast<long>(n));
+  for (int i = 0; i < 8; ++i) n |= uint64_t(data[i]) << (8 * i);
+  CK_CHECK(n >= 2 && n <= size - 8, what, " declares a header of ", n, " bytes but the file has ", size - 8,
+           " after the length field (truncated or not a safetensors file)");
+  CK_CHECK(n <= kMaxHeaderBytes, what, " declares a header of ", n, " bytes, above the limit of ", kMaxHeaderBytes);
+  const std::string header(reinterpret_cast<const char*>(data) + 8, static_cast<size_t>(n));
   const Json root = JsonParser(header, what).parse_document();
   CK_CHECK(root.kind == Json::Kind::Object, what, ": the header is not a JSON object");
-  const size_t data_start = 8 + static_cast<size_t>(n), data_size = file.size() - data_start;
+  const size_t data_start = 8 + static_cast<size_t>(n);
+  const uint64_t data_size = size - data_start;
   std::map<std::string, StoredTensor> out;
-  size_t covered = 0;
+  std::vector<Span> spans;
   for (const auto& [name, entry] : root.object) {
-    if (name == "__metadata__") continue;
+    if (name == "__metadata__") {
+      CK_CHECK(entry.kind == Json::Kind::Object, what, ": __metadata__ is not an object");
+      for (const auto& [key, value] : entry.object)
+        CK_CHECK(value.kind == Json::Kind::String, what, ": __metadata__ value '", key, "' is not a string");
+      continue;
+    }
     const std::string where = convkit::detail::cat(what, " tensor '", name, "'");
     CK_CHECK(entry.kind == Json::Kind::Object, where, ": entry is not an object");
     const Json* dtype = entry.find("dtype");
@@ -142,22 +168,56 @@ inline std::map<std::string, StoredTensor> load_safetensors(const std::string& p
       t.shape.push_back(d.integer);
     }
     const Json &b = offsets->array[0], &e = offsets->array[1];
-    CK_CHECK(b.integral && e.integral && b.integer >= 0 && e.integer >= b.integer, where, ": bad data_offsets");
-    const size_t begin = static_cast<size_t>(b.integer), end = static_cast<size_t>(e.integer);
-    const size_t item = t.dtype == "F32" ? 4 : 8;
-    CK_CHECK(end - begin == static_cast<size_t>(t.shape.numel()) * item, where, ": data_offsets span ", end - begin,
-             " bytes but shape ", t.shape.str(), " of ", t.dtype, " needs ",
-             t.shape.numel() * static_cast<int64_t>(item));
+    CK_CHECK(b.kind == Json::Kind::Number && e.kind == Json::Kind::Number && b.integral && e.integral &&
+                 b.integer >= 0 && e.integer >= b.integer,
+             where, ": bad data_offsets");
+    const uint64_t begin = static_cast<uint64_t>(b.integer), end = static_cast<uint64_t>(e.integer);
+    const uint64_t need = stored_bytes(t.shape, t.dtype, where);
+    CK_CHECK(end - begin == need, where, ": data_offsets span ", end - begin, " bytes but shape ", t.shape.str(),
+             " of ", t.dtype, " needs ", need);
     CK_CHECK(end <= data_size, where, ": data ends at byte ", end, " but the file holds only ", data_size,
              " bytes of data (truncated?)");
-    t.bytes.assign(file.begin() + static_cast<long>(data_start + begin),
-                   file.begin() + static_cast<long>(data_start + end));
-    covered += end - begin;
-    CK_CHECK(out.emplace(name, std::move(t)).second, where, ": duplicate name");
+    t.bytes.assign(data + data_start + begin, data + data_start + end);
+    auto [it, inserted] = out.emplace(name, std::move(t));
+    CK_CHECK(inserted, where, ": duplicate name");
+    spans.push_back({begin, end, &it->first});
+  }
+  // As the official reader requires: the tensors' byte ranges tile the data section
+  // exactly, with no overlap, no hole and nothing after the last one.
+  std::sort(spans.begin(), spans.end(),
+            [](const Span& x, const Span& y) { return x.begin != y.begin ? x.begin < y.begin : x.end < y.end; });
+  uint64_t covered = 0;
+  for (const Span& s : spans) {
+    CK_CHECK(s.begin >= covered, what, ": tensor '", *s.name, "' (bytes ", s.begin, "-", s.end,
+             ") overlaps the tensor before it, which ends at byte ", covered);
+    CK_CHECK(s.begin == covered, what, ": bytes ", covered, "-", s.begin, " of the data section belong to no tensor",
+             " (a hole before '", *s.name, "')");
+    covered = s.end;
   }
   CK_CHECK(covered == data_size, what, ": the tensors cover ", covered, " bytes but the data section holds ", data_size,
-           " (overlapping entries or trailing bytes)");
+           " (trailing bytes)");
   return out;
+}
+}  // namespace detail
+
+/// Parses and validates a safetensors file held in memory (F32 and F64 are supported);
+/// `what` names the source in errors. Anything malformed gives a ck::Error.
+inline std::map<std::string, StoredTensor> parse_safetensors(const unsigned char* data, size_t size,
+                                                             const std::string& what) {
+  CK_CHECK(detail::little_endian(), "load_safetensors: big-endian hosts are not supported");
+  try {
+    return detail::parse_safetensors_checked(data, size, what);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // e.g. std::bad_alloc: still a ck::Error for the caller
+    throw Error(convkit::detail::cat(what, ": ", e.what()));
+  }
+}
+
+/// Reads and validates every tensor of a safetensors file (F32 and F64 are supported).
+inline std::map<std::string, StoredTensor> load_safetensors(const std::string& path) {
+  const std::vector<unsigned char> file = read_regular_file(path, "load_safetensors", UINT64_MAX);
+  return parse_safetensors(file.data(), file.size(), "load_safetensors: '" + path + "'");
 }
 
 /// Saves every parameter of `module` under its state_dict name ("0.weight", ...).
@@ -166,26 +226,38 @@ void save(const nn::Module<T>& module, const std::string& path) {
   save_safetensors<T>(path, module.named_parameters());
 }
 
-/// Loads parameters saved by save() (or by PyTorch's safetensors.torch.save_file) into
-/// `module`: every parameter must be present with the same shape, and nothing else.
+/// Copies tensors read from a checkpoint into `module`'s parameters: every parameter must be
+/// present with the same shape, and nothing else. `source` names the checkpoint in errors.
+/// The module is changed only when every check has passed.
 template <class T>
-void load(nn::Module<T>& module, const std::string& path) {
-  const auto stored = load_safetensors(path);
+void load_tensors(nn::Module<T>& module, const std::map<std::string, StoredTensor>& stored, const std::string& source) {
   const auto params = module.named_parameters();
   for (const auto& [name, p] : params) {
     auto it = stored.find(name);
-    CK_CHECK(it != stored.end(), "load: '", path, "' has no tensor '", name, "' (the model expects ", params.size(),
+    CK_CHECK(it != stored.end(), "load: ", source, " has no tensor '", name, "' (the model expects ", params.size(),
              " parameters)");
-    CK_CHECK(it->second.shape == p.shape(), "load: '", path, "' tensor '", name, "' has shape ", it->second.shape.str(),
+    CK_CHECK(it->second.shape == p.shape(), "load: ", source, " tensor '", name, "' has shape ", it->second.shape.str(),
              " but the model's parameter has shape ", p.shape().str());
   }
   for (const auto& [name, t] : stored) {
     bool known = false;
     for (const auto& [pname, p] : params) known = known || pname == name;
-    CK_CHECK(known, "load: '", path, "' has tensor '", name, "' that the model does not have");
+    CK_CHECK(known, "load: ", source, " has tensor '", name, "' that the model does not have");
   }
+  std::vector<Tensor<T>> values;
+  for (const auto& [name, p] : params) values.push_back(stored.at(name).template as<T>());
   NoGradGuard no_grad;
-  for (auto [name, p] : params) p.copy_(stored.at(name).template as<T>());
+  for (size_t i = 0; i < params.size(); ++i) {
+    Tensor<T> p = params[i].second;
+    p.copy_(values[i]);
+  }
+}
+
+/// Loads parameters saved by save() (or by PyTorch's safetensors.torch.save_file) into
+/// `module`: every parameter must be present with the same shape, and nothing else.
+template <class T>
+void load(nn::Module<T>& module, const std::string& path) {
+  load_tensors(module, load_safetensors(path), "'" + path + "'");
 }
 
 }  // namespace convkit::io

@@ -26,7 +26,7 @@ class Conv2d : public Cloneable<Conv2d<T>, T> {
  public:
   /// Initialises the weight and bias with PyTorch's default (Kaiming-uniform, a = sqrt(5)) from `gen`; throws ck::Error
   /// on non-positive sizes.
-  Conv2d(int64_t in_channels, int64_t out_channels, Pair2 kernel_size, Conv2dOptions options = Conv2dOptions(),
+  Conv2d(int64_t in_channels, int64_t out_channels, Pair2 kernel_size, const Conv2dOptions& options = Conv2dOptions(),
          Generator& gen = default_generator())
       : in_(in_channels), out_(out_channels), kernel_(kernel_size), options_(options) {
     CK_CHECK(in_channels > 0 && out_channels > 0, "nn::Conv2d: channels must be positive, got ", in_channels, " -> ",
@@ -99,7 +99,7 @@ template <class T>
 class MaxPool2d : public Cloneable<MaxPool2d<T>, T> {
  public:
   /// A layer with these options; a bare number or pair is the kernel size.
-  MaxPool2d(Pool2dOptions options) : options_(options) {}  // NOLINT(google-explicit-constructor)
+  MaxPool2d(const Pool2dOptions& options) : options_(options) {}  // NOLINT(google-explicit-constructor)
   Tensor<T> forward(const Tensor<T>& x) override { return max_pool2d(x, options_); }
   std::string repr() const override {
     return convkit::detail::cat("MaxPool2d(size=", options_.kernel_size(), ", stride=", options_.stride(),
@@ -116,7 +116,7 @@ template <class T>
 class AvgPool2d : public Cloneable<AvgPool2d<T>, T> {
  public:
   /// A layer with these options; a bare number or pair is the kernel size.
-  AvgPool2d(Pool2dOptions options) : options_(options) {}  // NOLINT(google-explicit-constructor)
+  AvgPool2d(const Pool2dOptions& options) : options_(options) {}  // NOLINT(google-explicit-constructor)
   Tensor<T> forward(const Tensor<T>& x) override { return avg_pool2d(x, options_); }
   std::string repr() const override {
     return convkit::detail::cat("AvgPool2d(size=", options_.kernel_size(), ", stride=", options_.stride(),

@@ -53,7 +53,7 @@ template <class T>
 class Adam : public Optimizer<T> {
  public:
   /// Adam over `params` (leaves that require grad; else ck::Error).
-  Adam(std::vector<Tensor<T>> params, AdamOptions options = AdamOptions())
+  Adam(std::vector<Tensor<T>> params, const AdamOptions& options = AdamOptions())
       : Optimizer<T>(std::move(params)), options_(options) {
     CK_CHECK(options.lr() >= 0, "Adam: learning rate must be non-negative, got ", options.lr());
     CK_CHECK(options.beta1() >= 0 && options.beta1() < 1 && options.beta2() >= 0 && options.beta2() < 1,

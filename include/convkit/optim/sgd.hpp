@@ -59,7 +59,7 @@ class SGD : public Optimizer<T> {
   /// Plain SGD with learning rate `lr` over `params` (leaves that require grad; else ck::Error).
   SGD(std::vector<Tensor<T>> params, double lr) : SGD(std::move(params), SGDOptions(lr)) {}
   /// SGD with the given settings over `params`.
-  SGD(std::vector<Tensor<T>> params, SGDOptions options) : Optimizer<T>(std::move(params)), options_(options) {
+  SGD(std::vector<Tensor<T>> params, const SGDOptions& options) : Optimizer<T>(std::move(params)), options_(options) {
     CK_CHECK(options.lr() >= 0, "SGD: learning rate must be non-negative, got ", options.lr());
     CK_CHECK(options.momentum() >= 0, "SGD: momentum must be non-negative, got ", options.momentum());
     CK_CHECK(!options.nesterov() || (options.momentum() > 0 && options.dampening() == 0),

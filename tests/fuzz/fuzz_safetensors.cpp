@@ -1,0 +1,16 @@
+// libFuzzer target: a safetensors file held in memory, parsed and validated, and every
+// tensor it accepts converted to float and double tensors.
+#include <convkit/io/safetensors.hpp>
+#include <cstddef>
+#include <cstdint>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  try {
+    for (const auto& [name, stored] : convkit::io::parse_safetensors(data, size, "fuzz")) {
+      (void)stored.as<float>();
+      (void)stored.as<double>();
+    }
+  } catch (const convkit::Error&) {
+  }
+  return 0;
+}
