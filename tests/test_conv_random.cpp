@@ -119,6 +119,10 @@ TEST_CASE_TEMPLATE("random conv2d with 8 to 48 output channels per group match t
 // CONVKIT_CONV_ALGO turns the batch lanes off, every drawn layer must take them (else
 // this test tests nothing new); elsewhere the same layers test the other kernels.
 TEST_CASE("random conv2d on batches of 16 to 40 images (batch lanes) match the reference") {
+  if (!CONVKIT_HAS_BATCH_LANES) {
+    MESSAGE("skipped: the batch lanes and Winograd over phase planes are compiled only in AVX-512 builds");
+    return;
+  }
   const int before = ck::num_threads();
   ck::Generator gen(1616);
   const Pick pick{gen};
@@ -166,6 +170,10 @@ TEST_CASE("random conv2d on batches of 16 to 40 images (batch lanes) match the r
 // transforms round more than the direct sums: within 1e-5 of the largest output (3-4e-6
 // seen), where a wrong transform value or a misplaced tile is off by far more.
 TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
+  if (!CONVKIT_HAS_BATCH_LANES) {
+    MESSAGE("skipped: the batch lanes and Winograd over phase planes are compiled only in AVX-512 builds");
+    return;
+  }
   const int before = ck::num_threads();
   ck::Generator gen(4545);
   const Pick pick{gen};
@@ -188,7 +196,7 @@ TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
     INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << opt.padding().str()
                   << " threads " << threads);
     const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
-    CHECK(ck::backend::cpu::use_batch_winograd(g));
+    REQUIRE(ck::backend::cpu::use_batch_winograd(g));  // the layers drawn are ones the kernel takes
     CHECK(ck::backend::cpu::use_batch_lanes(g) == expected);
     const double diff = max_rel_diff(
         as_double(ck::conv2d(x, w, b, opt)),
@@ -204,6 +212,19 @@ TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
   CHECK(both_of_two > 0);
   MESSAGE("Winograd 5x5 forward: worst error " << worst << " of the largest output");
   ck::set_num_threads(before);
+}
+
+TEST_CASE("the batch lanes' Winograd takes 5x5 kernels with outputs of at least 4x4, and nothing else") {
+  auto geometry = [](ck::Shape x, ck::Shape w, const ck::Conv2dOptions& opt) {
+    return ck::conv2d_geometry("conv2d", ck::Tensor<float>::zeros(x), ck::Tensor<float>::zeros(w),
+                               ck::Tensor<float>(), opt);
+  };
+  using ck::backend::cpu::use_batch_winograd;
+  CHECK(use_batch_winograd(geometry({16, 6, 14, 14}, {16, 6, 5, 5}, ck::Conv2dOptions())));
+  CHECK(use_batch_winograd(geometry({16, 6, 8, 8}, {16, 6, 5, 5}, ck::Conv2dOptions())));  // 4x4 out
+  CHECK_FALSE(use_batch_winograd(geometry({16, 6, 7, 8}, {16, 6, 5, 5}, ck::Conv2dOptions())));  // 3 rows out
+  CHECK_FALSE(use_batch_winograd(geometry({16, 6, 14, 14}, {16, 6, 3, 3}, ck::Conv2dOptions())));
+  CHECK_FALSE(use_batch_winograd(geometry({16, 6, 14, 14}, {16, 6, 5, 3}, ck::Conv2dOptions())));
 }
 
 #if CONVKIT_HAS_BATCH_LANES
@@ -226,6 +247,10 @@ TEST_CASE("Winograd 5x5 tiles cover the output: 4 wide, then 2 or a last 4 endin
 // sides that are not whole tiles, an odd number of tile rows (a block of two tile rows
 // half past the end) and rows wider than one vector of 16 tiles (64 columns); padding.
 TEST_CASE("Winograd 3x3 over phase planes (strided kernels) matches the reference, forward and input gradient") {
+  if (!CONVKIT_HAS_BATCH_LANES) {
+    MESSAGE("skipped: the batch lanes and Winograd over phase planes are compiled only in AVX-512 builds");
+    return;
+  }
   const int before = ck::num_threads();
   ck::Generator gen(1111);
   const Pick pick{gen};

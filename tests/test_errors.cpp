@@ -33,7 +33,10 @@ TEST_CASE("tensor construction and access") {
 }
 
 TEST_CASE("CUDA tensors where CUDA cannot be used") {
-  if (ck::cuda_available()) return;  // a CUDA build on a machine with a GPU: nothing to refuse
+  if (ck::cuda_available()) {
+    MESSAGE("skipped: a usable CUDA device is present, so there is nothing to refuse");
+    return;
+  }
   const char* why = ck::backend::cuda_compiled() ? "no usable CUDA device" : "without CUDA";
   CHECK_ERROR(TF::zeros({2}, ck::Device::cuda()), why);
   CHECK_ERROR(TF::zeros({2}).to(ck::Device::cuda(0)), why);

@@ -6,6 +6,13 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
 #include <cmath>
 #include <convkit/convkit.hpp>
 #include <vector>
@@ -111,9 +118,57 @@ TEST_CASE("GEMM with an empty dimension") {
   CHECK(C == std::vector<float>{0, 0, 0, 0});
 }
 
-TEST_CASE("the active instruction set is one this CPU supports") {
-  CHECK(cpu::isa_usable(cpu::active_isa()));
-  CHECK(cpu::isa_usable(cpu::Isa::generic));  // compiled in here, and runs anywhere
+namespace {
+/// The widest GEMM kernel this CPU runs, read from /proc/cpuinfo's flags: a source
+/// independent of the library's __builtin_cpu_supports checks.
+std::optional<cpu::Isa> isa_from_cpuinfo() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream words(line.substr(line.find(':') + 1));
+    std::set<std::string> flags{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+    if (flags.count("avx512f") && flags.count("fma")) return cpu::Isa::avx512;
+    if (flags.count("avx2") && flags.count("fma")) return cpu::Isa::avx2;
+    return cpu::Isa::generic;
+  }
+  return std::nullopt;
+}
+
+/// Sets CONVKIT_ISA for one scope and puts back what was there.
+struct IsaEnv {
+  explicit IsaEnv(const char* value) : had_(std::getenv("CONVKIT_ISA") != nullptr) {
+    if (had_) old_ = std::getenv("CONVKIT_ISA");
+    ::setenv("CONVKIT_ISA", value, 1);
+  }
+  ~IsaEnv() { had_ ? ::setenv("CONVKIT_ISA", old_.c_str(), 1) : ::unsetenv("CONVKIT_ISA"); }
+  bool had_;
+  std::string old_;
+};
+}  // namespace
+
+TEST_CASE("the run-time choice is the widest kernel the CPU runs, and CONVKIT_ISA picks a narrower one") {
+  const auto expected = isa_from_cpuinfo();
+  if (!expected) {
+    MESSAGE("skipped: /proc/cpuinfo has no flags line to compare with");
+    return;
+  }
+#if CONVKIT_X86_DISPATCH
+  // Every kernel is compiled into this file, so the CPU alone decides.
+  for (cpu::Isa isa : {cpu::Isa::generic, cpu::Isa::avx2, cpu::Isa::avx512})
+    CHECK(cpu::isa_usable(isa) == (static_cast<int>(isa) <= static_cast<int>(*expected)));
+  {
+    IsaEnv env("no-such-isa");  // an unknown name is ignored
+    CHECK(cpu::detail::detect_isa() == *expected);
+  }
+  for (cpu::Isa isa : {cpu::Isa::generic, cpu::Isa::avx2, cpu::Isa::avx512}) {
+    IsaEnv env(cpu::isa_name(isa));
+    // A kernel the CPU cannot run is never chosen, whatever the variable says.
+    CHECK(cpu::detail::detect_isa() == (cpu::isa_usable(isa) ? isa : *expected));
+  }
+#else
+  CHECK(cpu::detail::detect_isa() == cpu::Isa::generic);
+#endif
 }
 
 TEST_CASE("PreparedA (A packed once, used for many products) matches the triple loop") {
