@@ -216,12 +216,12 @@ TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
 
 TEST_CASE("the batch lanes' Winograd takes 5x5 kernels with outputs of at least 4x4, and nothing else") {
   auto geometry = [](ck::Shape x, ck::Shape w, const ck::Conv2dOptions& opt) {
-    return ck::conv2d_geometry("conv2d", ck::Tensor<float>::zeros(x), ck::Tensor<float>::zeros(w),
-                               ck::Tensor<float>(), opt);
+    return ck::conv2d_geometry("conv2d", ck::Tensor<float>::zeros(x), ck::Tensor<float>::zeros(w), ck::Tensor<float>(),
+                               opt);
   };
   using ck::backend::cpu::use_batch_winograd;
   CHECK(use_batch_winograd(geometry({16, 6, 14, 14}, {16, 6, 5, 5}, ck::Conv2dOptions())));
-  CHECK(use_batch_winograd(geometry({16, 6, 8, 8}, {16, 6, 5, 5}, ck::Conv2dOptions())));  // 4x4 out
+  CHECK(use_batch_winograd(geometry({16, 6, 8, 8}, {16, 6, 5, 5}, ck::Conv2dOptions())));        // 4x4 out
   CHECK_FALSE(use_batch_winograd(geometry({16, 6, 7, 8}, {16, 6, 5, 5}, ck::Conv2dOptions())));  // 3 rows out
   CHECK_FALSE(use_batch_winograd(geometry({16, 6, 14, 14}, {16, 6, 3, 3}, ck::Conv2dOptions())));
   CHECK_FALSE(use_batch_winograd(geometry({16, 6, 14, 14}, {16, 6, 5, 3}, ck::Conv2dOptions())));

@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cmath>
+#include <convkit/convkit.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -13,8 +15,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <cmath>
-#include <convkit/convkit.hpp>
 #include <vector>
 
 namespace {
