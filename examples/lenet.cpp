@@ -160,7 +160,9 @@ int main(int argc, char** argv) try {
                                                       ck::optim::SGDOptions(args.lr).momentum(args.momentum));
   else
     trainer = std::make_unique<ck::optim::Adam<float>>(net.parameters(), ck::optim::AdamOptions(args.lr));
-  ck::util::LinePlot plot("epoch");
+  ck::util::LinePlot plot("epoch", "training loss");
+  plot.set_title("LeNet (" + args.model + ") on " + args.data);
+  plot.set_right_axis("accuracy", 0, 1);
   plot.set_xlim(0, args.epochs);
   double train_loss = 0, train_acc = 0, test_acc = 0, train_seconds = 0;
   int64_t examples = 0;
@@ -185,7 +187,8 @@ int main(int argc, char** argv) try {
       train_acc = static_cast<double>(correct) / static_cast<double>(seen);
       if ((step + 1) % 50 == 0 || step + 1 == steps) {
         plot.add("train loss", epoch + static_cast<double>(step + 1) / static_cast<double>(steps), train_loss);
-        plot.add("train acc", epoch + static_cast<double>(step + 1) / static_cast<double>(steps), train_acc);
+        plot.add("train acc", epoch + static_cast<double>(step + 1) / static_cast<double>(steps), train_acc,
+                 ck::util::Axis::Right);
       }
       char status[64];
       std::snprintf(status, sizeof status, "loss %.3f acc %.3f", train_loss, train_acc);
@@ -196,7 +199,7 @@ int main(int argc, char** argv) try {
     train_seconds += secs;
     examples += seen;
     test_acc = evaluate(net, test_iter, device).accuracy();
-    plot.add("test acc", epoch + 1, test_acc);
+    plot.add("test acc", epoch + 1, test_acc, ck::util::Axis::Right);
     std::printf("epoch %d: loss %.3f, train acc %.3f, test acc %.3f, %.1f examples/sec\n", epoch + 1, train_loss,
                 train_acc, test_acc, static_cast<double>(seen) / secs);
     std::fflush(stdout);

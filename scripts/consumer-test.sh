@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Installs convkit into a temporary prefix, then builds and runs tests/consumer against
-# the installed package only (find_package + convkit::convkit). Also checks pkg-config.
+# Builds and runs tests/consumer against convkit in each way the README gives a user:
+# the installed package (find_package and pkg-config), add_subdirectory, and FetchContent
+# from a git repository (branch main). Also checks the warnings for an empty build type.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if ! command -v pkg-config > /dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -qq pkgconf > /dev/null || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq pkgconf > /dev/null; }
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_BUILD_TESTS=OFF -DCONVKIT_BUILD_EXAMPLES=OFF > /dev/null
+
+echo "consumer test: install, then find_package"
+cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_BUILD_TESTS=OFF -DCONVKIT_BUILD_EXAMPLES=OFF \
+  -DCONVKIT_BUILD_BENCHMARKS=OFF > /dev/null
 cmake --install "$work/build" --prefix "$work/prefix" > /dev/null
 cmake -S tests/consumer -B "$work/consumer" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" > /dev/null
 cmake --build "$work/consumer" > /dev/null
@@ -15,17 +24,30 @@ configure_log=$(cmake -S tests/consumer -B "$work/consumer-no-build-type" -DCMAK
 if ! grep -q "convkit: CMAKE_BUILD_TYPE is empty" <<< "$configure_log"; then
   echo "consumer test: find_package(convkit) did not warn about an empty build type"; exit 1
 fi
-# The same program with convkit as a subdirectory: convkit's own tests must stay off.
+
+echo "consumer test: add_subdirectory"
 cmake -S tests/consumer -B "$work/subdir" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_SOURCE_DIR="$PWD" > /dev/null
 cmake --build "$work/subdir" > /dev/null
 if [ -e "$work/subdir/convkit/tests" ]; then echo "consumer test: convkit built its tests as a subproject"; exit 1; fi
 "$work/subdir/consumer"
-if command -v pkg-config > /dev/null; then
-  PKG_CONFIG_PATH="$work/prefix/share/pkgconfig" pkg-config --cflags --libs convkit
-  # A plain compile (no OpenMP) with warnings as errors: the headers must not warn in a
-  # user's build (GCC's 'ignoring loop annotation' once slipped through here).
-  # shellcheck disable=SC2046
-  g++ -O1 -Wall -Wextra -Werror tests/consumer/main.cpp -o "$work/consumer-pc" $(PKG_CONFIG_PATH="$work/prefix/share/pkgconfig" pkg-config --cflags --libs convkit)
-  "$work/consumer-pc"
+configure_log=$(cmake -S tests/consumer -B "$work/subdir-no-build-type" -DCONVKIT_SOURCE_DIR="$PWD" 2>&1)
+if ! grep -q "convkit: CMAKE_BUILD_TYPE is empty" <<< "$configure_log"; then
+  echo "consumer test: add_subdirectory(convkit) did not warn about an empty build type"; exit 1
 fi
+
+echo "consumer test: FetchContent (GIT_TAG main) from a clone of this repository"
+git clone -q --bare . "$work/convkit.git"
+git -C "$work/convkit.git" branch --list main | grep -q main || git -C "$work/convkit.git" branch main HEAD
+cmake -S tests/consumer -B "$work/fetch" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_GIT_REPOSITORY="file://$work/convkit.git" > /dev/null
+cmake --build "$work/fetch" > /dev/null
+"$work/fetch/consumer"
+
+echo "consumer test: pkg-config, as the README writes it"
+export PKG_CONFIG_PATH="$work/prefix/share/pkgconfig"
+pkg-config --cflags --libs convkit
+pkg-config --cflags convkit | grep -q -- -fopenmp || { echo "consumer test: convkit.pc lacks -fopenmp"; exit 1; }
+# Warnings as errors: the headers must not warn in a user's build.
+# shellcheck disable=SC2046
+g++ -O2 -Wall -Wextra -Werror tests/consumer/main.cpp -o "$work/consumer-pc" $(pkg-config --cflags --libs convkit)
+"$work/consumer-pc"
 echo "consumer test: passed"

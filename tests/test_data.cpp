@@ -321,3 +321,23 @@ TEST_CASE("real Fashion-MNIST: one epoch on 2,000 images reaches test accuracy a
   MESSAGE("test accuracy after one epoch on 2,000 images: " << cm.accuracy());
   CHECK(cm.accuracy() > 0.5);
 }
+
+TEST_CASE("training plot: a title, both axes labelled, ticks at round values, accuracy on its own scale") {
+  ck::util::LinePlot plot("epoch", "training loss");
+  plot.set_title("LeNet on Fashion-MNIST");
+  plot.set_right_axis("accuracy", 0, 1);
+  plot.set_xlim(0, 10);
+  for (int e = 1; e <= 10; ++e) {
+    plot.add("train loss", e, 2.3 / e);
+    plot.add("test acc", e, 0.5 + 0.04 * e, ck::util::Axis::Right);
+  }
+  const std::string svg = plot.svg();
+  CHECK(contains(svg, ">LeNet on Fashion-MNIST</text>"));
+  CHECK(contains(svg, ">training loss</text>"));
+  CHECK(contains(svg, ">accuracy</text>"));
+  CHECK(contains(svg, ">epoch</text>"));
+  CHECK(contains(svg, ">2.5</text>"));  // the loss axis ends at a round 2.5 above its 2.3
+  CHECK(contains(svg, ">0.6</text>"));  // accuracy ticks at 0, 0.2, ..., 1
+  CHECK_FALSE(contains(svg, ">0.496</text>"));
+  CHECK(contains(svg, ">test acc (right)</text>"));
+}
