@@ -37,8 +37,8 @@ namespace detail {
 
 /// One argument of an error message, held by value or by reference and turned into text
 /// only when the message is built. Messages are built by one non-template function
-/// (join) instead of an ostringstream per call signature: the per-signature stream code
-/// was about 6% of the compiler's work on a program that trains LeNet.
+/// (join) instead of an ostringstream per call signature: per-signature stream code would
+/// be about 6% of the compiler's work on a program that trains LeNet.
 class MessagePart {
  public:
   /// Text.

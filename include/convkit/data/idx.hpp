@@ -37,6 +37,7 @@ inline bool is_gzip(const uint8_t* data, size_t size) { return size >= 2 && data
 /// declares and no more, so a small file that inflates to gigabytes costs nothing.
 class GzipReader {
  public:
+  /// A reader of the gzip stream in data[0, size); `path` names it in errors.
   GzipReader(const uint8_t* data, size_t size, std::string path) : next_(data), left_(size), path_(std::move(path)) {
     // 15 + 16: a gzip wrapper, with the largest window.
     if (inflateInit2(&zs_, 15 + 16) != Z_OK)
@@ -92,11 +93,15 @@ class GzipReader {
 /// Bytes of a plain file or of an inflating gzip stream, read front to back.
 class IdxSource {
  public:
+  /// The file's bytes in data[0, size), inflated as they are read when they start with the
+  /// gzip magic bytes; `path` names the file in errors.
   IdxSource(const uint8_t* data, size_t size, const std::string& path)
       : data_(data), size_(size), gzip_(is_gzip(data, size)) {
     if (gzip_) gz_.emplace(data, size, path);
   }
+  /// True for a gzip file.
   bool gzip() const { return gzip_; }
+  /// The file's size as stored.
   size_t compressed_size() const { return size_; }
   /// Up to n bytes appended to out; returns how many.
   size_t read(std::vector<uint8_t>& out, size_t n) {

@@ -123,9 +123,11 @@ inline uint64_t stored_bytes(const Shape& shape, const std::string& dtype, const
   return static_cast<uint64_t>(bytes);
 }
 
+/// One tensor's byte range in the data section, for the tiling check.
 struct Span {
-  uint64_t begin, end;
-  const std::string* name;
+  uint64_t begin;           ///< first byte
+  uint64_t end;             ///< one past the last byte
+  const std::string* name;  ///< the tensor's name
 };
 
 inline std::map<std::string, StoredTensor> parse_safetensors_checked(const unsigned char* data, size_t size,
@@ -245,6 +247,7 @@ void load_tensors(nn::Module<T>& module, const std::map<std::string, StoredTenso
     CK_CHECK(known, "load: ", source, " has tensor '", name, "' that the model does not have");
   }
   std::vector<Tensor<T>> values;
+  values.reserve(params.size());
   for (const auto& [name, p] : params) values.push_back(stored.at(name).template as<T>());
   NoGradGuard no_grad;
   for (size_t i = 0; i < params.size(); ++i) {

@@ -32,7 +32,7 @@ class Module {
   /// Shared ownership of a module (sub-modules are held this way).
   using Ptr = std::shared_ptr<Module<T>>;
   /// Not inlined: inlined into every layer's destructor, the release of the parameter
-  /// and sub-module lists cost a LeNet program 0.2 G compiler instructions.
+  /// and sub-module lists would cost a LeNet program 0.2 G compiler instructions.
   CONVKIT_NOINLINE virtual ~Module() = default;
 
   /// The computation; x's layout depends on the layer (NCHW for convolutions).

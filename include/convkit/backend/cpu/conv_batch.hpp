@@ -12,17 +12,17 @@
 //                    (the forward block again, taps as its output channels), each added
 //                    straight into input position + tap.
 // On AVX-512 a 4 x 4 block makes 8 loads per 16 multiply-adds, where the lane kernel
-// makes 9 per 8 (LeNet conv2's forward, one thread: 0.87-0.90 -> 0.52-0.53 ms).
+// makes 9 per 8 (LeNet conv2's forward, one thread: 0.52-0.53 ms against 0.87-0.90).
 // Each block of 16 images is transposed in (X[c][h][w][16], zero-padded; images past N are
 // zero lanes) and out, 16 x 16 values at a time.
 //
 // Opt-in: compiled only where CONVKIT_BATCH_LANES is defined to 1 before convkit is
 // included (for the whole program: every translation unit alike), in AVX-512 builds with
-// GCC or Clang. The kernels cost 1.8 G compiler instructions, 5% of a program that trains
-// LeNet, which the compile-time budget (README, Compile time) has no room for. Below
-// AVX-512 the 16 vector registers hold too small a block: in an AVX2 build LeNet conv2's
-// input gradient took 1.48 ms against the indirect kernel's 1.27 (one thread), so there
-// the other kernels stay.
+// GCC or Clang. With Winograd over phase planes (conv_phase_winograd.hpp) they add 8.3 G
+// instructions, 24%, to the compile of a program that trains LeNet (benchmarks/RESULTS.md).
+// Below AVX-512 the 16 vector registers hold too small a block: in an AVX2 build LeNet
+// conv2's input gradient takes 1.48 ms against the indirect kernel's 1.27 (one thread), so
+// there the other kernels serve.
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -62,8 +62,8 @@ constexpr int kBatchSpan = 4;
 ///@}
 /// A weight-gradient block's taps (by kBatchChannels output channels): 20 sums, which
 /// with 4 output-gradient vectors and one input vector take 25 of the 32 registers. 5
-/// taps fit 5x5 kernels exactly (LeNet conv2's weight gradient took 0.63 ms on one thread
-/// with blocks of 4 taps, padded to 28, and 0.60 with 5).
+/// taps fit 5x5 kernels exactly (LeNet conv2's weight gradient, one thread: 0.60 ms, against
+/// 0.63 with blocks of 4 taps padded to 28).
 constexpr int kBatchTaps = 5;
 
 /// A block of 16 images' largest plane set (input, output, or the input gradient's
@@ -308,9 +308,9 @@ inline void batch_lane_forward(const Conv2dGeometry& g, const float* x, const fl
 /// each added straight into input position p + tap of the zero-padded GX. A position
 /// block's output gradients (16 channels x 4 positions, 4 KB) stay in the L1 cache for all
 /// its 6 x 7 blocks. (As a forward pass of the zero-padded output gradient, LeNet conv2's
-/// input gradient multiplied twice as much: 196 positions by 25 taps, where only 100 x 25
-/// products are not zero. Storing the sums for a separate pass of additions took 0.88-0.91
-/// ms on one thread.)
+/// input gradient would multiply twice as much: 196 positions by 25 taps, where only 100 x 25
+/// products are not zero. Storing the sums for a separate pass of additions takes 0.88-0.91
+/// ms on one thread, against 0.67-0.68 this way.)
 inline void batch_lane_input_gradient(const Conv2dGeometry& g, const float* w, const float* gy, float* gx) {
   constexpr int Q = kBatchChannels, R = kBatchSpan;
   const int64_t K = g.kh * g.kw, S = g.OH * g.OW, HW = g.H * g.W;

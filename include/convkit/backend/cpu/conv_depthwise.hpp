@@ -115,8 +115,8 @@ CONVKIT_INLINE_BODY inline void forward_block(const Plane& p, const T* xpad, con
   });
   // Unrolled with a test rather than a loop to `rows`, so that acc is indexed by constants
   // only and stays in registers: a sum kept in memory and stored from there costs a
-  // 64-byte load right after its store, which on Zen 4 waits for the cache (this took the
-  // forward pass from 860 to 655 cycles a 28x28 plane).
+  // 64-byte load right after its store, which waits for the cache on CPUs that store a
+  // 64-byte vector as two halves (AMD Zen 4: 655 cycles a 28x28 plane against 860).
   CONVKIT_UNROLL(8)
   for (int r = 0; r < R; ++r)
     if (r < rows) acc[r].store(out + r * p.OW + j * L);

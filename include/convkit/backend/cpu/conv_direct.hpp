@@ -46,8 +46,8 @@ void copy_plane_interior(const Conv2dGeometry& g, const PaddedPlane& pp, const T
 constexpr int kDirectVectors = kVec64Registers / 2 < 8 ? kVec64Registers / 2 : 8;
 
 /// Accumulates a block of kDirectVectors 64-byte vectors of outputs over taps. With GCC
-/// and Clang the block is made of vector-extension values, which stay in registers; a
-/// plain array of the same size was kept on the stack, each multiply-add going through
+/// and Clang the block is made of vector-extension values, which stay in registers; GCC
+/// keeps a plain array of the same size on the stack, each multiply-add going through
 /// memory. Other compilers get the plain array.
 template <class T>
 struct DirectBlock {

@@ -75,7 +75,7 @@ struct ColumnCopies {
         std::fill(plane + i1 * g.OW, plane + Hr * g.OW, 0.0f);
         if (j0 == 0 && j1 == g.OW && g.sw == 1) {
           // Whole rows (no column padding reached): one copy_rows call. Row by row, the
-          // loops' overhead took a fifth of LeNet conv2's one-image forward pass.
+          // loops' overhead costs a fifth of LeNet conv2's one-image forward pass.
           if (i1 > i0) copy_rows(x + (i0 * g.sh - top) * g.W + off, g.sh * g.W, g.OW, i1 - i0, plane + i0 * g.OW, g.OW);
           continue;
         }
@@ -104,15 +104,15 @@ constexpr int64_t kLaneChannels = 16;  ///< output channels per vector (64 bytes
 /// Vectors of 16 channels a forward block takes at once where a group has two or more: 2
 /// on AVX-512, else 1. With one vector, each multiply-add loads its own broadcast input
 /// value (17 loads per 16 multiply-adds, which bounds the loop on the loads); two vectors
-/// share each broadcast (10 loads per 16). On this Zen 5 that made AlexNet conv1's forward
-/// tap loop 12-15% faster. AVX's 16 registers leave no room for a second vector's sums.
-/// (The weight gradient's blocks gained as much from pairs, 12%, but their compile time,
-/// 0.24 G instructions in every program, did not fit the budget.)
+/// share each broadcast (10 loads per 16): AlexNet conv1's forward tap loop is 12-15%
+/// faster. AVX's 16 registers leave no room for a second vector's sums. (Pairs would speed
+/// the weight gradient's blocks by 12% too, but cost 0.24 G compiler instructions in every
+/// program.)
 constexpr int kLanePairs = kVec64Registers == 32 ? 2 : 1;
 
 /// LaneBlock::compute is out of line where a block is long (16 positions on AVX-512, 6 on
 /// AVX): the call then costs nothing measurable and the forward pass compiles faster. SSE's
-/// blocks hold 2 positions, and out of line LeNet conv2's forward took 22% longer.
+/// blocks hold 2 positions, and out of line LeNet conv2's forward takes 22% longer there.
 #if defined(__AVX__)
 #define CONVKIT_LANE_BLOCK CONVKIT_NOINLINE
 #else
@@ -219,7 +219,7 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
   const std::vector<int64_t> shift = cc.shifts(g);
   // Weights as [group][vector][tap][16 channels] and biases as [group][vector][16] (the
   // lanes past Og repeat the last channel's weights, see lane_rows). Each vector's 16 weight rows are transposed at
-  // once (one element at a time, this took 5% of a one-image LeNet inference).
+  // once (one element at a time, this costs 5% of a one-image LeNet inference).
   Workspace<float> wp(static_cast<size_t>(g.groups * lanes * P)), bias(static_cast<size_t>(g.groups * lanes));
   for (int64_t grp = 0; grp < g.groups; ++grp)
     for (int64_t vec = 0; vec < vectors; ++vec) {
@@ -294,9 +294,9 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
 
 /// Taps per block of the weight gradient: each has its own accumulator (a 64-byte vector)
 /// and its own input pointer (a general-purpose register). 8, but 6 on AVX, where 8 taps'
-/// 16 ymm accumulators and the output gradient's 2 spilled (AlexNet conv1's weight
-/// gradient: 9.3 -> 6.0 ms on one thread). SSE builds spill either way, and time 8 taps
-/// faster than 2 or 4.
+/// 16 ymm accumulators and the output gradient's 2 spill (AlexNet conv1's weight gradient,
+/// one thread: 6.0 ms with 6 taps, 9.3 with 8). SSE builds spill either way, and time 8
+/// taps faster than 2 or 4.
 constexpr int kLaneTaps = kVec64Registers == 8 ? 6 : 8;
 
 /// kLaneTaps taps' weight gradients for 16 output channels, summed over output positions:

@@ -91,7 +91,7 @@ void pack_a(bool trans_a, const float* A, int64_t M, int64_t K, int64_t i0, int6
       }
     } else {  // A stored (M, K): the panel's rows are read side by side, each front to back
       const float* a = A + (i0 + p) * K + k0;
-      if (rows == MR) {  // whole k steps written at once (a row at a time, the stores were
+      if (rows == MR) {  // whole k steps written at once (a row at a time, the stores are
                          // single floats MR apart: 2.4x slower, 5% of a 1x1 layer's backward)
         for (int64_t k = 0; k < kc; ++k)
           for (int r = 0; r < MR; ++r) Ap[k * MR + r] = a[r * K + k];
@@ -118,9 +118,9 @@ template <class Kernel, int NR = Kernel::NR>
 void pack_b(bool trans_b, const BRows& rows, int64_t k0, int64_t j0, int64_t kc, int64_t nc, float* Bp) {
   if (!trans_b && nc >= NR) {
     // The whole panels a row of B at a time: each row is read front to back, which the
-    // hardware prefetcher follows. Panel by panel, the reads took NR values from each of
-    // kc rows in turn, and waited on memory: on Zen 4 the 1x1 layer's forward pass spent
-    // 19% of its time packing B that way, 11% this way.
+    // hardware prefetcher follows. Panel by panel, the reads would take NR values from each
+    // of kc rows in turn and wait on memory (the 1x1 layer's forward pass: 11% of its time
+    // packing B this way, 19% panel by panel).
     const int64_t whole = nc / NR * NR;
     for (int64_t k = 0; k < kc; ++k) {
       const float* b = rows[k0 + k] + j0;
@@ -143,9 +143,9 @@ void pack_b(bool trans_b, const BRows& rows, int64_t k0, int64_t j0, int64_t kc,
       if constexpr (Kernel::has_transpose16) {  // 16 x 16 blocks transposed in registers
         for (; k + 16 <= kc; k += 16) {
           // The panel reads NR short runs (kc floats) at once, too many and too short for
-          // the hardware prefetcher: each row's line two ahead is asked for here (a 1x1
-          // layer's weight gradient, 32,256,28,28 -> 128: 9.9 -> 9.75 ms; 11.3 -> 10.0 in
-          // a busier hour). The offset stays inside the block, so no pointer leaves B.
+          // the hardware prefetcher: each row's line two ahead is asked for here (the 1x1
+          // layer's weight gradient, 32,256,28,28 -> 128: 9.75 ms against 9.9 without). The
+          // offset stays inside the block, so no pointer leaves B.
           const int64_t ahead = std::min<int64_t>(k + 32, kc - 1);
           for (int64_t c = 0; c < cols; ++c) CONVKIT_PREFETCH(col[c] + ahead);
           for (int64_t c = 0; c + 16 <= cols; c += 16) Kernel::transpose16(col + c, k, Bp + k * NR + c, NR);
@@ -279,9 +279,9 @@ auto fold_to_4_lanes(V v) {
     return v;
 }
 
-/// Lanes 0-3: the sums of a's, b's, c's and d's lanes. GCC reduced each accumulator on
-/// its own, a lane at a time through the stack: that took a third of one-image LeNet
-/// inference's linear layers (400 -> 120: 2.3 us, 2.1 with this).
+/// Lanes 0-3: the sums of a's, b's, c's and d's lanes, by shuffles. Left to itself GCC
+/// reduces each accumulator on its own, a lane at a time through the stack (LeNet's
+/// 400 -> 120 layer on one image: 2.1 us this way, 2.3 that way).
 template <class V>
 auto sum_lanes_of_4(V a, V b, V c, V d) {
   const auto a4 = fold_to_4_lanes(a), b4 = fold_to_4_lanes(b), c4 = fold_to_4_lanes(c), d4 = fold_to_4_lanes(d);

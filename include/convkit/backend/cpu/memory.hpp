@@ -21,10 +21,10 @@ namespace convkit::backend::cpu {
 constexpr size_t kAlignment = 64;
 
 /// A lock for the allocator's short critical sections, taken by every tensor allocation
-/// and release, often from two threads at once during a training step. With std::mutex,
-/// which can put a waiter to sleep in the kernel, the LeNet training step was 10-15%
-/// slower in interleaved runs. A waiter here yields its core instead of spinning on it,
-/// so an oversubscribed machine does not suffer.
+/// and release, often from two threads at once during a training step. std::mutex, which
+/// can put a waiter to sleep in the kernel, makes the LeNet training step 10-15% slower.
+/// A waiter here yields its core instead of spinning on it, so an oversubscribed machine
+/// does not suffer.
 class SpinLock {
  public:
   /// Waits until the lock is free, then takes it.

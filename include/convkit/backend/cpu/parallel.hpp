@@ -9,9 +9,9 @@
 #endif
 
 /// Put before a loop whose iterations are independent: it is vectorised at -O2 too.
-/// GCC's -O2 vectorises only loops that need no run-time checks, which left the
-/// elementwise and copy loops scalar: one-image LeNet inference took 42 us at -O2
-/// against 16 at -O3. `omp simd` (honoured with -fopenmp or -fopenmp-simd) asks for
+/// GCC's -O2 vectorises only loops that need no run-time checks, which leaves the
+/// elementwise and copy loops scalar without it (one-image LeNet inference: 42 us at -O2
+/// against 16 at -O3). `omp simd` (honoured with -fopenmp or -fopenmp-simd) asks for
 /// vectorisation whatever the level.
 #if defined(_OPENMP)
 #define CONVKIT_SIMD _Pragma("omp simd")
@@ -34,8 +34,8 @@
 
 /// Put before a loop of at most n iterations (a literal) over a register block: it is
 /// unrolled completely at -O2 too. GCC's -O2 does not unroll a 16-iteration loop over a
-/// block of vector sums, so the block lived on the stack: LeNet conv2's forward took
-/// 1.17 ms at -O2 against 0.51 at -O3.
+/// block of vector sums, so the block would live on the stack (LeNet conv2's forward:
+/// 1.17 ms at -O2 without it, against 0.51 at -O3).
 /// CONVKIT_INLINE_BODY goes after the parameters of a lambda that a vectorised loop calls
 /// once per element (`[&](int64_t k) CONVKIT_INLINE_BODY { ... }`): at -O2 GCC left a
 /// Winograd transform's body a call per tile, so the loop stayed scalar.
@@ -80,24 +80,22 @@ inline bool in_parallel() {
 }
 
 /// Work (in rough flops) below which a loop runs on the calling thread, because waking
-/// the other threads costs more than it saves. Raising it from 32k to 128k took
-/// one-image LeNet inference (all of whose ops are about that small) with two threads
-/// from 18 to 15 us.
+/// the other threads costs more than it saves (one-image LeNet inference, all of whose ops
+/// are about that small, on two threads: 15 us with 128k, 18 with 32k).
 constexpr int64_t kMinParallelWork = int64_t(1) << 17;
 
 /// Work (in rough flops) of one image's convolution below which its planes or positions
-/// are not split over threads when there are fewer images than threads. LeNet's layers
-/// (0.2-0.5 Mflop an image) split over two threads took one-image inference from 11.8 to
-/// 11.1 us in one hour and from 12 to 23 us in another, when each parallel region of
-/// this virtual machine cost 1 us instead of 0.2 and the second core answered late.
+/// are not split over threads when there are fewer images than threads. Splitting LeNet's
+/// layers (0.2-0.5 Mflop an image) over two threads gains 6% when a parallel region costs
+/// 0.2 us, and doubles one-image inference's time when a busy machine makes it 1 us.
 constexpr int64_t kMinSplitWork = int64_t(1) << 21;
 
 namespace detail {
 
 /// A loop body seen through a plain function pointer: parallel_for's one parallel region
 /// (in run_chunks) serves every body, so each op's loop is compiled once, not once per
-/// call path plus an OpenMP region of its own (that took 0.5 G compiler instructions of
-/// a LeNet program, 1.5%).
+/// call path plus an OpenMP region of its own (which would cost 0.5 G compiler
+/// instructions, 1.5%, of a LeNet program).
 using ChunkFn = void (*)(const void* body, int64_t begin, int64_t end);
 
 /// Runs fn(body, begin, end) on contiguous chunks of [0, n): one per thread of `threads`

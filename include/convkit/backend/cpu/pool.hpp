@@ -76,9 +76,8 @@ void with_stride(int64_t stride, F f) {
 // columns: surplus lanes compute filler and are dropped, and the few windows that cross
 // the row's ends are redone with bounds checks. So the column pass reads a row in place,
 // with its neighbours' elements as filler, wherever those reads stay inside the tensor:
-// only the tensor's first and last rows go through a zero-padded scratch row. (The copies
-// showed as 18% of a forward+backward's profile, though much of that was the rows' first
-// reads from memory, which remain: in place, 5.3-5.4 -> 5.1-5.4 ms in interleaved runs.)
+// only the tensor's first and last rows go through a zero-padded scratch row (a
+// forward+backward of the benchmark's layer: 5.1-5.4 ms in place, 5.3-5.4 with copies).
 
 constexpr int64_t kPoolBlock = 16;  // one AVX-512 vector of float
 
@@ -122,13 +121,13 @@ struct PoolIndexVector {
 };
 
 /// A block of kPoolBlock running maxima and their indices as vector-extension values,
-/// which stay in registers across a window's taps. As arrays, GCC stored them after each
-/// tap and loaded them back for the next; a CPU that stores a 64-byte vector as two halves
-/// (Zen 4) makes such a load wait until both reach the cache, which took half of a max
-/// pooling's forward pass with indices. The vectors are of the machine's width, as in
-/// Vec64: a single 16-lane vector, which GCC splits itself below AVX-512, came out of an
-/// AVX2 build at -O2 with the sanitizers with a wrong lane (an index of 0 where the
-/// block's first column belonged).
+/// which stay in registers across a window's taps. As arrays, GCC stores them after each
+/// tap and loads them back for the next; a CPU that stores a 64-byte vector as two halves
+/// (AMD Zen 4) makes such a load wait until both reach the cache, half of a max pooling's
+/// forward pass with indices. The vectors are of the machine's width, as in
+/// Vec64: GCC 12 miscompiles a single 16-lane vector, which it splits itself below
+/// AVX-512, in an AVX2 build at -O2 with the sanitizers (a wrong lane: an index of 0 where
+/// the block's first column belongs).
 template <class T>
 struct MaxLanes {
   static constexpr int kLanes = Vec64<T>::kPartLanes;                   ///< values per part
@@ -426,7 +425,7 @@ void avg_pool2d_tiled_forward(const Pool2dGeometry& g, const T* x, T* y) {
     // output row spends its time in the scalar remainder. Instead: the row pairs are
     // summed into a scratch plane in 16-wide chunks, and then the column pairs of the
     // whole plane in one long loop (the width is even, so no pair straddles two rows).
-    // Longer rows (28 in the benchmark) were 8% faster the plain way.
+    // Longer rows (28 in the benchmark) are 8% faster the plain way.
     parallel_for(g.N * g.C, g.H * g.W, [&](int64_t p0, int64_t p1) {
       std::vector<T> pairs(static_cast<size_t>(g.OH * g.W));
       T* v = pairs.data();

@@ -96,7 +96,7 @@ inline int64_t matrix_stride(int64_t rows, int64_t T) { return rows * T + kBlock
 
 /// Calls body(k) for k in [0, n) in whole blocks of kBlock: a loop of fixed length, which
 /// the compiler turns into one vector pass, where a loop over a 14-wide layer's 7 tiles
-/// stayed scalar (and took half the time of the weight gradient). body also runs for k in
+/// stays scalar (and takes half the time of the weight gradient). body also runs for k in
 /// [n, n rounded up to kBlock): what it writes there lands on the next tile row, on the
 /// next row of the matrix (both written later), or in the matrix's slack
 /// (matrix_stride); what it reads there is slack.
