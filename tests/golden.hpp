@@ -95,10 +95,11 @@ inline std::vector<Case> load(const std::string& op) {
   return cases;
 }
 
-/// |got - ref| <= rtol * (|ref| + scale), scale = max |ref| over the tensor (values that
-/// cancel to ~0 are judged against the tensor's magnitude, not their own).
+/// |got - ref| <= atol + rtol * (|ref| + scale), scale = max |ref| over the tensor (values
+/// that cancel to ~0 are judged against the tensor's magnitude, not their own; atol serves
+/// tensors that are all rounding residue).
 template <class T>
-void check_close(const ck::Tensor<T>& got, const Array& ref, double rtol, const std::string& what) {
+void check_close(const ck::Tensor<T>& got, const Array& ref, double rtol, const std::string& what, double atol = 0) {
   INFO(what);
   REQUIRE(got.defined());
   REQUIRE(got.shape() == ref.shape());
@@ -109,7 +110,7 @@ void check_close(const ck::Tensor<T>& got, const Array& ref, double rtol, const 
   size_t bad = 0, first = 0;
   for (size_t i = 0; i < g.size(); ++i) {
     const double err = std::fabs(static_cast<double>(g[i]) - ref.values[i]);
-    if (!(err <= rtol * (std::fabs(ref.values[i]) + scale))) {
+    if (!(err <= atol + rtol * (std::fabs(ref.values[i]) + scale))) {
       if (bad++ == 0) first = i;
     }
   }

@@ -199,3 +199,44 @@ TEST_CASE("emulated optimizer updates match the CPU backend") {
   cpu::adam_step(300, p2.data(), g.data(), m2.data(), v2.data(), adam);
   CHECK(p.to_vector() == p2.to_vector());
 }
+
+TEST_CASE("emulated CUDA adaptive_avg_pool2d plans reproduce every golden case") {
+  for (const auto& c : golden::load("adaptive_avg_pool2d")) {
+    const auto x = c.at("x").as<double>(), gy = c.at("gy").as<double>();
+    const ck::Pair2 out = c.pair("output", 1);
+    const ck::AdaptivePool2dGeometry g{x.size(0), x.size(1), x.size(2), x.size(3), out.h, out.w};
+    EmulatedOps ops;
+    TD y = TD::empty(c.at("y").shape()), gx = TD::empty(x.shape());
+    cuda::adaptive_avg_pool2d_forward_plan(ops, g, x.data(), y.data());
+    golden::check_close(y, c.at("y"), kTol, c.name + " y (emulated)");
+    cuda::adaptive_avg_pool2d_backward_plan(ops, g, gy.data(), gx.data(), false);
+    golden::check_close(gx, c.at("gx"), kTol, c.name + " gx (emulated)");
+  }
+}
+
+TEST_CASE("emulated CUDA batch_norm plans reproduce every golden case") {
+  for (const auto& c : golden::load("batch_norm")) {
+    const bool training = c.attr("training").at(0) == 1, affine = c.attr("affine").at(0) == 1;
+    const auto x = c.at("x").as<double>(), gy = c.at("gy").as<double>();
+    auto rm = c.at("running_mean").as<double>(), rv = c.at("running_var").as<double>();
+    const TD w = affine ? c.at("weight").as<double>() : TD(), b = affine ? c.at("bias").as<double>() : TD();
+    const int64_t N = x.size(0), C = x.size(1);
+    const ck::BatchNormGeometry g{N, C, x.numel() / (N * C)};
+    EmulatedOps ops;
+    TD y = TD::empty(x.shape()), saved = TD::empty({2 * C}), gx = TD::empty(x.shape());
+    TD gw = TD::empty({C}), gb = TD::empty({C}), coef = TD::empty({3 * C});
+    cuda::batch_norm_forward_plan(ops, g, x.data(), affine ? w.data() : nullptr, affine ? b.data() : nullptr, rm.data(),
+                                  rv.data(), training, c.at("momentum").values.at(0), c.at("eps").values.at(0),
+                                  saved.data(), y.data());
+    golden::check_close(y, c.at("y"), kTol, c.name + " y (emulated)");
+    golden::check_close(rm, c.at("running_mean_out"), kTol, c.name + " running_mean_out (emulated)");
+    golden::check_close(rv, c.at("running_var_out"), kTol, c.name + " running_var_out (emulated)");
+    cuda::batch_norm_backward_plan(ops, g, x.data(), affine ? w.data() : nullptr, saved.data(), gy.data(), training,
+                                   gx.data(), affine ? gw.data() : nullptr, affine ? gb.data() : nullptr, coef.data());
+    golden::check_close(gx, c.at("gx"), kTol, c.name + " gx (emulated)");
+    if (affine) {
+      golden::check_close(gw, c.at("gw"), kTol, c.name + " gw (emulated)");
+      golden::check_close(gb, c.at("gb"), kTol, c.name + " gb (emulated)");
+    }
+  }
+}

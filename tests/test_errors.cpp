@@ -118,3 +118,30 @@ TEST_CASE("messages print their parts as an ostream would") {
   const auto failing_check = [&] { CK_CHECK(text.empty(), "op: got ", int64_t(-3), " for ", shape); };
   CHECK(error_of(failing_check) == "op: got -3 for (2, 3)");
 }
+
+TEST_CASE("batch_norm, adaptive pooling and cat refuse bad input") {
+  const auto x = TF::zeros({4, 3, 2, 2});
+  CHECK_ERROR(ck::batch_norm(x, TF::zeros({2}), TF::ones({2}), TF(), TF(), true), "batch_norm", "running_mean", "(2,)",
+              "3 channels");
+  CHECK_ERROR(ck::batch_norm(x, TF::zeros({3}), TF::ones({3}), TF::ones({4}), TF(), false), "batch_norm", "weight",
+              "(4,)");
+  CHECK_ERROR(ck::batch_norm(TF::zeros({1, 3}), TF::zeros({3}), TF::ones({3}), TF(), TF(), true), "batch_norm",
+              "more than one value per channel", "(1, 3)");
+  CHECK_ERROR(ck::batch_norm(TF::zeros({1, 3, 1, 1}), TF::zeros({3}), TF::ones({3}), TF(), TF(), true),
+              "more than one value per channel");
+  CHECK_ERROR(ck::batch_norm(TF::zeros({4}), TF::zeros({4}), TF::ones({4}), TF(), TF(), true), "batch_norm", "(4,)");
+  CHECK_ERROR(ck::batch_norm(x, TF(), TF(), TF(), TF(), false), "batch_norm", "eval mode needs running");
+  CHECK_ERROR(ck::batch_norm(x, TF::zeros({3}), TF::ones({3}), TF(), TF(), true, 0.1, -1.0), "eps");
+  // Eval mode with one value per channel is fine (inference on one image).
+  CHECK(ck::batch_norm(TF::ones({1, 3}), TF::zeros({3}), TF::ones({3}), TF(), TF(), false).shape() == ck::Shape{1, 3});
+
+  CHECK_ERROR(ck::adaptive_avg_pool2d(x, {0, 2}), "adaptive_avg_pool2d", "output size must be positive", "(0, 2)");
+  CHECK_ERROR(ck::adaptive_avg_pool2d(TF::zeros({3, 2, 2}), {1, 1}), "adaptive_avg_pool2d", "4-D", "(3, 2, 2)");
+
+  CHECK_ERROR(ck::cat(std::vector<TF>{}, 0), "cat", "no tensors");
+  CHECK_ERROR(ck::cat(std::vector<TF>{TF::zeros({2, 3}), TF::zeros({3, 3})}, 1), "cat", "(3, 3)", "(2, 3)",
+              "only in dimension 1");
+  CHECK_ERROR(ck::cat(std::vector<TF>{TF::zeros({2, 3}), TF::zeros({2, 3, 1})}, 0), "cat", "rank");
+  CHECK_ERROR(ck::cat(std::vector<TF>{TF::zeros({2, 3})}, 2), "cat", "dim 2 out of range");
+  CHECK_ERROR(ck::cat(std::vector<TF>{TF::zeros({2, 3}), TF()}, 0), "cat", "tensor 1 is undefined");
+}

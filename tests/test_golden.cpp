@@ -176,3 +176,99 @@ TEST_CASE_TEMPLATE("golden kernel_learning", T, CONVKIT_FLOAT_TYPES) {
     golden::check_close(w, c.at("w_final"), rtol<T>() * 10, c.name + " w_final");
   }
 }
+
+TEST_CASE_TEMPLATE("golden batch_norm", T, CONVKIT_FLOAT_TYPES) {
+  const auto cases = golden::load("batch_norm");
+  REQUIRE(cases.size() >= 10);
+  for (const auto& c : cases) {
+    const bool training = c.attr("training").at(0) == 1, affine = c.attr("affine").at(0) == 1;
+    auto x = param<T>(c, "x");
+    auto running_mean = c.at("running_mean").as<T>(), running_var = c.at("running_var").as<T>();
+    ck::Tensor<T> w, b;
+    if (affine) {
+      w = param<T>(c, "weight");
+      b = param<T>(c, "bias");
+    }
+    const double momentum = c.at("momentum").values.at(0), eps = c.at("eps").values.at(0);
+    auto y = ck::batch_norm(x, running_mean, running_var, w, b, training, momentum, eps);
+    golden::check_close(y, c.at("y"), rtol<T>(), c.name + " y");
+    golden::check_close(running_mean, c.at("running_mean_out"), rtol<T>(), c.name + " running_mean_out");
+    golden::check_close(running_var, c.at("running_var_out"), rtol<T>(), c.name + " running_var_out");
+    backward_with(y, c);
+    golden::check_close(x.grad(), c.at("gx"), rtol<T>(), c.name + " gx");
+    if (affine) {
+      golden::check_close(w.grad(), c.at("gw"), rtol<T>(), c.name + " gw");
+      golden::check_close(b.grad(), c.at("gb"), rtol<T>(), c.name + " gb");
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("golden adaptive_avg_pool2d", T, CONVKIT_FLOAT_TYPES) {
+  const auto cases = golden::load("adaptive_avg_pool2d");
+  REQUIRE(cases.size() >= 10);
+  for (const auto& c : cases) {
+    auto x = param<T>(c, "x");
+    auto y = ck::adaptive_avg_pool2d(x, c.pair("output", 1));
+    golden::check_close(y, c.at("y"), rtol<T>(), c.name + " y");
+    backward_with(y, c);
+    golden::check_close(x.grad(), c.at("gx"), rtol<T>(), c.name + " gx");
+  }
+}
+
+TEST_CASE_TEMPLATE("golden cat: values copied bit for bit", T, CONVKIT_FLOAT_TYPES) {
+  const auto cases = golden::load("cat");
+  REQUIRE(cases.size() >= 10);
+  for (const auto& c : cases) {
+    const int64_t count = c.attr("count").at(0);
+    std::vector<ck::Tensor<T>> xs;
+    for (int64_t i = 0; i < count; ++i) xs.push_back(param<T>(c, "x" + std::to_string(i)));
+    auto y = ck::cat(xs, static_cast<int>(c.attr("dim").at(0)));
+    // A copy: exact in double, and exact after the one rounding to float.
+    const auto expected = c.at("y").as<T>().to_vector();
+    CHECK(y.to_vector() == expected);
+    backward_with(y, c);
+    for (int64_t i = 0; i < count; ++i)
+      golden::check_close(xs[static_cast<size_t>(i)].grad(), c.at("gx" + std::to_string(i)), rtol<T>(),
+                          c.name + " gx" + std::to_string(i));
+  }
+}
+
+TEST_CASE_TEMPLATE("golden residual block (conv, batch norm, relu, shortcut)", T, CONVKIT_FLOAT_TYPES) {
+  const auto cases = golden::load("residual");
+  REQUIRE(cases.size() >= 4);
+  for (const auto& c : cases) {
+    const int64_t s = c.attr("stride").at(0);
+    const bool shortcut_conv = c.attr("use_1x1conv").at(0) == 1, training = c.attr("training").at(0) == 1;
+    auto x = param<T>(c, "x");
+    std::map<std::string, ck::Tensor<T>> p;
+    for (const char* n : {"conv1_w", "conv1_b", "bn1_w", "bn1_b", "conv2_w", "conv2_b", "bn2_w", "bn2_b"})
+      p[n] = param<T>(c, n);
+    if (shortcut_conv)
+      for (const char* n : {"conv3_w", "conv3_b"}) p[n] = param<T>(c, n);
+    auto bn1_mean = c.at("bn1_mean").as<T>(), bn1_var = c.at("bn1_var").as<T>();
+    auto bn2_mean = c.at("bn2_mean").as<T>(), bn2_var = c.at("bn2_var").as<T>();
+    auto Y =
+        ck::relu(ck::batch_norm(ck::conv2d(x, p["conv1_w"], p["conv1_b"], ck::Conv2dOptions().stride(s).padding(1)),
+                                bn1_mean, bn1_var, p["bn1_w"], p["bn1_b"], training));
+    Y = ck::batch_norm(ck::conv2d(Y, p["conv2_w"], p["conv2_b"], ck::Conv2dOptions().padding(1)), bn2_mean, bn2_var,
+                       p["bn2_w"], p["bn2_b"], training);
+    const auto X = shortcut_conv ? ck::conv2d(x, p["conv3_w"], p["conv3_b"], ck::Conv2dOptions().stride(s)) : x;
+    auto y = ck::relu(Y + X);
+    golden::check_close(y, c.at("y"), rtol<T>(), c.name + " y");
+    golden::check_close(bn1_mean, c.at("bn1_mean_out"), rtol<T>(), c.name + " bn1_mean_out");
+    golden::check_close(bn1_var, c.at("bn1_var_out"), rtol<T>(), c.name + " bn1_var_out");
+    golden::check_close(bn2_mean, c.at("bn2_mean_out"), rtol<T>(), c.name + " bn2_mean_out");
+    golden::check_close(bn2_var, c.at("bn2_var_out"), rtol<T>(), c.name + " bn2_var_out");
+    backward_with(y, c);
+    golden::check_close(x.grad(), c.at("gx"), rtol<T>(), c.name + " gx");
+    // In training the convolutions' biases get no gradient but rounding residue: judged
+    // against the scale of the other gradients.
+    double scale = 0;
+    for (double v : c.at("g_conv1_w").values) scale = std::max(scale, std::fabs(v));
+    for (const auto& [name, t] : p) {
+      const bool residue = training && (name == "conv1_b" || name == "conv2_b");
+      golden::check_close(t.grad(), c.at("g_" + name), rtol<T>(), c.name + " g_" + name,
+                          residue ? rtol<T>() * scale : 0.0);
+    }
+  }
+}

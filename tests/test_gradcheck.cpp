@@ -106,3 +106,45 @@ TEST_CASE("pooling with every option") {
             },
             {distinct_values({1, 2, 6, 5}, 5)});
 }
+
+TEST_CASE("batch normalisation, adaptive pooling and concatenation") {
+  // Training mode: the batch statistics depend on x, so every value's gradient involves
+  // the whole channel. Fresh running statistics each call, so the check's repeated
+  // forward passes all see the same ones.
+  auto bn = [](bool training, bool affine) {
+    return [training, affine](auto& v) {
+      const int64_t C = v[0].size(1);
+      TD rm = TD::zeros({C}), rv = TD::ones({C});
+      return ck::batch_norm(v[0], rm, rv, affine ? v[1] : TD(), affine ? v[2] : TD(), training, 0.1, 1e-5);
+    };
+  };
+  gradcheck("batch_norm training (N, C, H, W)", bn(true, true), {rnd({3, 2, 2, 3}, 1), rnd({2}, 2), rnd({2}, 3)});
+  gradcheck("batch_norm training (N, C)", bn(true, true), {rnd({5, 3}, 4), rnd({3}, 5), rnd({3}, 6)});
+  gradcheck("batch_norm training, no affine", bn(true, false), {rnd({4, 2, 1, 3}, 7)});
+  gradcheck("batch_norm eval", bn(false, true), {rnd({2, 3, 2, 2}, 8), rnd({3}, 9), rnd({3}, 10)});
+  gradcheck("adaptive_avg_pool2d, overlapping bins",
+            [](auto& v) {
+              return ck::adaptive_avg_pool2d(v[0], {3, 2});
+            },
+            {rnd({2, 2, 5, 7}, 11)});
+  gradcheck("adaptive_avg_pool2d, bins repeating rows",
+            [](auto& v) {
+              return ck::adaptive_avg_pool2d(v[0], {4, 5});
+            },
+            {rnd({1, 2, 3, 2}, 12)});
+  gradcheck("adaptive_avg_pool2d global",
+            [](auto& v) {
+              return ck::adaptive_avg_pool2d(v[0], {1, 1});
+            },
+            {rnd({2, 3, 4, 4}, 13)});
+  gradcheck("cat dim 1",
+            [](auto& v) {
+              return ck::cat(std::vector<TD>{v[0], v[1], v[0]}, 1);
+            },
+            {rnd({2, 3, 2}, 14), rnd({2, 1, 2}, 15)});
+  gradcheck("cat last dim",
+            [](auto& v) {
+              return ck::cat(std::vector<TD>{v[0], v[1]}, -1);
+            },
+            {rnd({2, 3}, 16), rnd({2, 4}, 17)});
+}

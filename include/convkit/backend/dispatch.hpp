@@ -13,6 +13,8 @@
 #include "../core/device.hpp"
 #include "../core/error.hpp"
 #include "../ops/geometry.hpp"
+#include "cpu/adaptive_pool.hpp"
+#include "cpu/batch_norm.hpp"
 #include "cpu/conv.hpp"
 #include "cpu/elementwise.hpp"
 #include "cpu/gemm.hpp"
@@ -89,6 +91,14 @@ inline void deallocate(Device d, void* p) noexcept {
 inline void copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes) {
   if (dst_dev.is_cpu() && src_dev.is_cpu()) return cpu::copy(dst, src, bytes);
   CK_CUDA_OR_THROW("copy", cuda::copy(dst_dev, dst, src_dev, src, bytes));
+}
+
+/// Copies `rows` blocks of `row_bytes` bytes between two tensors on device d, whose
+/// blocks start src_pitch and dst_pitch bytes apart.
+inline void copy_blocks(Device d, int64_t rows, size_t row_bytes, void* dst, size_t dst_pitch, const void* src,
+                        size_t src_pitch) {
+  if (d.is_cpu()) return cpu::copy_blocks(rows, row_bytes, dst, dst_pitch, src, src_pitch);
+  CK_CUDA_OR_THROW("copy", cuda::copy_blocks(rows, row_bytes, dst, dst_pitch, src, src_pitch));
 }
 
 // ---- elementwise and reductions
@@ -193,6 +203,32 @@ template <class T>
 void avg_pool2d_backward(Device d, const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
   if (d.is_cpu()) return cpu::avg_pool2d_backward(g, gy, gx, accumulate);
   CK_CUDA_OR_THROW("avg_pool2d", cuda::avg_pool2d_backward(g, gy, gx, accumulate));
+}
+template <class T>
+void adaptive_avg_pool2d_forward(Device d, const AdaptivePool2dGeometry& g, const T* x, T* y) {
+  if (d.is_cpu()) return cpu::adaptive_avg_pool2d_forward(g, x, y);
+  CK_CUDA_OR_THROW("adaptive_avg_pool2d", cuda::adaptive_avg_pool2d_forward(g, x, y));
+}
+template <class T>
+void adaptive_avg_pool2d_backward(Device d, const AdaptivePool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
+  if (d.is_cpu()) return cpu::adaptive_avg_pool2d_backward(g, gy, gx, accumulate);
+  CK_CUDA_OR_THROW("adaptive_avg_pool2d", cuda::adaptive_avg_pool2d_backward(g, gy, gx, accumulate));
+}
+
+// ---- batch normalisation
+template <class T>
+void batch_norm_forward(Device d, const BatchNormGeometry& g, const T* x, const T* weight, const T* bias,
+                        T* running_mean, T* running_var, bool training, double momentum, double eps, T* saved, T* y) {
+  if (d.is_cpu())
+    return cpu::batch_norm_forward(g, x, weight, bias, running_mean, running_var, training, momentum, eps, saved, y);
+  CK_CUDA_OR_THROW("batch_norm", cuda::batch_norm_forward(g, x, weight, bias, running_mean, running_var, training,
+                                                          momentum, eps, saved, y));
+}
+template <class T>
+void batch_norm_backward(Device d, const BatchNormGeometry& g, const T* x, const T* weight, const T* saved, const T* gy,
+                         bool training, T* gx, T* gw, T* gb) {
+  if (d.is_cpu()) return cpu::batch_norm_backward(g, x, weight, saved, gy, training, gx, gw, gb);
+  CK_CUDA_OR_THROW("batch_norm", cuda::batch_norm_backward(g, x, weight, saved, gy, training, gx, gw, gb));
 }
 
 // ---- loss

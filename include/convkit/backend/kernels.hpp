@@ -240,4 +240,140 @@ CK_HOST_DEVICE void corr2d_grad_kernel(int64_t h, int64_t w, int64_t kh, int64_t
   gK[i] = s;
 }
 
+// ---- adaptive average pooling
+
+/// Output (p, oi, j) of adaptive average pooling: the mean of its bin.
+template <class T>
+CK_HOST_DEVICE void adaptive_avg_pool_at(const AdaptivePool2dGeometry& g, const T* x, T* y, int64_t p, int64_t oi,
+                                         int64_t j) {
+  const int64_t h0 = adaptive_bin_start(oi, g.H, g.OH), h1 = adaptive_bin_end(oi, g.H, g.OH);
+  const int64_t w0 = adaptive_bin_start(j, g.W, g.OW), w1 = adaptive_bin_end(j, g.W, g.OW);
+  const T* in = x + p * g.H * g.W;
+  T s = T(0);
+  for (int64_t h = h0; h < h1; ++h)
+    for (int64_t w = w0; w < w1; ++w) s += in[h * g.W + w];
+  y[(p * g.OH + oi) * g.OW + j] = s / static_cast<T>((h1 - h0) * (w1 - w0));
+}
+
+template <class T>
+CK_HOST_DEVICE void adaptive_avg_pool_forward(const AdaptivePool2dGeometry& g, const T* x, T* y, int64_t i) {
+  adaptive_avg_pool_at(g, x, y, i / (g.OW * g.OH), (i / g.OW) % g.OH, i % g.OW);
+}
+
+/// Spreads the gradient of output (p, oi, j) over its bin (gx zeroed beforehand; bins overlap
+/// where H is not a multiple of OH, so the additions are atomic on a GPU).
+template <class T>
+CK_HOST_DEVICE void adaptive_avg_pool_backward_at(const AdaptivePool2dGeometry& g, const T* gy, T* gx, int64_t p,
+                                                  int64_t oi, int64_t j) {
+  const int64_t h0 = adaptive_bin_start(oi, g.H, g.OH), h1 = adaptive_bin_end(oi, g.H, g.OH);
+  const int64_t w0 = adaptive_bin_start(j, g.W, g.OW), w1 = adaptive_bin_end(j, g.W, g.OW);
+  const T share = gy[(p * g.OH + oi) * g.OW + j] / static_cast<T>((h1 - h0) * (w1 - w0));
+  T* out = gx + p * g.H * g.W;
+  for (int64_t h = h0; h < h1; ++h)
+    for (int64_t w = w0; w < w1; ++w) CK_ATOMIC_ADD(out + h * g.W + w, share);
+}
+
+template <class T>
+CK_HOST_DEVICE void adaptive_avg_pool_backward(const AdaptivePool2dGeometry& g, const T* gy, T* gx, int64_t i) {
+  adaptive_avg_pool_backward_at(g, gy, gx, i / (g.OW * g.OH), (i / g.OW) % g.OH, i % g.OW);
+}
+
+// ---- batch normalisation
+//
+// saved[c] = m[c] and saved[C + c] = invstd[c] = 1 / sqrt(v[c] + eps), where m, v are the
+// batch mean and biased variance in training and the running statistics in eval. Then
+//   y = (x - m[c]) * (weight[c] * invstd[c]) + bias[c]
+// (x - m is formed first: with a large common offset, x * scale + shift would cancel).
+
+/// Channel c's statistics, the running statistics' update (training) and saved[c], saved[C + c].
+/// The batch variance is summed from the deviations from the mean, in double, so an
+/// offset of 1000 loses nothing in float.
+template <class T>
+CK_HOST_DEVICE void batch_norm_channel(const BatchNormGeometry& g, const T* x, T* running_mean, T* running_var,
+                                       bool training, double momentum, double eps, T* saved, int64_t c) {
+  double mean, var;
+  if (training) {
+    double s = 0;
+    for (int64_t n = 0; n < g.N; ++n) {
+      const T* row = x + (n * g.C + c) * g.inner;
+      for (int64_t k = 0; k < g.inner; ++k) s += static_cast<double>(row[k]);
+    }
+    const double M = static_cast<double>(g.count());
+    mean = s / M;
+    double q = 0;
+    for (int64_t n = 0; n < g.N; ++n) {
+      const T* row = x + (n * g.C + c) * g.inner;
+      for (int64_t k = 0; k < g.inner; ++k) {
+        const double d = static_cast<double>(row[k]) - mean;
+        q += d * d;
+      }
+    }
+    var = q / M;
+    if (running_mean)
+      running_mean[c] = static_cast<T>((1 - momentum) * static_cast<double>(running_mean[c]) + momentum * mean);
+    if (running_var)
+      running_var[c] = static_cast<T>((1 - momentum) * static_cast<double>(running_var[c]) + momentum * q / (M - 1));
+  } else {
+    mean = static_cast<double>(running_mean[c]);
+    var = static_cast<double>(running_var[c]);
+  }
+  using std::sqrt;
+  saved[c] = static_cast<T>(mean);
+  saved[g.C + c] = static_cast<T>(1 / sqrt(var + eps));
+}
+
+/// One output value of channel c: (x - m) * weight * invstd + bias.
+template <class T>
+CK_HOST_DEVICE T batch_norm_value(T x, T mean, T scale, T bias) {
+  return (x - mean) * scale + bias;
+}
+
+/// Element i of the output (the GPU's flat launch; the CPU runs whole planes).
+template <class T>
+CK_HOST_DEVICE void batch_norm_apply(const BatchNormGeometry& g, const T* x, const T* weight, const T* bias,
+                                     const T* saved, T* y, int64_t i) {
+  const int64_t c = (i / g.inner) % g.C;
+  const T scale = (weight ? weight[c] : T(1)) * saved[g.C + c];
+  y[i] = batch_norm_value(x[i], saved[c], scale, bias ? bias[c] : T(0));
+}
+
+/// Channel c's sums for the backward pass: gb = sum gy, gw = sum gy * xhat (into gw, gb
+/// where given), and coef[c], coef[C + c], coef[2C + c] for batch_norm_input_grad:
+/// weight * invstd, and in training avg(gy) and avg(gy * xhat) (0 in eval, where the
+/// statistics are constants).
+template <class T>
+CK_HOST_DEVICE void batch_norm_grad_channel(const BatchNormGeometry& g, const T* x, const T* weight, const T* saved,
+                                            const T* gy, bool training, T* gw, T* gb, T* coef, int64_t c) {
+  const double mean = static_cast<double>(saved[c]), invstd = static_cast<double>(saved[g.C + c]);
+  double sg = 0, sgx = 0;
+  for (int64_t n = 0; n < g.N; ++n) {
+    const int64_t at = (n * g.C + c) * g.inner;
+    for (int64_t k = 0; k < g.inner; ++k) {
+      const double d = static_cast<double>(gy[at + k]);
+      sg += d;
+      sgx += d * (static_cast<double>(x[at + k]) - mean) * invstd;
+    }
+  }
+  if (gb) gb[c] = static_cast<T>(sg);
+  if (gw) gw[c] = static_cast<T>(sgx);
+  const double M = static_cast<double>(g.count());
+  coef[c] = static_cast<T>((weight ? static_cast<double>(weight[c]) : 1.0) * invstd);
+  coef[g.C + c] = training ? static_cast<T>(sg / M) : T(0);
+  coef[2 * g.C + c] = training ? static_cast<T>(sgx / M) : T(0);
+}
+
+/// One input-gradient value of channel c: weight * invstd * (gy - avg(gy) - xhat * avg(gy * xhat)).
+template <class T>
+CK_HOST_DEVICE T batch_norm_input_grad(T gy, T x, T mean, T invstd, T k, T avg_gy, T avg_gyx) {
+  return k * (gy - avg_gy - (x - mean) * invstd * avg_gyx);
+}
+
+/// Element i of the input gradient (the GPU's flat launch).
+template <class T>
+CK_HOST_DEVICE void batch_norm_input_grad_at(const BatchNormGeometry& g, const T* x, const T* saved, const T* coef,
+                                             const T* gy, T* gx, int64_t i) {
+  const int64_t c = (i / g.inner) % g.C;
+  gx[i] = batch_norm_input_grad(gy[i], x[i], saved[c], saved[g.C + c], coef[c], coef[g.C + c], coef[2 * g.C + c]);
+}
+
 }  // namespace convkit::kernels

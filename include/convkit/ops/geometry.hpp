@@ -121,4 +121,36 @@ CK_HOST_DEVICE inline AvgWindow avg_pool_window(const Pool2dGeometry& g, int64_t
   return AvgWindow{h0, h1, w0, w1, g.count_include_pad ? padded_area : real_area};
 }
 
+/// One adaptive_avg_pool2d call on NCHW input: output bin (i, j) averages input rows
+/// [adaptive_bin_start(i, H, OH), adaptive_bin_end(i, H, OH)) and the columns alike.
+struct AdaptivePool2dGeometry {
+  /// Input batch, channels, height, width.
+  ///@{
+  int64_t N, C, H, W;
+  ///@}
+  /// Output height and width.
+  ///@{
+  int64_t OH, OW;
+  ///@}
+};
+
+/// First input index of output bin i when L inputs are pooled into `out` bins (PyTorch's
+/// floor(i * L / out)).
+CK_HOST_DEVICE inline int64_t adaptive_bin_start(int64_t i, int64_t L, int64_t out) { return (i * L) / out; }
+/// One past the last input index of output bin i (PyTorch's ceil((i + 1) * L / out)).
+CK_HOST_DEVICE inline int64_t adaptive_bin_end(int64_t i, int64_t L, int64_t out) {
+  return ((i + 1) * L + out - 1) / out;
+}
+
+/// One batch_norm call: x seen as (N, C, inner), with inner = H * W for (N, C, H, W) and 1
+/// for (N, C). Channel c's statistics run over its N * inner values.
+struct BatchNormGeometry {
+  /// Batch, channels, and values per channel and sample.
+  ///@{
+  int64_t N, C, inner;
+  ///@}
+  /// Values per channel.
+  CK_HOST_DEVICE int64_t count() const { return N * inner; }
+};
+
 }  // namespace convkit

@@ -117,4 +117,32 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, const Pool2dOptions& options) {
   return y;
 }
 
+/// Average pooling to a fixed output size, with PyTorch's bins: output row i averages input
+/// rows [floor(i * H / oh), ceil((i + 1) * H / oh)), so bins overlap when H is not a
+/// multiple of oh, and repeat rows when oh > H. x (N, C, H, W) -> (N, C, oh, ow);
+/// output {1, 1} is global average pooling.
+template <class T>
+Tensor<T> adaptive_avg_pool2d(const Tensor<T>& x, Pair2 output_size) {
+  detail::require_rank("adaptive_avg_pool2d", "input", x, 4, "(N, C, H, W)");
+  CK_CHECK(output_size.h > 0 && output_size.w > 0, "adaptive_avg_pool2d: output size must be positive, got ",
+           output_size.str(), " for input ", x.shape().str());
+  const AdaptivePool2dGeometry g{x.size(0), x.size(1), x.size(2), x.size(3), output_size.h, output_size.w};
+  CK_CHECK(g.H > 0 && g.W > 0, "adaptive_avg_pool2d: input ", x.shape().str(), " has an empty plane");
+  const Device d = x.device();
+  Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.OH, g.OW}, d);
+  backend::adaptive_avg_pool2d_forward(d, g, x.data_ptr(), y.data_ptr());
+  if (!autograd::recording(x)) return y;
+  Node<T>* node = autograd::record<T>(y, "adaptive_avg_pool2d", {x}, [g](const Tensor<T>& gy) {
+    Tensor<T> gx = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, gy.device());
+    backend::adaptive_avg_pool2d_backward(gy.device(), g, gy.data_ptr(), gx.data_ptr(), false);
+    return std::vector<Tensor<T>>{gx};
+  });
+  if (node)
+    node->backward_into = [g](const Tensor<T>& gy, Tensor<T>& dest) {
+      backend::adaptive_avg_pool2d_backward(gy.device(), g, gy.data_ptr(), dest.data_ptr(), true);
+      return std::vector<Tensor<T>>{};
+    };
+  return y;
+}
+
 }  // namespace convkit

@@ -134,4 +134,67 @@ Tensor<T> stack(const std::vector<Tensor<T>>& tensors, int dim = 0) {
   return y;
 }
 
+/// Concatenates tensors of one rank along `dim` (negative counts from the end); their
+/// shapes must agree except along dim. Differentiable in every input.
+template <class T>
+Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int dim = 0) {
+  CK_CHECK(!tensors.empty(), "cat: no tensors given");
+  const Tensor<T>& first = tensors.front();
+  detail::require_defined("cat", "tensors[0]", first);
+  const int64_t r = first.dim();
+  CK_CHECK(r >= 1, "cat: tensors must have at least one dimension, got a scalar");
+  CK_CHECK(dim >= -r && dim < r, "cat: dim ", dim, " out of range for tensors of rank ", r);
+  const size_t d = static_cast<size_t>(dim < 0 ? dim + r : dim);
+  int64_t total = 0;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor<T>& t = tensors[i];
+    CK_CHECK(t.defined(), "cat: tensor ", i, " is undefined");
+    CK_CHECK(t.dim() == r, "cat: tensor ", i, " has shape ", t.shape().str(), " (rank ", t.dim(),
+             ") but tensor 0 has shape ", first.shape().str(), " (rank ", r, ")");
+    for (size_t k = 0; k < static_cast<size_t>(r); ++k)
+      CK_CHECK(k == d || t.shape()[k] == first.shape()[k], "cat: tensor ", i, " has shape ", t.shape().str(),
+               " but tensor 0 has shape ", first.shape().str(), "; they may differ only in dimension ", d);
+    detail::require_same_device("cat", first, t);
+    total += t.shape()[d];
+  }
+  int64_t outer = 1, inner = 1;
+  for (size_t k = 0; k < d; ++k) outer *= first.shape()[k];
+  for (size_t k = d + 1; k < static_cast<size_t>(r); ++k) inner *= first.shape()[k];
+  Shape out_shape = first.shape();
+  out_shape[d] = total;
+  const Device dev = first.device();
+  Tensor<T> y = Tensor<T>::empty(out_shape, dev);
+  std::vector<int64_t> sizes;
+  int64_t offset = 0;
+  for (const Tensor<T>& t : tensors) {
+    const int64_t n = t.shape()[d];
+    sizes.push_back(n);
+    backend::copy_blocks(dev, outer, static_cast<size_t>(n * inner) * sizeof(T), y.data_ptr() + offset * inner,
+                         static_cast<size_t>(total * inner) * sizeof(T), t.data_ptr(),
+                         static_cast<size_t>(n * inner) * sizeof(T));
+    offset += n;
+  }
+  bool any = false;
+  for (const Tensor<T>& t : tensors) any = any || t.requires_grad();
+  if (any && autograd::grad_enabled())
+    autograd::record<T>(y, "cat", tensors, [outer, inner, total, sizes, shapes = [&] {
+                          std::vector<Shape> s;
+                          for (const Tensor<T>& t : tensors) s.push_back(t.shape());
+                          return s;
+                        }()](const Tensor<T>& gy) {
+      std::vector<Tensor<T>> grads;
+      int64_t at = 0;
+      for (size_t i = 0; i < sizes.size(); ++i) {
+        Tensor<T> gi = Tensor<T>::empty(shapes[i], gy.device());
+        backend::copy_blocks(gy.device(), outer, static_cast<size_t>(sizes[i] * inner) * sizeof(T), gi.data_ptr(),
+                             static_cast<size_t>(sizes[i] * inner) * sizeof(T), gy.data_ptr() + at * inner,
+                             static_cast<size_t>(total * inner) * sizeof(T));
+        at += sizes[i];
+        grads.push_back(gi);
+      }
+      return grads;
+    });
+  return y;
+}
+
 }  // namespace convkit

@@ -176,4 +176,16 @@ inline void copy(void* dst, const void* src, size_t bytes) {
   });
 }
 
+/// Copies `rows` blocks of `row_bytes` bytes from src to dst, whose blocks start src_pitch
+/// and dst_pitch bytes apart (cat and its gradient: one input's slab of every outer index).
+inline void copy_blocks(int64_t rows, size_t row_bytes, void* dst, size_t dst_pitch, const void* src,
+                        size_t src_pitch) {
+  if (rows <= 0 || row_bytes == 0) return;
+  parallel_for(rows, static_cast<int64_t>(row_bytes / 4 + 16), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      std::memcpy(static_cast<char*>(dst) + static_cast<size_t>(r) * dst_pitch,
+                  static_cast<const char*>(src) + static_cast<size_t>(r) * src_pitch, row_bytes);
+  });
+}
+
 }  // namespace convkit::backend::cpu

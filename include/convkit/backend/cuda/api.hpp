@@ -18,6 +18,7 @@ void* allocate(Device d, size_t bytes);
 void deallocate(Device d, void* p) noexcept;
 void copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes);
 void zero(Device d, void* p, size_t bytes);
+void copy_blocks(int64_t rows, size_t row_bytes, void* dst, size_t dst_pitch, const void* src, size_t src_pitch);
 
 template <class T, class F>
 void unary_map(int64_t n, const T* x, T* y, F f);
@@ -56,6 +57,16 @@ template <class T>
 void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y);
 template <class T>
 void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate);
+template <class T>
+void adaptive_avg_pool2d_forward(const AdaptivePool2dGeometry& g, const T* x, T* y);
+template <class T>
+void adaptive_avg_pool2d_backward(const AdaptivePool2dGeometry& g, const T* gy, T* gx, bool accumulate);
+template <class T>
+void batch_norm_forward(const BatchNormGeometry& g, const T* x, const T* weight, const T* bias, T* running_mean,
+                        T* running_var, bool training, double momentum, double eps, T* saved, T* y);
+template <class T>
+void batch_norm_backward(const BatchNormGeometry& g, const T* x, const T* weight, const T* saved, const T* gy,
+                         bool training, T* gx, T* gw, T* gb);
 template <class T>
 T cross_entropy_forward(int64_t N, int64_t K, const T* logits, const int64_t* labels);
 template <class T>

@@ -82,6 +82,12 @@ void zero(Device, void* p, size_t bytes) {
   if (bytes) check(cudaMemset(p, 0, bytes), "cudaMemset");
 }
 
+void copy_blocks(int64_t rows, size_t row_bytes, void* dst, size_t dst_pitch, const void* src, size_t src_pitch) {
+  if (rows > 0 && row_bytes > 0)
+    check(cudaMemcpy2D(dst, dst_pitch, src, src_pitch, row_bytes, static_cast<size_t>(rows), cudaMemcpyDefault),
+          "cudaMemcpy2D");
+}
+
 namespace {
 kernels::BroadcastIndexer indexer(const BroadcastPlan& p) {
   kernels::BroadcastIndexer ix;
@@ -285,6 +291,32 @@ void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accum
   avg_pool2d_backward_plan(ops, g, gy, gx, accumulate);
 }
 
+template <class T>
+void adaptive_avg_pool2d_forward(const AdaptivePool2dGeometry& g, const T* x, T* y) {
+  DeviceOps ops;
+  adaptive_avg_pool2d_forward_plan(ops, g, x, y);
+}
+template <class T>
+void adaptive_avg_pool2d_backward(const AdaptivePool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
+  DeviceOps ops;
+  adaptive_avg_pool2d_backward_plan(ops, g, gy, gx, accumulate);
+}
+
+// ---- batch normalisation
+template <class T>
+void batch_norm_forward(const BatchNormGeometry& g, const T* x, const T* weight, const T* bias, T* running_mean,
+                        T* running_var, bool training, double momentum, double eps, T* saved, T* y) {
+  DeviceOps ops;
+  batch_norm_forward_plan(ops, g, x, weight, bias, running_mean, running_var, training, momentum, eps, saved, y);
+}
+template <class T>
+void batch_norm_backward(const BatchNormGeometry& g, const T* x, const T* weight, const T* saved, const T* gy,
+                         bool training, T* gx, T* gw, T* gb) {
+  DeviceOps ops;
+  DeviceBuffer<T> coef(static_cast<size_t>(3 * g.C));
+  batch_norm_backward_plan(ops, g, x, weight, saved, gy, training, gx, gw, gb, coef.p);
+}
+
 // ---- loss
 template <class T>
 T cross_entropy_forward(int64_t N, int64_t K, const T* logits, const int64_t* labels) {
@@ -314,38 +346,44 @@ void adam_step(int64_t n, T* p, const T* g, T* m, T* v, const Rule& rule) {
 }
 
 // ---- explicit instantiations: every (type, functor) pair the ops use
-#define CK_CUDA_INSTANTIATE(T)                                                                                \
-  template void unary_map<T, fn::Neg>(int64_t, const T*, T*, fn::Neg);                                        \
-  template void unary_map<T, fn::Sigmoid>(int64_t, const T*, T*, fn::Sigmoid);                                \
-  template void unary_map<T, fn::Relu>(int64_t, const T*, T*, fn::Relu);                                      \
-  template void unary_map<T, fn::Tanh>(int64_t, const T*, T*, fn::Tanh);                                      \
-  template void unary_map<T, fn::Pow<T>>(int64_t, const T*, T*, fn::Pow<T>);                                  \
-  template void zip_map<T, fn::SigmoidGrad>(int64_t, const T*, const T*, T*, fn::SigmoidGrad);                \
-  template void zip_map<T, fn::ReluGrad>(int64_t, const T*, const T*, T*, fn::ReluGrad);                      \
-  template void zip_map<T, fn::TanhGrad>(int64_t, const T*, const T*, T*, fn::TanhGrad);                      \
-  template void zip_map<T, fn::PowGrad<T>>(int64_t, const T*, const T*, T*, fn::PowGrad<T>);                  \
-  template void binary_map<T, fn::Add>(const BroadcastPlan&, const T*, const T*, T*, fn::Add);                \
-  template void binary_map<T, fn::Sub>(const BroadcastPlan&, const T*, const T*, T*, fn::Sub);                \
-  template void binary_map<T, fn::Mul>(const BroadcastPlan&, const T*, const T*, T*, fn::Mul);                \
-  template void binary_map<T, fn::Div>(const BroadcastPlan&, const T*, const T*, T*, fn::Div);                \
-  template void sum_to_a<T>(const BroadcastPlan&, const T*, T*);                                              \
-  template T sum<T>(int64_t, const T*);                                                                       \
-  template void fill<T>(int64_t, T*, T);                                                                      \
-  template void axpy<T>(int64_t, T, const T*, T*);                                                            \
-  template void add_bias<T>(int64_t, int64_t, int64_t, const T*, T*);                                         \
-  template void bias_grad<T>(int64_t, int64_t, int64_t, const T*, T*);                                        \
-  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, const T*, T, T*);                 \
-  template void corr2d_forward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, T*);                \
-  template void corr2d_backward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, const T*, T*, T*); \
-  template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*);                   \
-  template void conv2d_backward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*, T*, T*, bool);    \
-  template void max_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*, PoolIndex*);                       \
-  template void max_pool2d_backward<T>(const Pool2dGeometry&, const PoolIndex*, const T*, T*, bool);          \
-  template void avg_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*);                                   \
-  template void avg_pool2d_backward<T>(const Pool2dGeometry&, const T*, T*, bool);                            \
-  template T cross_entropy_forward<T>(int64_t, int64_t, const T*, const int64_t*);                            \
-  template void cross_entropy_backward<T>(int64_t, int64_t, const T*, const int64_t*, T, T*);                 \
-  template void sgd_step<T, optim::SgdRule<T>>(int64_t, T*, const T*, T*, const optim::SgdRule<T>&);          \
+#define CK_CUDA_INSTANTIATE(T)                                                                                         \
+  template void unary_map<T, fn::Neg>(int64_t, const T*, T*, fn::Neg);                                                 \
+  template void unary_map<T, fn::Sigmoid>(int64_t, const T*, T*, fn::Sigmoid);                                         \
+  template void unary_map<T, fn::Relu>(int64_t, const T*, T*, fn::Relu);                                               \
+  template void unary_map<T, fn::Tanh>(int64_t, const T*, T*, fn::Tanh);                                               \
+  template void unary_map<T, fn::Pow<T>>(int64_t, const T*, T*, fn::Pow<T>);                                           \
+  template void zip_map<T, fn::SigmoidGrad>(int64_t, const T*, const T*, T*, fn::SigmoidGrad);                         \
+  template void zip_map<T, fn::ReluGrad>(int64_t, const T*, const T*, T*, fn::ReluGrad);                               \
+  template void zip_map<T, fn::TanhGrad>(int64_t, const T*, const T*, T*, fn::TanhGrad);                               \
+  template void zip_map<T, fn::PowGrad<T>>(int64_t, const T*, const T*, T*, fn::PowGrad<T>);                           \
+  template void binary_map<T, fn::Add>(const BroadcastPlan&, const T*, const T*, T*, fn::Add);                         \
+  template void binary_map<T, fn::Sub>(const BroadcastPlan&, const T*, const T*, T*, fn::Sub);                         \
+  template void binary_map<T, fn::Mul>(const BroadcastPlan&, const T*, const T*, T*, fn::Mul);                         \
+  template void binary_map<T, fn::Div>(const BroadcastPlan&, const T*, const T*, T*, fn::Div);                         \
+  template void sum_to_a<T>(const BroadcastPlan&, const T*, T*);                                                       \
+  template T sum<T>(int64_t, const T*);                                                                                \
+  template void fill<T>(int64_t, T*, T);                                                                               \
+  template void axpy<T>(int64_t, T, const T*, T*);                                                                     \
+  template void add_bias<T>(int64_t, int64_t, int64_t, const T*, T*);                                                  \
+  template void bias_grad<T>(int64_t, int64_t, int64_t, const T*, T*);                                                 \
+  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, const T*, T, T*);                          \
+  template void corr2d_forward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, T*);                         \
+  template void corr2d_backward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, const T*, T*, T*);          \
+  template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*);                            \
+  template void conv2d_backward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*, T*, T*, bool);             \
+  template void max_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*, PoolIndex*);                                \
+  template void max_pool2d_backward<T>(const Pool2dGeometry&, const PoolIndex*, const T*, T*, bool);                   \
+  template void avg_pool2d_forward<T>(const Pool2dGeometry&, const T*, T*);                                            \
+  template void avg_pool2d_backward<T>(const Pool2dGeometry&, const T*, T*, bool);                                     \
+  template void adaptive_avg_pool2d_forward<T>(const AdaptivePool2dGeometry&, const T*, T*);                           \
+  template void adaptive_avg_pool2d_backward<T>(const AdaptivePool2dGeometry&, const T*, T*, bool);                    \
+  template void batch_norm_forward<T>(const BatchNormGeometry&, const T*, const T*, const T*, T*, T*, bool, double,    \
+                                      double, T*, T*);                                                                 \
+  template void batch_norm_backward<T>(const BatchNormGeometry&, const T*, const T*, const T*, const T*, bool, T*, T*, \
+                                       T*);                                                                            \
+  template T cross_entropy_forward<T>(int64_t, int64_t, const T*, const int64_t*);                                     \
+  template void cross_entropy_backward<T>(int64_t, int64_t, const T*, const int64_t*, T, T*);                          \
+  template void sgd_step<T, optim::SgdRule<T>>(int64_t, T*, const T*, T*, const optim::SgdRule<T>&);                   \
   template void adam_step<T, optim::AdamRule<T>>(int64_t, T*, const T*, T*, T*, const optim::AdamRule<T>&);
 
 CK_CUDA_INSTANTIATE(float)

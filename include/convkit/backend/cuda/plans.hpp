@@ -210,6 +210,116 @@ void avg_pool2d_backward_plan(Ops& ops, const Pool2dGeometry& g, const T* gy, T*
   ops.launch("avg_pool2d backward", g.N * g.C * g.OH * g.OW, AvgPoolBackwardBody<T>{g, gy, gx});
 }
 
+/// Per output element of adaptive average pooling.
+template <class T>
+struct AdaptivePoolForwardBody {
+  /// The kernel's arguments.
+  ///@{
+  AdaptivePool2dGeometry g;
+  const T* x;
+  T* y;
+  ///@}
+  /// Computes element i (one thread's work).
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::adaptive_avg_pool_forward(g, x, y, i); }
+};
+/// Per output element: spreads its gradient over its bin.
+template <class T>
+struct AdaptivePoolBackwardBody {
+  /// The kernel's arguments.
+  ///@{
+  AdaptivePool2dGeometry g;
+  const T* gy;
+  T* gx;
+  ///@}
+  /// Computes element i (one thread's work).
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::adaptive_avg_pool_backward(g, gy, gx, i); }
+};
+/// Per channel: batch statistics (or the running ones), the running update, saved.
+template <class T>
+struct BatchNormChannelBody {
+  /// The kernel's arguments.
+  ///@{
+  BatchNormGeometry g;
+  const T* x;
+  T* running_mean;
+  T* running_var;
+  bool training;
+  double momentum, eps;
+  T* saved;
+  ///@}
+  /// Computes channel c (one thread's work).
+  CK_HOST_DEVICE void operator()(int64_t c) const {
+    kernels::batch_norm_channel(g, x, running_mean, running_var, training, momentum, eps, saved, c);
+  }
+};
+/// Per element: the normalised output.
+template <class T>
+struct BatchNormApplyBody {
+  /// The kernel's arguments.
+  ///@{
+  BatchNormGeometry g;
+  const T *x, *weight, *bias, *saved;
+  T* y;
+  ///@}
+  /// Computes element i (one thread's work).
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::batch_norm_apply(g, x, weight, bias, saved, y, i); }
+};
+/// Per channel: the backward sums and the input gradient's coefficients.
+template <class T>
+struct BatchNormGradChannelBody {
+  /// The kernel's arguments.
+  ///@{
+  BatchNormGeometry g;
+  const T *x, *weight, *saved, *gy;
+  bool training;
+  T *gw, *gb, *coef;
+  ///@}
+  /// Computes channel c (one thread's work).
+  CK_HOST_DEVICE void operator()(int64_t c) const {
+    kernels::batch_norm_grad_channel(g, x, weight, saved, gy, training, gw, gb, coef, c);
+  }
+};
+/// Per element: the input gradient.
+template <class T>
+struct BatchNormInputGradBody {
+  /// The kernel's arguments.
+  ///@{
+  BatchNormGeometry g;
+  const T *x, *saved, *coef, *gy;
+  T* gx;
+  ///@}
+  /// Computes element i (one thread's work).
+  CK_HOST_DEVICE void operator()(int64_t i) const { kernels::batch_norm_input_grad_at(g, x, saved, coef, gy, gx, i); }
+};
+
+template <class T, class Ops>
+void adaptive_avg_pool2d_forward_plan(Ops& ops, const AdaptivePool2dGeometry& g, const T* x, T* y) {
+  ops.launch("adaptive_avg_pool2d", g.N * g.C * g.OH * g.OW, AdaptivePoolForwardBody<T>{g, x, y});
+}
+template <class T, class Ops>
+void adaptive_avg_pool2d_backward_plan(Ops& ops, const AdaptivePool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
+  if (!accumulate) ops.fill(g.N * g.C * g.H * g.W, gx, T(0));
+  ops.launch("adaptive_avg_pool2d backward", g.N * g.C * g.OH * g.OW, AdaptivePoolBackwardBody<T>{g, gy, gx});
+}
+/// One thread per channel for the statistics (a block reduction per channel would be faster
+/// on large batches), then one per element.
+template <class T, class Ops>
+void batch_norm_forward_plan(Ops& ops, const BatchNormGeometry& g, const T* x, const T* weight, const T* bias,
+                             T* running_mean, T* running_var, bool training, double momentum, double eps, T* saved,
+                             T* y) {
+  ops.launch("batch_norm statistics", g.C,
+             BatchNormChannelBody<T>{g, x, running_mean, running_var, training, momentum, eps, saved});
+  ops.launch("batch_norm", g.N * g.C * g.inner, BatchNormApplyBody<T>{g, x, weight, bias, saved, y});
+}
+/// `coef` is scratch for 3C values.
+template <class T, class Ops>
+void batch_norm_backward_plan(Ops& ops, const BatchNormGeometry& g, const T* x, const T* weight, const T* saved,
+                              const T* gy, bool training, T* gx, T* gw, T* gb, T* coef) {
+  ops.launch("batch_norm backward sums", g.C,
+             BatchNormGradChannelBody<T>{g, x, weight, saved, gy, training, gw, gb, coef});
+  if (gx) ops.launch("batch_norm backward", g.N * g.C * g.inner, BatchNormInputGradBody<T>{g, x, saved, coef, gy, gx});
+}
+
 /// Mean cross-entropy; `rows` is scratch for N per-row losses.
 template <class T, class Ops>
 T cross_entropy_forward_plan(Ops& ops, int64_t N, int64_t K, const T* logits, const int64_t* labels, T* rows) {
