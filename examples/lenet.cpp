@@ -3,13 +3,14 @@
 //   lenet [--epochs 10] [--lr 0.9] [--batch-size 256] [--threads N] [--seed 0]
 //         [--data DIR] [--model d2l|modern|alexnet] [--save PATH] [--resume PATH]
 //         [--evaluate PATH] [--plot PATH] [--limit N]
-#include <chrono>
 #include <convkit/convkit.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
+
+#include "training.hpp"
 
 namespace {
 
@@ -55,44 +56,23 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string key = argv[i];
-    if (key == "--help" || key == "-h") usage("");
-    if (i + 1 >= argc) usage("option " + key + " needs a value");
-    const std::string v = argv[++i];
-    try {
-      if (key == "--epochs")
-        a.epochs = std::stoi(v);
-      else if (key == "--lr")
-        a.lr = std::stod(v);
-      else if (key == "--batch-size")
-        a.batch_size = std::stoll(v);
-      else if (key == "--threads")
-        a.threads = std::stoi(v);
-      else if (key == "--seed")
-        a.seed = std::stoull(v);
-      else if (key == "--data")
-        a.data = v;
-      else if (key == "--model")
-        a.model = v;
-      else if (key == "--save")
-        a.save = v;
-      else if (key == "--resume")
-        a.resume = v;
-      else if (key == "--evaluate")
-        a.evaluate = v;
-      else if (key == "--plot")
-        a.plot = v;
-      else if (key == "--limit")
-        a.limit = std::stoll(v);
-      else if (key == "--device")
-        a.device = v;
-      else
-        usage("unknown option " + key);
-    } catch (const std::logic_error&) {
-      usage(ck::detail::cat("bad value '", v, "' for ", key));
-    }
-  }
+  examples::parse_options(argc, argv,
+                          {{"--epochs", [&](const std::string& v) { a.epochs = std::stoi(v); }},
+                           {"--optimizer", [&](const std::string& v) { a.optimizer = v; }},
+                           {"--lr", [&](const std::string& v) { a.lr = std::stod(v); }},
+                           {"--momentum", [&](const std::string& v) { a.momentum = std::stod(v); }},
+                           {"--batch-size", [&](const std::string& v) { a.batch_size = std::stoll(v); }},
+                           {"--threads", [&](const std::string& v) { a.threads = std::stoi(v); }},
+                           {"--seed", [&](const std::string& v) { a.seed = std::stoull(v); }},
+                           {"--data", [&](const std::string& v) { a.data = v; }},
+                           {"--model", [&](const std::string& v) { a.model = v; }},
+                           {"--save", [&](const std::string& v) { a.save = v; }},
+                           {"--resume", [&](const std::string& v) { a.resume = v; }},
+                           {"--evaluate", [&](const std::string& v) { a.evaluate = v; }},
+                           {"--plot", [&](const std::string& v) { a.plot = v; }},
+                           {"--limit", [&](const std::string& v) { a.limit = std::stoll(v); }},
+                           {"--device", [&](const std::string& v) { a.device = v; }}},
+                          usage);
   if (a.optimizer.empty()) a.optimizer = a.model == "modern" ? "adam" : "sgd";
   if (a.optimizer != "sgd" && a.optimizer != "adam") usage("--optimizer must be sgd or adam");
   if (a.lr < 0) a.lr = a.model == "d2l" ? 0.9 : a.model == "alexnet" ? 0.01 : 1e-3;  // alexnet: d2l 7.1's
@@ -104,20 +84,8 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-using Net = ck::nn::Sequential<float>;
-
-/// Accuracy and confusion matrix of `net` on a data set, without recording a graph.
-ck::util::ConfusionMatrix evaluate(Net& net, ck::data::DataLoader<float>& loader, ck::Device device) {
-  ck::NoGradGuard no_grad;
-  net.eval();
-  ck::util::ConfusionMatrix cm(loader.dataset().class_names());
-  for (auto it = loader.begin(); it != loader.end(); ++it) {
-    const auto batch = *it;
-    cm.add(ck::util::argmax_rows(net(batch.x.to(device))), batch.labels);
-  }
-  net.train();
-  return cm;
-}
+using examples::evaluate;
+using examples::Net;
 
 }  // namespace
 
@@ -160,57 +128,8 @@ int main(int argc, char** argv) try {
                                                       ck::optim::SGDOptions(args.lr).momentum(args.momentum));
   else
     trainer = std::make_unique<ck::optim::Adam<float>>(net.parameters(), ck::optim::AdamOptions(args.lr));
-  ck::util::LinePlot plot("epoch", "training loss");
-  plot.set_title("LeNet (" + args.model + ") on " + args.data);
-  plot.set_right_axis("accuracy", 0, 1);
-  plot.set_xlim(0, args.epochs);
-  double train_loss = 0, train_acc = 0, test_acc = 0, train_seconds = 0;
-  int64_t examples = 0;
-  for (int epoch = 0; epoch < args.epochs; ++epoch) {
-    double loss_sum = 0;
-    int64_t correct = 0, seen = 0, step = 0;
-    const int64_t steps = train_iter.num_batches();
-    ck::util::ProgressBar bar(steps, "epoch " + std::to_string(epoch + 1));
-    const auto t0 = std::chrono::steady_clock::now();
-    for (auto it = train_iter.begin(); it != train_iter.end(); ++it, ++step) {
-      const auto batch = *it;
-      auto y_hat = net(batch.x.to(device));
-      auto l = ck::cross_entropy(y_hat, batch.y);
-      trainer->zero_grad();
-      l.backward();
-      trainer->step();
-      const auto pred = ck::util::argmax_rows(y_hat);
-      for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == batch.labels[i];
-      loss_sum += static_cast<double>(l.item()) * static_cast<double>(batch.size());
-      seen += batch.size();
-      train_loss = loss_sum / static_cast<double>(seen);
-      train_acc = static_cast<double>(correct) / static_cast<double>(seen);
-      if ((step + 1) % 50 == 0 || step + 1 == steps) {
-        plot.add("train loss", epoch + static_cast<double>(step + 1) / static_cast<double>(steps), train_loss);
-        plot.add("train acc", epoch + static_cast<double>(step + 1) / static_cast<double>(steps), train_acc,
-                 ck::util::Axis::Right);
-      }
-      char status[64];
-      std::snprintf(status, sizeof status, "loss %.3f acc %.3f", train_loss, train_acc);
-      bar.update(step + 1, status);
-    }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    bar.finish();
-    train_seconds += secs;
-    examples += seen;
-    test_acc = evaluate(net, test_iter, device).accuracy();
-    plot.add("test acc", epoch + 1, test_acc, ck::util::Axis::Right);
-    std::printf("epoch %d: loss %.3f, train acc %.3f, test acc %.3f, %.1f examples/sec\n", epoch + 1, train_loss,
-                train_acc, test_acc, static_cast<double>(seen) / secs);
-    std::fflush(stdout);
-    if (args.plot != "none") plot.save_svg(args.plot);
-  }
-  std::printf("loss %.3f, train acc %.3f, test acc %.3f\n", train_loss, train_acc, test_acc);
-  std::printf("%.1f examples/sec on %s\n", train_seconds > 0 ? static_cast<double>(examples) / train_seconds : 0.0,
-              device.str().c_str());
-  const auto cm = evaluate(net, test_iter, device);
-  std::printf("\nconfusion matrix on the test set (rows: true class, columns: predicted)\n%s", cm.str().c_str());
-  if (args.plot != "none" && args.epochs > 0) std::printf("training curves written to %s\n", args.plot.c_str());
+  examples::fit(net, train_iter, test_iter, *trainer, device, args.epochs, "LeNet (" + args.model + ") on " + args.data,
+                args.plot);
   if (!args.save.empty()) {
     ck::io::save(net, args.save);
     std::printf("parameters saved to %s\n", args.save.c_str());

@@ -341,3 +341,44 @@ TEST_CASE("training plot: a title, both axes labelled, ticks at round values, ac
   CHECK_FALSE(contains(svg, ">0.496</text>"));
   CHECK(contains(svg, ">test acc (right)</text>"));
 }
+
+TEST_CASE("checkpoints: a BN-LeNet saved by PyTorch (parameters and buffers) gives PyTorch's logits") {
+  const std::string dir = std::string(CONVKIT_TEST_DATA_DIR) + "/interop/";
+  std::ifstream in(dir + "lenet_bn_torch.txt");
+  REQUIRE(in.good());
+  std::map<std::string, std::vector<float>> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string key;
+    ls >> key;
+    for (float v; ls >> v;) rows[key].push_back(v);
+  }
+  REQUIRE(rows["x"].size() == 4 * 28 * 28);
+  auto net = ck::models::lenet_bn<float>();
+  ck::io::load(net, dir + "lenet_bn_torch.safetensors");
+  net.eval();
+  auto& bn = net.at<ck::nn::BatchNorm2d<float>>(1);
+  CHECK(bn.num_batches_tracked().item() == 3.f);  // stored as int64 by PyTorch
+  const auto logits = net(ck::Tensor<float>::from_vector(rows["x"], {4, 1, 28, 28})).to_vector();
+  REQUIRE(logits.size() == rows["logits"].size());
+  float scale = 0, worst = 0;
+  for (float v : rows["logits"]) scale = std::max(scale, std::fabs(v));
+  for (size_t i = 0; i < logits.size(); ++i) worst = std::max(worst, std::fabs(logits[i] - rows["logits"][i]));
+  CHECK(worst <= 1e-5f * scale);
+
+  // Saved again by convkit and read back: the same state, counts still int64.
+  const std::string path = temp_dir() + "/lenet_bn.safetensors";
+  ck::io::save(net, path);
+  const auto stored = ck::io::load_safetensors(path);
+  CHECK(stored.at("1.num_batches_tracked").dtype == "I64");
+  CHECK(stored.at("1.running_var").dtype == "F32");
+  CHECK(stored.size() == net.state().size());
+  auto again = ck::models::lenet_bn<float>();
+  ck::io::load(again, path);
+  again.eval();
+  CHECK(again(ck::Tensor<float>::from_vector(rows["x"], {4, 1, 28, 28})).to_vector() == logits);
+  // A checkpoint without the buffers does not load into a model that has them.
+  ck::io::save_safetensors<float>(path, net.named_parameters());
+  CHECK(contains(error_of([&] { ck::io::load(again, path); }), "running_mean"));
+}

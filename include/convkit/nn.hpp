@@ -1,7 +1,12 @@
 #pragma once
 // Modules, initialisers and optimizers (includes the ops they use).
 #include "models/alexnet.hpp"
+#include "models/densenet.hpp"
+#include "models/googlenet.hpp"
 #include "models/lenet.hpp"
+#include "models/nin.hpp"
+#include "models/resnet.hpp"
+#include "models/vgg.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
 #include "nn/module.hpp"

@@ -1,5 +1,6 @@
 """Reads a convkit checkpoint with the official safetensors package and checks that every
-name, shape and value matches the text dump written beside it (bit-exact for float32)."""
+name, dtype, shape and value matches the text dump written beside it (bit-exact: float32
+parameters and running statistics, int64 batch counts, as PyTorch's state_dict holds them)."""
 import sys
 
 import numpy as np
@@ -12,17 +13,17 @@ def main(checkpoint: str, dump: str) -> int:
     with open(dump) as f:
         for line in f:
             parts = line.split()
-            name, rank = parts[0], int(parts[1])
-            shape = tuple(int(d) for d in parts[2:2 + rank])
-            values = np.array([float(v) for v in parts[2 + rank:]], dtype=np.float32).reshape(shape)
+            name, dtype, rank = parts[0], np.dtype(parts[1]), int(parts[2])
+            shape = tuple(int(d) for d in parts[3:3 + rank])
+            values = np.array([float(v) for v in parts[3 + rank:]]).astype(dtype).reshape(shape)
             expected[name] = values
     if sorted(tensors) != sorted(expected):
         print(f"names differ: {sorted(tensors)} vs {sorted(expected)}")
         return 1
     for name, want in expected.items():
         got = tensors[name]
-        if got.dtype != np.float32 or got.shape != want.shape or not np.array_equal(got, want):
-            print(f"{name}: got {got.dtype} {got.shape}, expected float32 {want.shape} (values equal: "
+        if got.dtype != want.dtype or got.shape != want.shape or not np.array_equal(got, want):
+            print(f"{name}: got {got.dtype} {got.shape}, expected {want.dtype} {want.shape} (values equal: "
                   f"{got.shape == want.shape and np.array_equal(got, want)})")
             return 1
     print(f"safetensors read {len(tensors)} tensors from {checkpoint}: names, shapes and values match")

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -43,7 +44,7 @@ inline const char* dtype_name<double>() {
 
 /// One tensor read from a file, with its raw dtype kept.
 struct StoredTensor {
-  std::string dtype;  ///< "F32" or "F64"
+  std::string dtype;  ///< "F32", "F64" or "I64"
   /// The tensor's shape.
   Shape shape;
   /// The raw little-endian element bytes.
@@ -57,7 +58,11 @@ struct StoredTensor {
     CK_CHECK(bytes.size() == n * (dtype == "F32" ? 4 : 8), "StoredTensor::as: ", bytes.size(),
              " bytes cannot hold shape ", shape.str(), " of ", dtype);
     if (n == 0) return t;
-    if (dtype == "F32") {
+    if (dtype == "I64") {
+      std::vector<int64_t> v(n);
+      std::memcpy(v.data(), bytes.data(), n * sizeof(int64_t));
+      for (size_t i = 0; i < n; ++i) t.data()[i] = static_cast<T>(v[i]);
+    } else if (dtype == "F32") {
       std::vector<float> v(n);
       std::memcpy(v.data(), bytes.data(), n * sizeof(float));
       std::copy(v.begin(), v.end(), t.data());
@@ -70,19 +75,43 @@ struct StoredTensor {
   }
 };
 
-/// Writes named tensors to `path` atomically (temporary file, then rename).
+namespace detail {
+/// One tensor to write: its dtype's name, shape and little-endian bytes.
+struct RawTensor {
+  std::string name;                  ///< the tensor's name in the file
+  std::string dtype;                 ///< "F32", "F64" or "I64"
+  Shape shape;                       ///< its shape
+  std::vector<unsigned char> bytes;  ///< its data
+};
+
+/// The bytes of `t` as stored: its own type, or int64 when `as_integer` (counts).
 template <class T>
-void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor<T>>>& tensors) {
-  CK_CHECK(detail::little_endian(), "save_safetensors: big-endian hosts are not supported");
+RawTensor raw_tensor(const std::string& name, const Tensor<T>& t, bool as_integer) {
+  CK_CHECK(t.defined(), "save_safetensors: tensor '", name, "' is undefined");
+  const std::vector<T> host = t.to_vector();
+  RawTensor r{name, as_integer ? "I64" : dtype_name<T>(), t.shape(), {}};
+  if (as_integer) {
+    std::vector<int64_t> v(host.size());
+    for (size_t i = 0; i < host.size(); ++i) v[i] = static_cast<int64_t>(std::llround(static_cast<double>(host[i])));
+    r.bytes.resize(v.size() * sizeof(int64_t));
+    if (!v.empty()) std::memcpy(r.bytes.data(), v.data(), r.bytes.size());
+  } else {
+    r.bytes.resize(host.size() * sizeof(T));
+    if (!host.empty()) std::memcpy(r.bytes.data(), host.data(), r.bytes.size());
+  }
+  return r;
+}
+
+/// Writes the tensors to `path` atomically (temporary file, then rename).
+inline void write_safetensors(const std::string& path, const std::vector<RawTensor>& tensors) {
+  CK_CHECK(little_endian(), "save_safetensors: big-endian hosts are not supported");
   std::string header = "{\"__metadata__\":{\"format\":\"pt\"}";
   size_t offset = 0;
-  for (const auto& [name, t] : tensors) {
-    CK_CHECK(t.defined(), "save_safetensors: tensor '", name, "' is undefined");
-    const size_t bytes = static_cast<size_t>(t.numel()) * sizeof(T);
-    header += "," + json_quote(name) + ":{\"dtype\":\"" + detail::dtype_name<T>() + "\",\"shape\":[";
-    for (int64_t d = 0; d < t.dim(); ++d) header += (d ? "," : "") + std::to_string(t.size(static_cast<int>(d)));
-    header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
-    offset += bytes;
+  for (const RawTensor& t : tensors) {
+    header += "," + json_quote(t.name) + ":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
+    for (size_t d = 0; d < t.shape.size(); ++d) header += (d ? "," : "") + std::to_string(t.shape[d]);
+    header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + t.bytes.size()) + "]}";
+    offset += t.bytes.size();
   }
   header += "}";
   while (header.size() % 8 != 0) header += ' ';
@@ -96,10 +125,8 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
   ok = ok && std::fwrite(len, 1, 8, f) == 8;
   ok = ok && std::fwrite(header.data(), 1, header.size(), f) == header.size();
-  for (const auto& [name, t] : tensors) {
-    const std::vector<T> host = t.to_vector();
-    ok = ok && std::fwrite(host.data(), sizeof(T), host.size(), f) == host.size();
-  }
+  for (const RawTensor& t : tensors)
+    ok = ok && (t.bytes.empty() || std::fwrite(t.bytes.data(), 1, t.bytes.size(), f) == t.bytes.size());
   ok = (std::fflush(f) == 0) && ok;
   ok = (::fsync(::fileno(f)) == 0) && ok;
   ok = (std::fclose(f) == 0) && ok;
@@ -108,12 +135,22 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
     throw Error(convkit::detail::cat("save_safetensors: writing '", path, "' failed (disk full or not writable?)"));
   }
 }
+}  // namespace detail
+
+/// Writes named tensors to `path` atomically (temporary file, then rename).
+template <class T>
+void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor<T>>>& tensors) {
+  std::vector<detail::RawTensor> raw;
+  raw.reserve(tensors.size());
+  for (const auto& [name, t] : tensors) raw.push_back(detail::raw_tensor(name, t, false));
+  detail::write_safetensors(path, raw);
+}
 
 namespace detail {
 /// The safetensors reader's limit on the JSON header, as in the official reader.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
-/// The bytes of `shape` elements of `dtype` ("F32" or "F64"), or a ck::Error naming `where`
+/// The bytes of `shape` elements of `dtype` ("F32", "F64" or "I64"), or a ck::Error naming `where`
 /// when the count does not fit in int64_t.
 inline uint64_t stored_bytes(const Shape& shape, const std::string& dtype, const std::string& where) {
   int64_t n = 1, bytes = 0;
@@ -158,8 +195,8 @@ inline std::map<std::string, StoredTensor> parse_safetensors_checked(const unsig
     const Json* shape = entry.find("shape");
     const Json* offsets = entry.find("data_offsets");
     CK_CHECK(dtype && dtype->kind == Json::Kind::String, where, ": missing dtype");
-    CK_CHECK(dtype->string == "F32" || dtype->string == "F64", where, ": dtype ", dtype->string,
-             " is not supported (F32 or F64)");
+    CK_CHECK(dtype->string == "F32" || dtype->string == "F64" || dtype->string == "I64", where, ": dtype ",
+             dtype->string, " is not supported (F32, F64 or I64)");
     CK_CHECK(shape && shape->kind == Json::Kind::Array, where, ": missing shape");
     CK_CHECK(offsets && offsets->kind == Json::Kind::Array && offsets->array.size() == 2, where,
              ": data_offsets must be [begin, end]");
@@ -222,42 +259,46 @@ inline std::map<std::string, StoredTensor> load_safetensors(const std::string& p
   return parse_safetensors(file.data(), file.size(), "load_safetensors: '" + path + "'");
 }
 
-/// Saves every parameter of `module` under its state_dict name ("0.weight", ...).
+/// Saves every parameter and buffer of `module` under its state_dict name ("0.weight",
+/// "1.running_mean"), counts such as num_batches_tracked as int64, as PyTorch saves them.
 template <class T>
 void save(const nn::Module<T>& module, const std::string& path) {
-  save_safetensors<T>(path, module.named_parameters());
+  std::vector<detail::RawTensor> raw;
+  for (const auto& entry : module.state()) raw.push_back(detail::raw_tensor(entry.name, entry.tensor, entry.integer));
+  detail::write_safetensors(path, raw);
 }
 
-/// Copies tensors read from a checkpoint into `module`'s parameters: every parameter must be
-/// present with the same shape, and nothing else. `source` names the checkpoint in errors.
-/// The module is changed only when every check has passed.
+/// Copies tensors read from a checkpoint into `module`'s parameters and buffers: every one
+/// must be present with the same shape, and nothing else. `source` names the checkpoint in
+/// errors. The module is changed only when every check has passed.
 template <class T>
 void load_tensors(nn::Module<T>& module, const std::map<std::string, StoredTensor>& stored, const std::string& source) {
-  const auto params = module.named_parameters();
-  for (const auto& [name, p] : params) {
-    auto it = stored.find(name);
-    CK_CHECK(it != stored.end(), "load: ", source, " has no tensor '", name, "' (the model expects ", params.size(),
-             " parameters)");
-    CK_CHECK(it->second.shape == p.shape(), "load: ", source, " tensor '", name, "' has shape ", it->second.shape.str(),
-             " but the model's parameter has shape ", p.shape().str());
+  const auto entries = module.state();
+  for (const auto& entry : entries) {
+    auto it = stored.find(entry.name);
+    CK_CHECK(it != stored.end(), "load: ", source, " has no tensor '", entry.name, "' (the model expects ",
+             entries.size(), " parameters and buffers)");
+    CK_CHECK(it->second.shape == entry.tensor.shape(), "load: ", source, " tensor '", entry.name, "' has shape ",
+             it->second.shape.str(), " but the model's has shape ", entry.tensor.shape().str());
   }
   for (const auto& [name, t] : stored) {
     bool known = false;
-    for (const auto& [pname, p] : params) known = known || pname == name;
+    for (const auto& entry : entries) known = known || entry.name == name;
     CK_CHECK(known, "load: ", source, " has tensor '", name, "' that the model does not have");
   }
   std::vector<Tensor<T>> values;
-  values.reserve(params.size());
-  for (const auto& [name, p] : params) values.push_back(stored.at(name).template as<T>());
+  values.reserve(entries.size());
+  for (const auto& entry : entries) values.push_back(stored.at(entry.name).template as<T>());
   NoGradGuard no_grad;
-  for (size_t i = 0; i < params.size(); ++i) {
-    Tensor<T> p = params[i].second;
-    p.copy_(values[i]);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Tensor<T> t = entries[i].tensor;
+    t.copy_(values[i]);
   }
 }
 
-/// Loads parameters saved by save() (or by PyTorch's safetensors.torch.save_file) into
-/// `module`: every parameter must be present with the same shape, and nothing else.
+/// Loads parameters and buffers saved by save() (or by PyTorch's safetensors.torch.save_file
+/// of a state_dict) into `module`: every one must be present with the same shape, and
+/// nothing else.
 template <class T>
 void load(nn::Module<T>& module, const std::string& path) {
   load_tensors(module, load_safetensors(path), "'" + path + "'");

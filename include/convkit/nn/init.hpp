@@ -1,9 +1,11 @@
 #pragma once
 // Parameter initialisers (as torch.nn.init), in place and reproducible from a Generator.
-// The module-level helpers initialise every weight (dim >= 2) and zero every bias.
+// The module-level helpers initialise every weight (dim >= 2) and zero every bias; batch
+// norm layers keep their identity scale.
 #include <cmath>
 #include <string>
 
+#include "layers.hpp"
 #include "module.hpp"
 
 namespace convkit::nn::init {
@@ -70,30 +72,39 @@ void kaiming_normal_(Tensor<T>& t, Generator& gen) {
 
 enum class Scheme { XavierUniform, XavierNormal, KaimingUniform, KaimingNormal };
 
+/// One parameter of initialize(): a weight (rank >= 2) by `scheme`, a bias (rank 1) zeroed.
+template <class T>
+void initialize_parameter(Tensor<T>& p, Scheme scheme, Generator& gen) {
+  if (p.dim() < 2) {
+    zeros_(p);
+    return;
+  }
+  switch (scheme) {
+    case Scheme::XavierUniform:
+      xavier_uniform_(p, gen);
+      break;
+    case Scheme::XavierNormal:
+      xavier_normal_(p, gen);
+      break;
+    case Scheme::KaimingUniform:
+      kaiming_uniform_(p, gen);
+      break;
+    case Scheme::KaimingNormal:
+      kaiming_normal_(p, gen);
+      break;
+  }
+}
+
 /// Initialises every weight (rank >= 2) of `module` and its children with `scheme` and
-/// zeroes every bias (rank 1), as d2l's net.initialize(init=init.Xavier()) does.
+/// zeroes every bias (rank 1), as d2l's net.initialize(init=init.Xavier()) does. Batch
+/// norm layers keep their weight 1 and bias 0 (a zero scale would silence the layer), as
+/// d2l's init_cnn leaves them.
 template <class T>
 void initialize(Module<T>& module, Scheme scheme, Generator& gen) {
-  for (auto& [name, p] : module.named_parameters()) {
-    if (p.dim() < 2) {
-      zeros_(p);
-      continue;
-    }
-    switch (scheme) {
-      case Scheme::XavierUniform:
-        xavier_uniform_(p, gen);
-        break;
-      case Scheme::XavierNormal:
-        xavier_normal_(p, gen);
-        break;
-      case Scheme::KaimingUniform:
-        kaiming_uniform_(p, gen);
-        break;
-      case Scheme::KaimingNormal:
-        kaiming_normal_(p, gen);
-        break;
-    }
-  }
+  module.apply([&](Module<T>& m) {
+    if (dynamic_cast<BatchNorm<T>*>(&m) != nullptr) return;
+    for (auto [name, p] : m.local_parameters()) initialize_parameter(p, scheme, gen);
+  });
 }
 
 }  // namespace convkit::nn::init

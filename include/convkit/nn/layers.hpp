@@ -1,6 +1,6 @@
 #pragma once
 // The d2l layers: Conv2d, Linear, MaxPool2d, AvgPool2d, Sigmoid, ReLU, Tanh, Flatten,
-// Dropout.
+// Dropout, BatchNorm1d, BatchNorm2d, AdaptiveAvgPool2d.
 #include <cmath>
 #include <string>
 
@@ -179,6 +179,118 @@ class Dropout : public Cloneable<Dropout<T>, T> {
  private:
   double p_;
   Generator gen_;
+};
+
+/// Batch normalisation over channel dimension 1 (d2l 8.5), as PyTorch's BatchNorm1d and
+/// BatchNorm2d: a learnable weight (1) and bias (0) per channel when affine, and the
+/// buffers running_mean (0), running_var (1) and num_batches_tracked when tracking running
+/// statistics. Training mode normalises with the batch's statistics and updates the running
+/// ones; eval mode (eval()) uses the running ones.
+template <class T>
+class BatchNorm : public Module<T> {
+ public:
+  /// Batch norm over `num_features` channels; `rank_ok` names the input ranks accepted.
+  BatchNorm(const char* name, int64_t num_features, const BatchNormOptions& options)
+      : name_(name), features_(num_features), options_(options) {
+    CK_CHECK(num_features > 0, "nn::", name, ": num_features must be positive, got ", num_features);
+    if (options.affine()) {
+      weight_ = this->register_parameter("weight", Tensor<T>::ones(Shape{num_features}));
+      bias_ = this->register_parameter("bias", Tensor<T>::zeros(Shape{num_features}));
+    }
+    if (options.track_running_stats()) {
+      running_mean_ = this->register_buffer("running_mean", Tensor<T>::zeros(Shape{num_features}));
+      running_var_ = this->register_buffer("running_var", Tensor<T>::ones(Shape{num_features}));
+      num_batches_tracked_ = this->register_buffer("num_batches_tracked", Tensor<T>::zeros(Shape{}), true);
+    }
+  }
+  Tensor<T> forward(const Tensor<T>& x) override {
+    check_input(x);
+    const bool batch_stats = this->is_training() || !options_.track_running_stats();
+    if (this->is_training() && options_.track_running_stats()) {
+      NoGradGuard no_grad;
+      num_batches_tracked_.fill_(num_batches_tracked_.item() + T(1));
+    }
+    return batch_norm(x, running_mean_, running_var_, weight_, bias_, batch_stats, options_.momentum(), options_.eps());
+  }
+  std::string repr() const override {
+    return convkit::detail::cat(name_, "(", features_, ", eps=", options_.eps(), ", momentum=", options_.momentum(),
+                                ", affine=", detail::yesno(options_.affine()),
+                                ", track_running_stats=", detail::yesno(options_.track_running_stats()), ")");
+  }
+  /// The parameters and buffers (undefined where the options leave them out).
+  ///@{
+  const Tensor<T>& weight() const { return weight_; }
+  const Tensor<T>& bias() const { return bias_; }
+  const Tensor<T>& running_mean() const { return running_mean_; }
+  const Tensor<T>& running_var() const { return running_var_; }
+  const Tensor<T>& num_batches_tracked() const { return num_batches_tracked_; }
+  ///@}
+  /// The options the layer was built with.
+  const BatchNormOptions& options() const { return options_; }
+
+ protected:
+  /// Throws ck::Error unless x has this layer's channel count (and, in subclasses, rank).
+  virtual void check_input(const Tensor<T>& x) const {
+    CK_CHECK(x.defined() && x.dim() >= 2 && x.size(1) == features_, "nn::", name_, "(", features_, "): input of shape ",
+             x.defined() ? x.shape().str() : std::string("undefined"), " does not have ", features_,
+             " channels in dimension 1");
+  }
+
+ private:
+  const char* name_;
+  int64_t features_;
+  BatchNormOptions options_;
+  Tensor<T> weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
+};
+
+/// Batch normalisation of (N, C) or (N, C, L) input (after a Linear layer).
+template <class T>
+class BatchNorm1d : public BatchNorm<T> {
+ public:
+  /// Over `num_features` features.
+  explicit BatchNorm1d(int64_t num_features, const BatchNormOptions& options = BatchNormOptions())
+      : BatchNorm<T>("BatchNorm1d", num_features, options) {}
+  typename Module<T>::Ptr clone_shared() const override { return std::make_shared<BatchNorm1d<T>>(*this); }
+
+ protected:
+  void check_input(const Tensor<T>& x) const override {
+    CK_CHECK(x.defined() && (x.dim() == 2 || x.dim() == 3), "nn::BatchNorm1d: input must be (N, C) or (N, C, L), got ",
+             x.defined() ? x.shape().str() : std::string("undefined"));
+    BatchNorm<T>::check_input(x);
+  }
+};
+
+/// Batch normalisation of (N, C, H, W) input (after a Conv2d layer).
+template <class T>
+class BatchNorm2d : public BatchNorm<T> {
+ public:
+  /// Over `num_features` channels.
+  explicit BatchNorm2d(int64_t num_features, const BatchNormOptions& options = BatchNormOptions())
+      : BatchNorm<T>("BatchNorm2d", num_features, options) {}
+  typename Module<T>::Ptr clone_shared() const override { return std::make_shared<BatchNorm2d<T>>(*this); }
+
+ protected:
+  void check_input(const Tensor<T>& x) const override {
+    CK_CHECK(x.defined() && x.dim() == 4, "nn::BatchNorm2d: input must be (N, C, H, W), got ",
+             x.defined() ? x.shape().str() : std::string("undefined"));
+    BatchNorm<T>::check_input(x);
+  }
+};
+
+/// Average pooling to a fixed output size (PyTorch's bins); {1, 1} is global average pooling.
+template <class T>
+class AdaptiveAvgPool2d : public Cloneable<AdaptiveAvgPool2d<T>, T> {
+ public:
+  /// Pools to `output_size` (height, width).
+  AdaptiveAvgPool2d(Pair2 output_size) : output_(output_size) {  // NOLINT(google-explicit-constructor)
+    CK_CHECK(output_size.h > 0 && output_size.w > 0, "nn::AdaptiveAvgPool2d: output size must be positive, got ",
+             output_size.str());
+  }
+  Tensor<T> forward(const Tensor<T>& x) override { return adaptive_avg_pool2d(x, output_); }
+  std::string repr() const override { return "AdaptiveAvgPool2d(output_size=" + output_.str() + ")"; }
+
+ private:
+  Pair2 output_;
 };
 
 }  // namespace convkit::nn

@@ -1,5 +1,5 @@
 #pragma once
-// nn::Module: named parameters, child modules, train/eval mode, printing.
+// nn::Module: named parameters and buffers, child modules, train/eval mode, printing.
 //
 // Modules are values whose copies share parameters (a Tensor is a handle), so
 // `Sequential<float> net(Conv2d<float>(1, 6, 5), Sigmoid<float>())` keeps one set of
@@ -8,6 +8,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -61,8 +62,47 @@ class Module {
     }
     return out;
   }
+  /// This module's own parameters (not its children's), in registration order.
+  const std::vector<std::pair<std::string, Tensor<T>>>& local_parameters() const { return params_; }
   /// The registered sub-modules with their names, in registration order.
   const std::vector<std::pair<std::string, Ptr>>& children() const { return children_; }
+
+  /// Every buffer (state that is not trained, such as batch norm's running statistics),
+  /// named as in a PyTorch state_dict ("1.running_mean").
+  std::vector<std::pair<std::string, Tensor<T>>> named_buffers(const std::string& prefix = "") const {
+    std::vector<std::pair<std::string, Tensor<T>>> out;
+    for (const auto& b : buffers_) out.emplace_back(prefix + b.name, b.tensor);
+    for (const auto& [name, child] : children_) {
+      auto sub = child->named_buffers(prefix + name + ".");
+      out.insert(out.end(), sub.begin(), sub.end());
+    }
+    return out;
+  }
+  /// Every buffer's tensor.
+  std::vector<Tensor<T>> buffers() const {
+    std::vector<Tensor<T>> out;
+    for (auto& [name, t] : named_buffers()) out.push_back(t);
+    return out;
+  }
+
+  /// One entry of the module's state: a parameter or a buffer, under its state_dict name.
+  struct StateEntry {
+    std::string name;  ///< the state_dict name ("0.weight", "1.running_var")
+    Tensor<T> tensor;  ///< the parameter or buffer
+    bool integer;      ///< holds a count (stored as int64 in checkpoints, as PyTorch does)
+  };
+  /// Parameters and buffers in PyTorch's state_dict order: each module's parameters, then
+  /// its buffers, then its children's, recursively. What a checkpoint holds.
+  std::vector<StateEntry> state(const std::string& prefix = "") const {
+    std::vector<StateEntry> out;
+    for (const auto& [name, t] : params_) out.push_back({prefix + name, t, false});
+    for (const auto& b : buffers_) out.push_back({prefix + b.name, b.tensor, b.integer});
+    for (const auto& [name, child] : children_) {
+      auto sub = child->state(prefix + name + ".");
+      out.insert(out.end(), sub.begin(), sub.end());
+    }
+    return out;
+  }
 
   /// Zeroes the gradient of every parameter.
   void zero_grad() {
@@ -84,9 +124,10 @@ class Module {
     for (auto& [name, child] : children_) child->apply(f);
   }
 
-  /// Moves every parameter to `device` (in place: handles held elsewhere see the move).
+  /// Moves every parameter and buffer to `device` (in place: handles held elsewhere see the move).
   void to(Device device) {
-    for (auto& [name, t] : named_parameters()) {
+    for (auto& entry : state()) {
+      Tensor<T>& t = entry.tensor;
       if (t.device() == device) continue;
       Tensor<T> moved = t.detach().to(device);
       auto& impl = *t.impl();
@@ -109,10 +150,29 @@ class Module {
   void register_module(const std::string& name, Ptr child) {
     CK_CHECK(child != nullptr, "register_module: module '", name, "' is null");
     children_.emplace_back(name, std::move(child));
+  }  /// Registers a sub-module held by the caller and returns it with its own type, so a block
+  /// keeps typed members: `conv1 = register_module("conv1", std::make_shared<Conv2d<T>>(...))`.
+  template <class M, class = std::enable_if_t<std::is_base_of<Module<T>, M>::value>>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> child) {
+    register_module(name, Ptr(child));
+    return child;
+  }
+  /// Registers a buffer: state saved in checkpoints and moved by to(), but not trained.
+  /// `integer` marks a count (PyTorch's num_batches_tracked), stored as int64 in checkpoints.
+  Tensor<T> register_buffer(const std::string& name, Tensor<T> t, bool integer = false) {
+    CK_CHECK(t.defined(), "register_buffer: buffer '", name, "' is undefined");
+    buffers_.push_back({name, t, integer});
+    return t;
   }
 
  private:
+  struct Buffer {
+    std::string name;
+    Tensor<T> tensor;
+    bool integer;
+  };
   std::vector<std::pair<std::string, Tensor<T>>> params_;
+  std::vector<Buffer> buffers_;
   std::vector<std::pair<std::string, Ptr>> children_;
   bool training_ = true;
 };

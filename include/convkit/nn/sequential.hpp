@@ -15,7 +15,12 @@ class Sequential : public Cloneable<Sequential<T>, T> {
   Sequential() = default;
   /// Sequential<float> net(Conv2d<float>(1, 6, 5), Sigmoid<float>(), ...): each layer is copied
   /// in (copies share parameters with the originals).
-  template <class... Layers, class = std::enable_if_t<(std::is_base_of<Module<T>, std::decay_t<Layers>>::value && ...)>>
+  /// (One Sequential argument is the copy constructor's, not a Sequential holding it: a
+  /// nested Sequential is written Sequential<T>(inner, other_layer) or pushed with push_back.)
+  template <class... Layers,
+            class = std::enable_if_t<(std::is_base_of<Module<T>, std::decay_t<Layers>>::value && ...) &&
+                                     !(sizeof...(Layers) == 1 &&
+                                       (std::is_same<std::decay_t<Layers>, Sequential>::value && ...))>>
   explicit Sequential(Layers&&... layers) {
     (push_back(std::forward<Layers>(layers)), ...);
   }
@@ -29,6 +34,18 @@ class Sequential : public Cloneable<Sequential<T>, T> {
   void push_back_shared(typename Module<T>::Ptr layer) {
     this->register_module(std::to_string(layers_.size()), layer);
     layers_.push_back(std::move(layer));
+  }
+  /// Appends a copy of `layer` under `name` instead of its position, as PyTorch's
+  /// add_module: d2l's ResNet names its stages "b2", "b3", ..., "last".
+  template <class Layer, class = std::enable_if_t<std::is_base_of<Module<T>, std::decay_t<Layer>>::value>>
+  void add_module(const std::string& name, Layer&& layer) {
+    typename Module<T>::Ptr p = std::make_shared<std::decay_t<Layer>>(std::forward<Layer>(layer));
+    for (const auto& [existing, child] : this->children())
+      CK_CHECK(existing != name, "Sequential::add_module: a layer named '", name, "' exists already");
+    this->register_module(name, p);
+    layers_.push_back(std::move(p));
+    names_.resize(layers_.size() - 1);
+    names_.push_back(name);
   }
 
   Tensor<T> forward(const Tensor<T>& x) override {
@@ -63,7 +80,8 @@ class Sequential : public Cloneable<Sequential<T>, T> {
       std::string inner = layers_[i]->repr();
       // indent nested multi-line reprs
       for (size_t p = inner.find('\n'); p != std::string::npos; p = inner.find('\n', p + 1)) inner.insert(p + 1, "  ");
-      os << "  (" << i << "): " << inner << "\n";
+      os << "  (" << (i < names_.size() && !names_[i].empty() ? names_[i] : std::to_string(i)) << "): " << inner
+         << "\n";
     }
     os << ")";
     return os.str();
@@ -71,6 +89,7 @@ class Sequential : public Cloneable<Sequential<T>, T> {
 
  private:
   std::vector<typename Module<T>::Ptr> layers_;
+  std::vector<std::string> names_;  // add_module's names; empty where the position names a layer
 };
 
 }  // namespace convkit::nn

@@ -109,6 +109,28 @@ class Pool2dOptions {
   std::optional<Pair2> stride_;
 };
 
+/// nn::BatchNorm1d / BatchNorm2d options, as PyTorch's: eps 1e-5, momentum 0.1, affine
+/// (learnable weight and bias), and track_running_stats (running statistics kept as
+/// buffers and used in eval mode; without them every call uses the batch's statistics).
+class BatchNormOptions {
+  /// Added to the variance before its square root (1e-5): set, or get.
+  ///@{
+  CK_OPTION(BatchNormOptions, double, eps, 1e-5)
+  ///@}
+  /// Weight of the batch in the running statistics' update (0.1): set, or get.
+  ///@{
+  CK_OPTION(BatchNormOptions, double, momentum, 0.1)
+  ///@}
+  /// A learnable weight and bias per channel (true): set, or get.
+  ///@{
+  CK_OPTION(BatchNormOptions, bool, affine, true)
+  ///@}
+  /// Keep running statistics for eval mode (true): set, or get.
+  ///@{
+  CK_OPTION(BatchNormOptions, bool, track_running_stats, true)
+  ///@}
+};
+
 #undef CK_OPTION
 
 }  // namespace convkit

@@ -1,0 +1,174 @@
+// d2l's "Modern Convolutional Neural Networks" chapter on Fashion-MNIST: any model of
+// ck::models trained with the book's settings (learning rate, batch size, image size).
+//
+//   train --model lenet|lenet-bn|alexnet|vgg11|nin|googlenet|resnet18|densenet
+//         [--data DIR] [--format idx] [--epochs 10] [--lr X] [--batch-size N] [--resize N]
+//         [--threads N] [--seed 0] [--limit N] [--save PATH] [--resume PATH]
+//         [--evaluate PATH] [--plot PATH]
+#include <convkit/convkit.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "training.hpp"
+
+namespace {
+
+/// A model of the chapter and the book's settings for it.
+struct ModelSpec {
+  std::function<examples::Net(ck::Generator&)> make;
+  double lr;
+  int64_t batch_size;
+  int64_t image_size;
+  const char* title;
+};
+
+const std::map<std::string, ModelSpec>& model_specs() {
+  static const std::map<std::string, ModelSpec> specs = {
+      {"lenet", {[](ck::Generator& g) { return ck::models::lenet<float>(g); }, 0.9, 256, 28, "LeNet (d2l 6.6)"}},
+      {"lenet-bn",
+       {[](ck::Generator& g) { return ck::models::lenet_bn<float>(10, g); }, 1.0, 256, 28, "BN-LeNet (d2l 7.5)"}},
+      {"alexnet",
+       {[](ck::Generator& g) { return ck::models::alexnet<float>(g); }, 0.01, 128, 224, "AlexNet (d2l 7.1)"}},
+      {"vgg11", {[](ck::Generator& g) { return ck::models::vgg11<float>(10, g); }, 0.05, 128, 224, "VGG-11 (d2l 7.2)"}},
+      {"nin", {[](ck::Generator& g) { return ck::models::nin<float>(10, g); }, 0.1, 128, 224, "NiN (d2l 7.3)"}},
+      {"googlenet",
+       {[](ck::Generator& g) { return ck::models::googlenet<float>(10, g); }, 0.1, 128, 96, "GoogLeNet (d2l 7.4)"}},
+      {"resnet18",
+       {[](ck::Generator& g) { return ck::models::resnet18<float>(10, g); }, 0.05, 256, 96, "ResNet-18 (d2l 7.6)"}},
+      {"densenet",
+       {[](ck::Generator& g) { return ck::models::densenet<float>(10, g); }, 0.1, 256, 96, "DenseNet (d2l 7.7)"}},
+  };
+  return specs;
+}
+
+struct Args {
+  std::string model;
+  std::string data = ck::data::default_fashion_mnist_dir();
+  std::string format = "idx";
+  int epochs = 10;
+  double lr = -1;           // the model's book value unless given
+  int64_t batch_size = -1;  // likewise
+  int64_t resize = -1;      // likewise (the image side)
+  int threads = 0;          // 0: leave the default
+  uint64_t seed = 0;
+  int64_t limit = 0;  // 0: the whole training set
+  std::string save, resume, evaluate, plot = "train.svg", device = "cpu";
+};
+
+[[noreturn]] void usage(const std::string& error) {
+  if (!error.empty()) std::fprintf(stderr, "train: %s\n\n", error.c_str());
+  std::fprintf(stderr, "usage: train --model NAME [options]\n  --model NAME      ");
+  for (const auto& [name, spec] : model_specs()) std::fprintf(stderr, "%s ", name.c_str());
+  std::fprintf(stderr,
+               "\n"
+               "                    (defaults, as the book: lr / batch / image side)\n");
+  for (const auto& [name, spec] : model_specs())
+    std::fprintf(stderr, "                      %-10s %g / %lld / %lld\n", name.c_str(), spec.lr,
+                 static_cast<long long>(spec.batch_size), static_cast<long long>(spec.image_size));
+  std::fprintf(stderr,
+               "  --data DIR        folder with the four Fashion-MNIST/MNIST IDX files (default %s)\n"
+               "  --format idx      the data's format (IDX files)\n"
+               "  --epochs N        training epochs (10)\n"
+               "  --lr X            SGD learning rate (the model's default above)\n"
+               "  --batch-size N    mini-batch size (the model's default above)\n"
+               "  --resize N        image side; images are resized bilinearly a batch at a time\n"
+               "  --threads N       CPU threads (default: every core)\n"
+               "  --seed N          seed for initialisation, dropout and shuffling (0)\n"
+               "  --limit N         train on the first N images only (quick runs)\n"
+               "  --save PATH       write the trained parameters and buffers (safetensors) to PATH\n"
+               "  --resume PATH     start from the parameters and buffers in PATH\n"
+               "  --evaluate PATH   only evaluate the checkpoint in PATH on the test set\n"
+               "  --plot PATH       the training curves as SVG (train.svg; 'none' to skip)\n"
+               "  --device NAME     cpu (default) or cuda (falls back to the CPU, saying so, without a GPU)\n",
+               ck::data::default_fashion_mnist_dir());
+  std::exit(error.empty() ? 0 : 2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  examples::parse_options(argc, argv,
+                          {{"--model", [&](const std::string& v) { a.model = v; }},
+                           {"--data", [&](const std::string& v) { a.data = v; }},
+                           {"--format", [&](const std::string& v) { a.format = v; }},
+                           {"--epochs", [&](const std::string& v) { a.epochs = std::stoi(v); }},
+                           {"--lr", [&](const std::string& v) { a.lr = std::stod(v); }},
+                           {"--batch-size", [&](const std::string& v) { a.batch_size = std::stoll(v); }},
+                           {"--resize", [&](const std::string& v) { a.resize = std::stoll(v); }},
+                           {"--threads", [&](const std::string& v) { a.threads = std::stoi(v); }},
+                           {"--seed", [&](const std::string& v) { a.seed = std::stoull(v); }},
+                           {"--limit", [&](const std::string& v) { a.limit = std::stoll(v); }},
+                           {"--save", [&](const std::string& v) { a.save = v; }},
+                           {"--resume", [&](const std::string& v) { a.resume = v; }},
+                           {"--evaluate", [&](const std::string& v) { a.evaluate = v; }},
+                           {"--plot", [&](const std::string& v) { a.plot = v; }},
+                           {"--device", [&](const std::string& v) { a.device = v; }}},
+                          usage);
+  if (a.model.empty()) usage("--model is required");
+  const auto it = model_specs().find(a.model);
+  if (it == model_specs().end()) usage("unknown model '" + a.model + "'");
+  if (a.format != "idx") usage("--format must be idx (IDX files as Debian's dataset-fashion-mnist installs them)");
+  if (a.lr < 0) a.lr = it->second.lr;
+  if (a.batch_size < 0) a.batch_size = it->second.batch_size;
+  if (a.resize < 0) a.resize = it->second.image_size;
+  if (a.epochs < 0 || a.batch_size <= 0 || a.limit < 0 || a.threads < 0 || a.resize <= 0)
+    usage("values must be positive");
+  if (a.device != "cpu" && a.device != "cuda") usage("--device must be cpu or cuda");
+  return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const Args args = parse(argc, argv);
+  const ModelSpec& spec = model_specs().at(args.model);
+  if (args.threads > 0) ck::set_num_threads(args.threads);
+
+  ck::data::MnistDataset train_set(args.data, ck::data::Split::Train);
+  ck::data::MnistDataset test_set(args.data, ck::data::Split::Test);
+  if (args.limit > 0) train_set.truncate(args.limit);
+  std::printf("Fashion-MNIST from %s: %lld training and %lld test images, at %lldx%lld\n", args.data.c_str(),
+              static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
+              static_cast<long long>(args.resize), static_cast<long long>(args.resize));
+
+  ck::Generator gen(args.seed);
+  examples::Net net = spec.make(gen);
+  ck::nn::init::initialize(net, ck::nn::init::Scheme::XavierUniform, gen);  // d2l's init_cnn
+  if (!args.resume.empty()) ck::io::load(net, args.resume);
+  const ck::Device device = ck::usable_device(args.device == "cuda" ? ck::Device::cuda() : ck::Device::cpu());
+  ck::data::DataLoader<float> test_iter(test_set, args.batch_size, false);
+  // The images are resized a batch at a time: the whole set at 224x224 would take 12 GB.
+  if (args.resize != train_set.images().size(2)) test_iter.resize(args.resize, args.resize);
+
+  if (!args.evaluate.empty()) {
+    ck::io::load(net, args.evaluate);
+    net.to(device);
+    const auto cm = examples::evaluate(net, test_iter, device);
+    std::printf("test acc %.3f on %lld images\n\n%s", cm.accuracy(), static_cast<long long>(cm.total()),
+                cm.str().c_str());
+    return 0;
+  }
+
+  net.to(device);
+  std::cout << net << "\n";
+  int64_t params = 0;
+  for (const auto& p : net.parameters()) params += p.numel();
+  std::printf("%lld parameters; SGD, lr %g, batch %lld, %d epochs\n", static_cast<long long>(params), args.lr,
+              static_cast<long long>(args.batch_size), args.epochs);
+  ck::data::DataLoader<float> train_iter(train_set, args.batch_size, true, args.seed);
+  if (args.resize != train_set.images().size(2)) train_iter.resize(args.resize, args.resize);
+  ck::optim::SGD<float> trainer(net.parameters(), args.lr);
+  examples::fit(net, train_iter, test_iter, trainer, device, args.epochs, std::string(spec.title) + " on Fashion-MNIST",
+                args.plot);
+  if (!args.save.empty()) {
+    ck::io::save(net, args.save);
+    std::printf("parameters and buffers saved to %s\n", args.save.c_str());
+  }
+  return 0;
+} catch (const ck::Error& e) {
+  std::fprintf(stderr, "train: %s\n", e.what());
+  return 1;
+}
