@@ -191,5 +191,26 @@ int main(int argc, char** argv) {
         },
         std::max(g_runs, 200));
   }
+  // One training step of the chapter's batch-norm networks (SGD), as the book trains them:
+  // BN-LeNet on 256 images of 28x28, ResNet-18 on 64 images of 96x96.
+  auto train_step = [&](const char* name, ck::nn::Sequential<float> net, ck::Shape input, double lr, int runs) {
+    ck::nn::init::initialize(net, ck::nn::init::Scheme::XavierUniform, gen);
+    ck::optim::SGD<float> sgd(net.parameters(), lr);
+    auto x = T::uniform(input, 0.f, 1.f, gen);
+    std::vector<int64_t> labels(static_cast<size_t>(input[0]));
+    for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(i % 10);
+    measure(
+        name,
+        [&] {
+          auto l = ck::cross_entropy(net(x), labels);
+          sgd.zero_grad();
+          l.backward();
+          sgd.step();
+        },
+        runs);
+  };
+  train_step("bn_lenet_train_step_b256", ck::models::lenet_bn<float>(10, gen), {256, 1, 28, 28}, 1.0,
+             std::max(g_runs, 20));
+  train_step("resnet18_train_step_b64", ck::models::resnet18<float>(10, gen), {64, 1, 96, 96}, 0.05, g_runs);
   return 0;
 }

@@ -5,6 +5,7 @@ For each convolution it keeps the better of oneDNN on and off, as PyTorch users 
 from tuning. Usage: torch_peer.py [--threads N] [--runs R] [--filter S]"""
 import argparse
 import statistics
+import os
 import sys
 import time
 
@@ -112,6 +113,30 @@ def main():
     report("lenet_train_step_b256", best_of_mkldnn(step, max(args.runs, 20)), args)
     one = torch.rand(1, 1, 28, 28)
     report("lenet_infer_b1", best_of_mkldnn(no_grad(lambda: net(one)), max(args.runs, 200)), args)
+
+    # The chapter's batch-norm networks, built as tests/data/models/make_reference.py builds
+    # them (the same architectures convkit's models are checked against).
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "models"))
+    import make_reference
+
+    def train_step(name, net, shape, lr, runs):
+        for m in net.modules():
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
+                torch.nn.init.xavier_uniform_(m.weight)
+        net.train()
+        sgd = torch.optim.SGD(net.parameters(), lr=lr)
+        xs = torch.rand(*shape)
+        ys = torch.arange(shape[0]) % 10
+
+        def step():
+            sgd.zero_grad()
+            loss(net(xs), ys).backward()
+            sgd.step()
+
+        report(name, best_of_mkldnn(step, runs), args)
+
+    train_step("bn_lenet_train_step_b256", make_reference.lenet_bn(), (256, 1, 28, 28), 1.0, max(args.runs, 20))
+    train_step("resnet18_train_step_b64", make_reference.resnet18(), (64, 1, 96, 96), 0.05, args.runs)
     return 0
 
 

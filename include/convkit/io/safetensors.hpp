@@ -274,17 +274,25 @@ void save(const nn::Module<T>& module, const std::string& path) {
 template <class T>
 void load_tensors(nn::Module<T>& module, const std::map<std::string, StoredTensor>& stored, const std::string& source) {
   const auto entries = module.state();
+  // Explicit throws, not CK_CHECK: nvcc's front end mangles a braced message list that
+  // names a member of this dependent type.
   for (const auto& entry : entries) {
-    auto it = stored.find(entry.name);
-    CK_CHECK(it != stored.end(), "load: ", source, " has no tensor '", entry.name, "' (the model expects ",
-             entries.size(), " parameters and buffers)");
-    CK_CHECK(it->second.shape == entry.tensor.shape(), "load: ", source, " tensor '", entry.name, "' has shape ",
-             it->second.shape.str(), " but the model's has shape ", entry.tensor.shape().str());
+    const std::string& name = entry.name;
+    const Shape& shape = entry.tensor.shape();
+    auto it = stored.find(name);
+    if (it == stored.end())
+      throw Error(convkit::detail::cat("load: ", source, " has no tensor '", name, "' (the model expects ",
+                                       entries.size(), " parameters and buffers)"));
+    if (it->second.shape != shape)
+      throw Error(convkit::detail::cat("load: ", source, " tensor '", name, "' has shape ", it->second.shape.str(),
+                                       " but the model's has shape ", shape.str()));
   }
-  for (const auto& [name, t] : stored) {
+  for (const auto& stored_entry : stored) {
     bool known = false;
-    for (const auto& entry : entries) known = known || entry.name == name;
-    CK_CHECK(known, "load: ", source, " has tensor '", name, "' that the model does not have");
+    for (const auto& entry : entries) known = known || entry.name == stored_entry.first;
+    if (!known)
+      throw Error(convkit::detail::cat("load: ", source, " has tensor '", stored_entry.first,
+                                       "' that the model does not have"));
   }
   std::vector<Tensor<T>> values;
   values.reserve(entries.size());

@@ -4,6 +4,8 @@ book's PyTorch edition writes it (for 1-channel input and 10 classes), the param
 every state_dict entry (name and shape, in order) and the output shape after each top-level
 layer of the model's nn.Sequential on one image. tests/test_models.cpp checks convkit's
 models against it. Run: python3 make_reference.py (PyTorch 1.13 or later)."""
+import os
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -173,18 +175,23 @@ def densenet():
 MODELS = [("lenet_bn", lenet_bn, 28), ("alexnet", alexnet, 224), ("vgg11", vgg11, 224), ("nin", nin, 224),
           ("googlenet", googlenet, 96), ("resnet18", resnet18, 96), ("densenet", densenet, 96)]
 
-with open("models.txt", "w") as out:
-    out.write("# written by make_reference.py with PyTorch %s\n" % torch.__version__)
-    for name, make, side in MODELS:
-        torch.manual_seed(0)
-        net = make().eval()
-        params = sum(p.numel() for p in net.parameters())
-        out.write("model %s %d %d\n" % (name, side, params))
-        for key, value in net.state_dict().items():
-            out.write("state %s %s\n" % (key, " ".join(str(d) for d in value.shape)))
-        x = torch.zeros(1, 1, side, side)
-        with torch.no_grad():
-            for child_name, child in net.named_children():
-                x = child(x)
-                out.write("output %s %s\n" % (child_name, " ".join(str(d) for d in x.shape)))
-        print(name, params)
+def main():
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "models.txt"), "w") as out:
+        out.write("# written by make_reference.py with PyTorch %s\n" % torch.__version__)
+        for name, make, side in MODELS:
+            torch.manual_seed(0)
+            net = make().eval()
+            params = sum(p.numel() for p in net.parameters())
+            out.write("model %s %d %d\n" % (name, side, params))
+            for key, value in net.state_dict().items():
+                out.write("state %s %s\n" % (key, " ".join(str(d) for d in value.shape)))
+            x = torch.zeros(1, 1, side, side)
+            with torch.no_grad():
+                for child_name, child in net.named_children():
+                    x = child(x)
+                    out.write("output %s %s\n" % (child_name, " ".join(str(d) for d in x.shape)))
+            print(name, params)
+
+
+if __name__ == "__main__":
+    main()
