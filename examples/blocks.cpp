@@ -13,8 +13,8 @@ struct Residual : nn::Cloneable<Residual, float> {
   std::shared_ptr<nn::Conv2d<float>> conv1, conv2, conv3;
   std::shared_ptr<nn::BatchNorm2d<float>> bn1, bn2;
   Residual(int64_t in, int64_t channels, bool use_1x1conv = false, int64_t stride = 1) {
-    conv1 = register_module("conv1", std::make_shared<nn::Conv2d<float>>(
-                                         in, channels, 3, ck::Conv2dOptions().padding(1).stride(stride)));
+    conv1 = register_module(
+        "conv1", std::make_shared<nn::Conv2d<float>>(in, channels, 3, ck::Conv2dOptions().padding(1).stride(stride)));
     conv2 = register_module("conv2",
                             std::make_shared<nn::Conv2d<float>>(channels, channels, 3, ck::Conv2dOptions().padding(1)));
     if (use_1x1conv)
