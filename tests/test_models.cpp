@@ -59,9 +59,10 @@ void check_model(const std::string& name, ck::nn::Sequential<float> net, const R
   ck::Tensor<float> x = ck::Tensor<float>::zeros({1, 1, ref.side, ref.side});
   REQUIRE(net.children().size() == ref.outputs.size());
   for (size_t i = 0; i < ref.outputs.size(); ++i) {
-    const auto& [child_name, child] = net.children()[i];
+    // Not a structured binding: Clang 14 cannot capture one in doctest's message lambda.
+    const std::string& child_name = net.children()[i].first;
     CHECK(child_name == ref.outputs[i].first);
-    x = child->forward(x);
+    x = net.children()[i].second->forward(x);
     CHECK_MESSAGE(x.shape() == ref.outputs[i].second, child_name << ": " << x.shape());
   }
 }
