@@ -1,13 +1,13 @@
 // libFuzzer target: a checkpoint held in memory, parsed and loaded into a small module
-// (conv, linear, with and without bias), as io::load does with a file.
+// (conv, batch norm with its buffers, linear), as io::load does with a file.
 #include <convkit/convkit.hpp>
 #include <cstddef>
 #include <cstdint>
 
 namespace {
 ck::nn::Sequential<float>& model() {
-  static ck::nn::Sequential<float> m(ck::nn::Conv2d<float>(1, 2, 3), ck::nn::ReLU<float>(), ck::nn::Flatten<float>(),
-                                     ck::nn::Linear<float>(8, 3));
+  static ck::nn::Sequential<float> m(ck::nn::Conv2d<float>(1, 2, 3), ck::nn::BatchNorm2d<float>(2),
+                                     ck::nn::ReLU<float>(), ck::nn::Flatten<float>(), ck::nn::Linear<float>(8, 3));
   return m;
 }
 }  // namespace

@@ -50,6 +50,9 @@ put("fuzz_safetensors", "shape_overflow", safetensors([("x", "F32", [4294967296,
 overlap = b'{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'
 put("fuzz_safetensors", "overlap", struct.pack("<Q", len(overlap)) + overlap + floats(2))
 
+put("fuzz_safetensors", "i64_count", safetensors([("n", "I64", [], struct.pack("<q", 3)),
+                                                 ("w", "F32", [2], floats(2))]))
+
 # IDX files, plain and gzip.
 labels = idx([5], [0, 1, 2, 3, 9])
 images = idx([2, 3, 3], range(18))
@@ -65,12 +68,15 @@ put("fuzz_mnist", "pair", struct.pack(">H", len(images)) + pair)
 gz_images = gzip.compress(images, mtime=0)
 put("fuzz_mnist", "pair.gz", struct.pack(">H", len(gz_images)) + gz_images + gzip.compress(idx([2], [3, 7]), mtime=0))
 
-# A checkpoint of fuzz_load_module's model: Conv2d(1, 2, 3), ReLU, Flatten, Linear(8, 3).
-put("fuzz_load_module", "model", safetensors([("0.weight", "F32", [2, 1, 3, 3], floats(18)),
-                                             ("0.bias", "F32", [2], floats(2)),
-                                             ("3.weight", "F32", [3, 8], floats(24)),
-                                             ("3.bias", "F32", [3], floats(3))]))
-put("fuzz_load_module", "model_f64", safetensors([("0.weight", "F64", [2, 1, 3, 3], floats(18, "<d")),
-                                                 ("0.bias", "F64", [2], floats(2, "<d")),
-                                                 ("3.weight", "F64", [3, 8], floats(24, "<d")),
-                                                 ("3.bias", "F64", [3], floats(3, "<d"))]))
+# A checkpoint of fuzz_load_module's model: Conv2d(1, 2, 3), BatchNorm2d(2), ReLU, Flatten,
+# Linear(8, 3); the batch norm's count is int64, as PyTorch saves it.
+def model(fmt, dtype):
+    return safetensors([("0.weight", dtype, [2, 1, 3, 3], floats(18, fmt)), ("0.bias", dtype, [2], floats(2, fmt)),
+                        ("1.weight", dtype, [2], floats(2, fmt)), ("1.bias", dtype, [2], floats(2, fmt)),
+                        ("1.running_mean", dtype, [2], floats(2, fmt)), ("1.running_var", dtype, [2], floats(2, fmt)),
+                        ("1.num_batches_tracked", "I64", [], struct.pack("<q", 5)),
+                        ("4.weight", dtype, [3, 8], floats(24, fmt)), ("4.bias", dtype, [3], floats(3, fmt))])
+
+
+put("fuzz_load_module", "model", model("<f", "F32"))
+put("fuzz_load_module", "model_f64", model("<d", "F64"))
