@@ -189,7 +189,7 @@ class Dropout : public Cloneable<Dropout<T>, T> {
 template <class T>
 class BatchNorm : public Module<T> {
  public:
-  /// Batch norm over `num_features` channels; `rank_ok` names the input ranks accepted.
+  /// Batch norm over `num_features` channels; `name` ("BatchNorm2d") names the layer in messages.
   BatchNorm(const char* name, int64_t num_features, const BatchNormOptions& options)
       : name_(name), features_(num_features), options_(options) {
     CK_CHECK(num_features > 0, "nn::", name, ": num_features must be positive, got ", num_features);

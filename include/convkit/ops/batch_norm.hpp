@@ -48,12 +48,9 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean, const Te
   const Device d = x.device();
   Tensor<T> y = Tensor<T>::empty(x.shape(), d);
   Tensor<T> saved = Tensor<T>::empty(Shape{2 * C}, d);  // per channel: mean, then invstd
-  T* rm = (training && running_mean.defined()) ? running_mean.data_ptr() : nullptr;
-  T* rv = (training && running_var.defined()) ? running_var.data_ptr() : nullptr;
-  if (!training) {
-    rm = running_mean.data_ptr();
-    rv = running_var.data_ptr();
-  }
+  // Read in eval mode, updated in training (where they may be absent: not tracked).
+  T* rm = running_mean.defined() ? running_mean.data_ptr() : nullptr;
+  T* rv = running_var.defined() ? running_var.data_ptr() : nullptr;
   backend::batch_norm_forward(d, g, x.data_ptr(), weight.defined() ? weight.data_ptr() : nullptr,
                               bias.defined() ? bias.data_ptr() : nullptr, rm, rv, training, momentum, eps,
                               saved.data_ptr(), y.data_ptr());

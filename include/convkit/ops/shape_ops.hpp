@@ -165,35 +165,30 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int dim = 0) {
   const Device dev = first.device();
   Tensor<T> y = Tensor<T>::empty(out_shape, dev);
   std::vector<int64_t> sizes;
+  std::vector<Shape> shapes;
   int64_t offset = 0;
   for (const Tensor<T>& t : tensors) {
     const int64_t n = t.shape()[d];
     sizes.push_back(n);
+    shapes.push_back(t.shape());
     backend::copy_blocks(dev, outer, static_cast<size_t>(n * inner) * sizeof(T), y.data_ptr() + offset * inner,
                          static_cast<size_t>(total * inner) * sizeof(T), t.data_ptr(),
                          static_cast<size_t>(n * inner) * sizeof(T));
     offset += n;
   }
-  bool any = false;
-  for (const Tensor<T>& t : tensors) any = any || t.requires_grad();
-  if (any && autograd::grad_enabled())
-    autograd::record<T>(y, "cat", tensors, [outer, inner, total, sizes, shapes = [&] {
-                          std::vector<Shape> s;
-                          for (const Tensor<T>& t : tensors) s.push_back(t.shape());
-                          return s;
-                        }()](const Tensor<T>& gy) {
-      std::vector<Tensor<T>> grads;
-      int64_t at = 0;
-      for (size_t i = 0; i < sizes.size(); ++i) {
-        Tensor<T> gi = Tensor<T>::empty(shapes[i], gy.device());
-        backend::copy_blocks(gy.device(), outer, static_cast<size_t>(sizes[i] * inner) * sizeof(T), gi.data_ptr(),
-                             static_cast<size_t>(sizes[i] * inner) * sizeof(T), gy.data_ptr() + at * inner,
-                             static_cast<size_t>(total * inner) * sizeof(T));
-        at += sizes[i];
-        grads.push_back(gi);
-      }
-      return grads;
-    });
+  autograd::record<T>(y, "cat", tensors, [outer, inner, total, sizes, shapes](const Tensor<T>& gy) {
+    std::vector<Tensor<T>> grads;
+    int64_t at = 0;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      Tensor<T> gi = Tensor<T>::empty(shapes[i], gy.device());
+      backend::copy_blocks(gy.device(), outer, static_cast<size_t>(sizes[i] * inner) * sizeof(T), gi.data_ptr(),
+                           static_cast<size_t>(sizes[i] * inner) * sizeof(T), gy.data_ptr() + at * inner,
+                           static_cast<size_t>(total * inner) * sizeof(T));
+      at += sizes[i];
+      grads.push_back(gi);
+    }
+    return grads;
+  });
   return y;
 }
 
