@@ -112,7 +112,7 @@ int main(int argc, char** argv) try {
   if (!args.evaluate.empty()) {
     ck::io::load(net, args.evaluate);
     net.to(device);
-    const auto cm = evaluate(net, test_iter, device);
+    const auto cm = evaluate(net, test_iter, device, train_set.class_names());
     std::printf("test acc %.3f on %lld images\n\n%s", cm.accuracy(), static_cast<long long>(cm.total()),
                 cm.str().c_str());
     return 0;
@@ -128,8 +128,8 @@ int main(int argc, char** argv) try {
                                                       ck::optim::SGDOptions(args.lr).momentum(args.momentum));
   else
     trainer = std::make_unique<ck::optim::Adam<float>>(net.parameters(), ck::optim::AdamOptions(args.lr));
-  examples::fit(net, train_iter, test_iter, *trainer, device, args.epochs, "LeNet (" + args.model + ") on " + args.data,
-                args.plot);
+  examples::fit(net, train_iter, test_iter, train_set.class_names(), *trainer, device, args.epochs,
+                "LeNet (" + args.model + ") on " + args.data, args.plot);
   if (!args.save.empty()) {
     ck::io::save(net, args.save);
     std::printf("parameters saved to %s\n", args.save.c_str());

@@ -2,9 +2,14 @@
 // ck::models trained with the book's settings (learning rate, batch size, image size).
 //
 //   train --model lenet|lenet-bn|alexnet|vgg11|nin|googlenet|resnet18|densenet
-//         [--data DIR] [--format idx] [--epochs 10] [--lr X] [--batch-size N] [--resize N]
-//         [--threads N] [--seed 0] [--limit N] [--save PATH] [--resume PATH]
+//         [--data DIR] [--format idx|folder] [--epochs 10] [--lr X] [--batch-size N] [--resize N]
+//         [--threads N] [--workers N] [--seed 0] [--limit N] [--save PATH] [--resume PATH]
 //         [--evaluate PATH] [--plot PATH]
+//
+// --format folder reads DIR/train and DIR/test, each a folder of class folders of PNG,
+// JPEG or BMP images (torchvision's ImageFolder layout); examples/export_images writes
+// Fashion-MNIST that way.
+#include <algorithm>
 #include <convkit/convkit.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -50,10 +55,12 @@ struct Args {
   std::string data = ck::data::default_fashion_mnist_dir();
   std::string format = "idx";
   int epochs = 10;
-  double lr = -1;           // the model's book value unless given
-  int64_t batch_size = -1;  // likewise
-  int64_t resize = -1;      // likewise (the image side)
-  int threads = 0;          // 0: leave the default
+  double lr = -1;            // the model's book value unless given
+  int64_t batch_size = -1;   // likewise
+  int64_t resize = -1;       // likewise (the image side)
+  int threads = 0;           // 0: leave the default
+  int workers = -1;          // -1: 0 for IDX (in memory), 1 for a folder (decoding)
+  std::string cache = "on";  // folder: keep decoded images in memory after their first load
   uint64_t seed = 0;
   int64_t limit = 0;  // 0: the whole training set
   std::string save, resume, evaluate, plot = "train.svg", device = "cpu";
@@ -70,13 +77,17 @@ struct Args {
     std::fprintf(stderr, "                      %-10s %g / %lld / %lld\n", name.c_str(), spec.lr,
                  static_cast<long long>(spec.batch_size), static_cast<long long>(spec.image_size));
   std::fprintf(stderr,
-               "  --data DIR        folder with the four Fashion-MNIST/MNIST IDX files (default %s)\n"
-               "  --format idx      the data's format (IDX files)\n"
+               "  --data DIR        the data: with idx, a folder with the four Fashion-MNIST/MNIST IDX\n"
+               "                    files (default %s); with folder, DIR/train and DIR/test,\n"
+               "                    each holding one folder of PNG/JPEG/BMP images per class\n"
+               "  --format F        idx (default) or folder\n"
                "  --epochs N        training epochs (10)\n"
                "  --lr X            SGD learning rate (the model's default above)\n"
                "  --batch-size N    mini-batch size (the model's default above)\n"
                "  --resize N        image side; images are resized bilinearly a batch at a time\n"
                "  --threads N       CPU threads (default: every core)\n"
+               "  --workers N       threads that load the next batches while one trains (idx 0, folder 1)\n"
+               "  --cache on|off    folder: keep the decoded images in memory after the first epoch (on)\n"
                "  --seed N          seed for initialisation, dropout and shuffling (0)\n"
                "  --limit N         train on the first N images only (quick runs)\n"
                "  --save PATH       write the trained parameters and buffers (safetensors) to PATH\n"
@@ -99,6 +110,8 @@ Args parse(int argc, char** argv) {
                            {"--batch-size", [&](const std::string& v) { a.batch_size = std::stoll(v); }},
                            {"--resize", [&](const std::string& v) { a.resize = std::stoll(v); }},
                            {"--threads", [&](const std::string& v) { a.threads = std::stoi(v); }},
+                           {"--workers", [&](const std::string& v) { a.workers = std::stoi(v); }},
+                           {"--cache", [&](const std::string& v) { a.cache = v; }},
                            {"--seed", [&](const std::string& v) { a.seed = std::stoull(v); }},
                            {"--limit", [&](const std::string& v) { a.limit = std::stoll(v); }},
                            {"--save", [&](const std::string& v) { a.save = v; }},
@@ -110,43 +123,47 @@ Args parse(int argc, char** argv) {
   if (a.model.empty()) usage("--model is required");
   const auto it = model_specs().find(a.model);
   if (it == model_specs().end()) usage("unknown model '" + a.model + "'");
-  if (a.format != "idx") usage("--format must be idx (IDX files as Debian's dataset-fashion-mnist installs them)");
+  if (a.format != "idx" && a.format != "folder")
+    usage("--format must be idx (IDX files as Debian's dataset-fashion-mnist installs them) or folder");
+  if (a.workers < 0) a.workers = a.format == "folder" ? 1 : 0;
+  if (a.cache != "on" && a.cache != "off") usage("--cache must be on or off");
   if (a.lr < 0) a.lr = it->second.lr;
   if (a.batch_size < 0) a.batch_size = it->second.batch_size;
   if (a.resize < 0) a.resize = it->second.image_size;
-  if (a.epochs < 0 || a.batch_size <= 0 || a.limit < 0 || a.threads < 0 || a.resize <= 0)
+  if (a.epochs < 0 || a.batch_size <= 0 || a.limit < 0 || a.threads < 0 || a.resize <= 0 || a.workers > 64)
     usage("values must be positive");
   if (a.device != "cpu" && a.device != "cuda") usage("--device must be cpu or cuda");
   return a;
 }
 
-}  // namespace
+/// The first n examples of a dataset (a dataset itself: size() and get(i)).
+template <class Dataset>
+struct FirstN {
+  const Dataset& all;
+  int64_t n;
+  int64_t size() const { return std::min(n, all.size()); }
+  auto get(int64_t i) const { return all.get(i); }
+};
 
-int main(int argc, char** argv) try {
-  const Args args = parse(argc, argv);
+/// Trains (or evaluates) on any pair of datasets of 1-channel images.
+template <class TrainSet, class TestSet>
+int run(const Args& args, const TrainSet& train_set, const TestSet& test_set, const std::vector<std::string>& classes,
+        bool resize_in_loader) {
   const ModelSpec& spec = model_specs().at(args.model);
-  if (args.threads > 0) ck::set_num_threads(args.threads);
-
-  ck::data::MnistDataset train_set(args.data, ck::data::Split::Train);
-  ck::data::MnistDataset test_set(args.data, ck::data::Split::Test);
-  if (args.limit > 0) train_set.truncate(args.limit);
-  std::printf("Fashion-MNIST from %s: %lld training and %lld test images, at %lldx%lld\n", args.data.c_str(),
-              static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
-              static_cast<long long>(args.resize), static_cast<long long>(args.resize));
-
+  const auto options = ck::data::DataLoaderOptions().batch_size(args.batch_size).workers(args.workers);
   ck::Generator gen(args.seed);
   examples::Net net = spec.make(gen);
   ck::nn::init::initialize(net, ck::nn::init::Scheme::XavierUniform, gen);  // d2l's init_cnn
   if (!args.resume.empty()) ck::io::load(net, args.resume);
   const ck::Device device = ck::usable_device(args.device == "cuda" ? ck::Device::cuda() : ck::Device::cpu());
-  ck::data::DataLoader<float> test_iter(test_set, args.batch_size, false);
-  // The images are resized a batch at a time: the whole set at 224x224 would take 12 GB.
-  if (args.resize != train_set.images().size(2)) test_iter.resize(args.resize, args.resize);
+  ck::data::DataLoader<float> test_iter(test_set, options);
+  // The images are resized an example at a time: the whole set at 224x224 would take 12 GB.
+  if (resize_in_loader) test_iter.resize(args.resize, args.resize);
 
   if (!args.evaluate.empty()) {
     ck::io::load(net, args.evaluate);
     net.to(device);
-    const auto cm = examples::evaluate(net, test_iter, device);
+    const auto cm = examples::evaluate(net, test_iter, device, classes);
     std::printf("test acc %.3f on %lld images\n\n%s", cm.accuracy(), static_cast<long long>(cm.total()),
                 cm.str().c_str());
     return 0;
@@ -158,16 +175,49 @@ int main(int argc, char** argv) try {
   for (const auto& p : net.parameters()) params += p.numel();
   std::printf("%lld parameters; SGD, lr %g, batch %lld, %d epochs\n", static_cast<long long>(params), args.lr,
               static_cast<long long>(args.batch_size), args.epochs);
-  ck::data::DataLoader<float> train_iter(train_set, args.batch_size, true, args.seed);
-  if (args.resize != train_set.images().size(2)) train_iter.resize(args.resize, args.resize);
+  ck::data::DataLoader<float> train_iter(train_set, ck::data::DataLoaderOptions(options).shuffle(true).seed(args.seed));
+  if (resize_in_loader) train_iter.resize(args.resize, args.resize);
   ck::optim::SGD<float> trainer(net.parameters(), args.lr);
-  examples::fit(net, train_iter, test_iter, trainer, device, args.epochs, std::string(spec.title) + " on Fashion-MNIST",
-                args.plot);
+  const std::string what = args.format == "idx" ? "Fashion-MNIST" : args.data;
+  examples::fit(net, train_iter, test_iter, classes, trainer, device, args.epochs,
+                std::string(spec.title) + " on " + what, args.plot);
   if (!args.save.empty()) {
     ck::io::save(net, args.save);
     std::printf("parameters and buffers saved to %s\n", args.save.c_str());
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const Args args = parse(argc, argv);
+  if (args.threads > 0) ck::set_num_threads(args.threads);
+  if (args.format == "folder") {
+    const auto images =
+        ck::data::ImageFolderOptions().channels(1).size({args.resize, args.resize}).cache(args.cache == "on");
+    const ck::data::ImageFolder<float> train_set(args.data + "/train", images), test_set(args.data + "/test", images);
+    if (train_set.classes() != test_set.classes())
+      throw ck::Error(ck::detail::cat("train: the class folders of '", args.data, "/train' (",
+                                      train_set.classes().size(), ") and '", args.data, "/test' (",
+                                      test_set.classes().size(), ") differ"));
+    const FirstN<ck::data::ImageFolder<float>> train_part{train_set, args.limit > 0 ? args.limit : train_set.size()};
+    std::printf(
+        "images from %s: %lld training and %lld test images in %zu classes, at %lldx%lld; %d loader "
+        "workers, cache %s\n",
+        args.data.c_str(), static_cast<long long>(train_part.size()), static_cast<long long>(test_set.size()),
+        train_set.classes().size(), static_cast<long long>(args.resize), static_cast<long long>(args.resize),
+        args.workers, args.cache.c_str());
+    return run(args, train_part, test_set, train_set.classes(), false);
+  }
+  ck::data::MnistDataset train_set(args.data, ck::data::Split::Train);
+  const ck::data::MnistDataset test_set(args.data, ck::data::Split::Test);
+  if (args.limit > 0) train_set.truncate(args.limit);
+  std::printf("Fashion-MNIST from %s: %lld training and %lld test images, at %lldx%lld\n", args.data.c_str(),
+              static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
+              static_cast<long long>(args.resize), static_cast<long long>(args.resize));
+  return run(args, static_cast<const ck::data::MnistDataset&>(train_set), test_set, train_set.class_names(),
+             args.resize != train_set.images().size(2));
 } catch (const ck::Error& e) {
   std::fprintf(stderr, "train: %s\n", e.what());
   return 1;

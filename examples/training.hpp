@@ -35,12 +35,13 @@ inline void parse_options(int argc, char** argv,
 
 using Net = ck::nn::Sequential<float>;
 
-/// Accuracy and confusion matrix of `net` on a data set, in eval mode and without
-/// recording a graph; the net is back in training mode afterwards.
-inline ck::util::ConfusionMatrix evaluate(Net& net, ck::data::DataLoader<float>& loader, ck::Device device) {
+/// Accuracy and confusion matrix of `net` on a data set whose labels index `classes`, in
+/// eval mode and without recording a graph; the net is back in training mode afterwards.
+inline ck::util::ConfusionMatrix evaluate(Net& net, ck::data::DataLoader<float>& loader, ck::Device device,
+                                          const std::vector<std::string>& classes) {
   ck::NoGradGuard no_grad;
   net.eval();
-  ck::util::ConfusionMatrix cm(loader.dataset().class_names());
+  ck::util::ConfusionMatrix cm(classes);
   for (auto it = loader.begin(); it != loader.end(); ++it) {
     const auto batch = *it;
     cm.add(ck::util::argmax_rows(net(batch.x.to(device))), batch.labels);
@@ -56,10 +57,11 @@ struct RunResult {
 };
 
 /// Trains `net` for `epochs`, printing a line per epoch and saving the curves to `plot_path`
-/// after each ("none": no plot), then prints the summary lines and the confusion matrix.
+/// after each ("none": no plot), then prints the summary lines and the confusion matrix
+/// (labels index `classes`).
 inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data::DataLoader<float>& test_iter,
-                     ck::optim::Optimizer<float>& trainer, ck::Device device, int epochs, const std::string& title,
-                     const std::string& plot_path) {
+                     const std::vector<std::string>& classes, ck::optim::Optimizer<float>& trainer, ck::Device device,
+                     int epochs, const std::string& title, const std::string& plot_path) {
   ck::util::LinePlot plot("epoch", "training loss");
   plot.set_title(title);
   plot.set_right_axis("accuracy", 0, 1);
@@ -97,7 +99,7 @@ inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data
     bar.finish();
     r.seconds += secs;
     r.examples += seen;
-    r.test_acc = evaluate(net, test_iter, device).accuracy();
+    r.test_acc = evaluate(net, test_iter, device, classes).accuracy();
     plot.add("test acc", epoch + 1, r.test_acc, ck::util::Axis::Right);
     std::printf("epoch %d: loss %.3f, train acc %.3f, test acc %.3f, %.1f examples/sec\n", epoch + 1, r.train_loss,
                 r.train_acc, r.test_acc, static_cast<double>(seen) / secs);
@@ -107,7 +109,7 @@ inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data
   std::printf("loss %.3f, train acc %.3f, test acc %.3f\n", r.train_loss, r.train_acc, r.test_acc);
   std::printf("%.1f examples/sec on %s\n", r.seconds > 0 ? static_cast<double>(r.examples) / r.seconds : 0.0,
               device.str().c_str());
-  const auto cm = evaluate(net, test_iter, device);
+  const auto cm = evaluate(net, test_iter, device, classes);
   std::printf("\nconfusion matrix on the test set (rows: true class, columns: predicted)\n%s", cm.str().c_str());
   if (plot_path != "none" && epochs > 0) std::printf("training curves written to %s\n", plot_path.c_str());
   return r;

@@ -15,15 +15,7 @@
 
 namespace {
 
-std::string temp_dir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/convkit-test-XXXXXX";
-    const char* d = ::mkdtemp(tmpl);
-    REQUIRE(d != nullptr);
-    return std::string(d);
-  }();
-  return dir;
-}
+std::string temp_dir() { return test_temp_dir("test"); }
 
 std::vector<unsigned char> idx_bytes(const std::vector<uint32_t>& dims, const std::vector<unsigned char>& data) {
   std::vector<unsigned char> out = {0, 0, 0x08, static_cast<unsigned char>(dims.size())};

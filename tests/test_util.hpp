@@ -1,5 +1,8 @@
 #pragma once
 // Small helpers shared by the tests.
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
 #include <convkit/convkit.hpp>
 #include <exception>
 #include <string>
@@ -15,4 +18,16 @@ std::string error_of(F f) {
     return std::string("<not a ck::Error: ") + e.what() + ">";
   }
   return "<nothing thrown>";
+}
+
+/// A fresh folder /tmp/convkit-<name>-XXXXXX, made on the first call and returned by every
+/// later one.
+inline std::string test_temp_dir(const char* name) {
+  static const std::string dir = [name] {
+    std::string tmpl = std::string("/tmp/convkit-") + name + "-XXXXXX";
+    const char* d = ::mkdtemp(tmpl.data());
+    REQUIRE(d != nullptr);
+    return std::string(d);
+  }();
+  return dir;
 }

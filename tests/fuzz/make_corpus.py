@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Writes the fuzz targets' seed corpora (corpus/<target>/): small valid files of each
-format, plus the hostile inputs the readers' regression tests cover. Standard library only."""
+format, plus the hostile inputs the readers' regression tests cover. Standard library only,
+except the JPEG seeds, which need Pillow (they are skipped without it)."""
 import gzip
+import io
 import json
 import os
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -80,3 +83,44 @@ def model(fmt, dtype):
 
 put("fuzz_load_module", "model", model("<f", "F32"))
 put("fuzz_load_module", "model_f64", model("<d", "F64"))
+
+
+# Images for fuzz_image: PNGs of every colour type the decoder converts, BMPs, JPEGs.
+def png(width, height, colour_type, bit_depth, rows, palette=None):
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    raw = b"".join(b"\x00" + bytes(r) for r in rows)  # filter type 0 on every row
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0))
+    if palette:
+        out += chunk(b"PLTE", bytes(palette))
+    return out + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def bmp24(width, height, pixel):
+    stride = (width * 3 + 3) // 4 * 4
+    rows = b"".join((b"".join(bytes(pixel(x, y)) for x in range(width))).ljust(stride, b"\x00") for y in range(height))
+    header = struct.pack("<2sIHHI", b"BM", 54 + len(rows), 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, len(rows), 2835, 2835, 0, 0)
+    return header + info + rows
+
+
+W, H = 5, 4
+put("fuzz_image", "gray.png", png(W, H, 0, 8, [[(x * 40 + y * 9) % 256 for x in range(W)] for y in range(H)]))
+put("fuzz_image", "gray_alpha.png", png(W, H, 4, 8, [[v for x in range(W) for v in (x * 50, 200)] for y in range(H)]))
+put("fuzz_image", "rgb.png", png(W, H, 2, 8, [[v for x in range(W) for v in (x * 50, y * 60, 90)] for y in range(H)]))
+put("fuzz_image", "rgba.png", png(W, H, 6, 8, [[v for x in range(W) for v in (x * 50, y * 60, 90, 128)] for y in range(H)]))
+put("fuzz_image", "palette.png", png(W, H, 3, 8, [[(x + y) % 3 for x in range(W)] for y in range(H)],
+                                    palette=[255, 0, 0, 0, 255, 0, 0, 0, 255]))
+put("fuzz_image", "gray16.png", png(W, H, 0, 16, [[v for x in range(W) for v in (x * 50, 7)] for y in range(H)]))
+put("fuzz_image", "rgb.bmp", bmp24(W, H, lambda x, y: ((x * 50) % 256, (y * 60) % 256, 90)))
+try:
+    from PIL import Image
+    for mode in ("L", "RGB"):
+        img = Image.new(mode, (16, 16))
+        img.putdata([((x * 16 + y) % 256) if mode == "L" else ((x * 16) % 256, (y * 16) % 256, 128)
+                     for y in range(16) for x in range(16)])
+        buf = io.BytesIO()
+        img.save(buf, format="JPEG", quality=90)
+        put("fuzz_image", f"{mode.lower()}.jpg", buf.getvalue())
+except ImportError:
+    print("Pillow not found: the JPEG seeds of fuzz_image are not written")

@@ -1,63 +1,169 @@
 #pragma once
-// DataLoader: mini-batches over an in-memory dataset, reshuffled every epoch from a seed.
+// DataLoader: mini-batches over any dataset (size() and get(i)), reshuffled every epoch
+// from a seed, with per-example and per-batch transforms, and optional worker threads that
+// assemble the next batches while the current one trains.
 #include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <numeric>
+#include <string>
+#include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../core/generator.hpp"
 #include "../core/tensor.hpp"
-#include "mnist.hpp"
-#include "resize.hpp"
+#include "dataset.hpp"
+#include "options.hpp"
+#include "transforms.hpp"
 
 namespace convkit::data {
 
-/// One mini-batch: images, labels as a tensor, and the same labels on the host.
+/// One mini-batch: inputs, labels as a tensor, and the same labels on the host.
 template <class T>
 struct Batch {
-  Tensor<T> x;                  ///< (B, C, H, W)
+  Tensor<T> x;                  ///< (B, ...): (B, C, H, W) for images
   Tensor<int64_t> y;            ///< (B)
   std::vector<int64_t> labels;  ///< the same labels on the host
   /// The number of examples in the batch.
   int64_t size() const { return x.size(0); }
 };
 
-/// Iterates over a dataset in batches of `batch_size` (the last one may be smaller). With
-/// shuffle, each epoch (each begin()) draws a new order from the generator seeded by
-/// `seed`, so a run is reproducible. Only one batch is copied at a time.
-template <class T>
+namespace detail {
+
+/// A 64-bit mix (splitmix64's finaliser): seeds for the random transforms, one per
+/// (seed, epoch, position), so they do not depend on which thread assembles what.
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+inline uint64_t stream_seed(uint64_t seed, uint64_t epoch, uint64_t kind, uint64_t position) {
+  return mix64(mix64(mix64(seed + 0x9E3779B97F4A7C15ULL * (kind + 1)) ^ epoch) ^ position);
+}
+
+/// `describe(i)` of a dataset that has one (ImageFolder names the file), else "#i".
+template <class D>
+auto describe_example(const D& d, int64_t i, int) -> decltype(std::string(d.describe(i))) {
+  return d.describe(i);
+}
+template <class D>
+std::string describe_example(const D&, int64_t i, long) {  // NOLINT(google-runtime-int): overload rank only
+  return convkit::detail::cat("#", i);
+}
+
+}  // namespace detail
+
+/// Iterates over a dataset in batches. P is the element type of the batches (float or
+/// double: any dataset converts) or a dataset type (the batches then have its examples'
+/// element type); `DataLoader loader(dataset, options)` deduces the second form.
+///
+/// Each epoch (each begin()) serves every example exactly once (the last batch may be
+/// smaller unless drop_last); with shuffle, the order is drawn from a generator seeded by
+/// options.seed(), so a run is reproducible, whatever the number of workers. A dataset
+/// passed as an lvalue must outlive the loader; a temporary is moved into it.
+///
+/// With workers(n > 0), n threads call the dataset's get() (concurrently: it must be safe
+/// to call from several threads, as MnistDataset's, TensorDataset's and ImageFolder's are)
+/// and assemble up to 2n batches ahead. An exception thrown while assembling a batch is
+/// rethrown in the calling thread when that batch is asked for; no partial batch is served.
+template <class P>
 class DataLoader {
  public:
-  /// A loader over `dataset` (which must outlive it); throws ck::Error unless batch_size > 0.
-  DataLoader(const MnistDataset& dataset, int64_t batch_size, bool shuffle, uint64_t seed = 0)
-      : dataset_(&dataset), batch_size_(batch_size), shuffle_(shuffle), gen_(seed) {
-    CK_CHECK(batch_size > 0, "DataLoader: batch size must be positive, got ", batch_size);
-    order_.resize(static_cast<size_t>(dataset.size()));
+  /// The element type of the batches.
+  using T = typename detail::loader_scalar<P>::type;
+  static_assert(std::is_floating_point_v<T>, "DataLoader<P>: P must be float, double or a dataset type");
+
+  /// A loader over `dataset` (any type with size() and get(i); see dataset.hpp). Throws
+  /// ck::Error unless batch_size > 0 and workers >= 0.
+  template <class Dataset, class = std::enable_if_t<detail::is_dataset<std::remove_reference_t<Dataset>>::value>>
+  explicit DataLoader(Dataset&& dataset, const DataLoaderOptions& options = DataLoaderOptions())
+      : state_(std::make_unique<State>()) {
+    CK_CHECK(options.batch_size() > 0, "DataLoader: batch size must be positive, got ", options.batch_size());
+    CK_CHECK(options.workers() >= 0 && options.workers() <= 256, "DataLoader: workers must be in [0, 256], got ",
+             options.workers());
+    using D = std::remove_reference_t<Dataset>;
+    std::shared_ptr<D> held;
+    if constexpr (std::is_lvalue_reference_v<Dataset&&>) {
+      held = std::shared_ptr<D>(std::shared_ptr<D>(), &dataset);  // not owned: the caller's object
+    } else {
+      held = std::make_shared<D>(std::forward<Dataset>(dataset));
+    }
+    State& s = *state_;
+    s.options = options;
+    s.size = static_cast<int64_t>(held->size());
+    CK_CHECK(s.size >= 0, "DataLoader: the dataset's size() is negative (", s.size, ")");
+    s.get = [held](int64_t i) { return convert(held->get(i), held.get(), i); };
+    s.describe = [held](int64_t i) { return detail::describe_example(*held, i, 0); };
+    s.shuffle_gen.seed(options.seed());
+    s.order.resize(static_cast<size_t>(s.size));
+    std::iota(s.order.begin(), s.order.end(), int64_t(0));
+  }
+  /// DataLoader(dataset, DataLoaderOptions().batch_size(batch_size).shuffle(shuffle).seed(seed)).
+  template <class Dataset, class = std::enable_if_t<detail::is_dataset<std::remove_reference_t<Dataset>>::value>>
+  DataLoader(Dataset&& dataset, int64_t batch_size, bool shuffle, uint64_t seed = 0)
+      : DataLoader(std::forward<Dataset>(dataset),
+                   DataLoaderOptions().batch_size(batch_size).shuffle(shuffle).seed(seed)) {}
+
+  /// Takes over `other`'s dataset, position and workers.
+  DataLoader(DataLoader&&) noexcept = default;
+  /// Stops this loader's workers, then takes over `other`'s.
+  DataLoader& operator=(DataLoader&& other) noexcept {
+    if (state_) state_->stop_workers();
+    state_ = std::move(other.state_);
+    return *this;
+  }
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+  /// Stops and joins the workers.
+  ~DataLoader() {
+    if (state_) state_->stop_workers();
   }
 
-  /// Batches per epoch, counting a smaller last one.
-  int64_t num_batches() const { return (dataset_->size() + batch_size_ - 1) / batch_size_; }
-  /// The batch size.
-  int64_t batch_size() const { return batch_size_; }
-  /// The dataset batches come from.
-  const MnistDataset& dataset() const { return *dataset_; }
-  /// Serves the images resized to h x w (bilinear), a batch at a time: d2l resizes
+  /// Applies `t` to every example (after resize()), e.g. transforms::random_crop.
+  DataLoader& transform(Transform t) {
+    state_->stop_workers();
+    state_->per_example = std::move(t);
+    return *this;
+  }
+  /// Applies `t` to every assembled batch (B, ...), e.g. transforms::normalize.
+  DataLoader& batch_transform(Transform t) {
+    state_->stop_workers();
+    state_->per_batch = std::move(t);
+    return *this;
+  }
+  /// Serves the images resized to h x w (bilinear), an example at a time: d2l resizes
   /// Fashion-MNIST to 224 x 224 for AlexNet, which for the whole set would take 12 GB.
   DataLoader& resize(int64_t h, int64_t w) {
     CK_CHECK(h > 0 && w > 0, "DataLoader: resize needs a positive size, got ", h, "x", w);
-    resize_h_ = h;
-    resize_w_ = w;
-    resize_fn_ = &resize_bilinear;
+    state_->stop_workers();
+    state_->resize = transforms::resize(h, w);
     return *this;
   }
 
-  /// An input iterator over one epoch's batches; each dereference assembles a batch.
+  /// Batches per epoch: a smaller last one counts unless drop_last.
+  int64_t num_batches() const { return state_->num_batches(); }
+  /// The batch size.
+  int64_t batch_size() const { return state_->options.batch_size(); }
+  /// The number of examples in the dataset.
+  int64_t dataset_size() const { return state_->size; }
+  /// The options.
+  const DataLoaderOptions& options() const { return state_->options; }
+  /// The number of epochs begun (begin() calls).
+  uint64_t epoch() const { return state_->epoch; }
+
+  /// An input iterator over one epoch's batches.
   class Iterator {
    public:
     /// The iterator at batch `index` of the current epoch.
     Iterator(const DataLoader* loader, int64_t index) : loader_(loader), index_(index) {}
-    /// Assembles the current batch.
-    Batch<T> operator*() const { return loader_->make_batch(index_); }
+    /// The current batch (assembled now, or taken from the workers).
+    Batch<T> operator*() const { return loader_->state_->fetch(index_); }
     /// Moves to the next batch.
     Iterator& operator++() {
       ++index_;
@@ -71,64 +177,197 @@ class DataLoader {
     int64_t index_;
   };
 
-  /// Starts an epoch: reshuffles when shuffling is on.
+  /// Starts an epoch: reshuffles when shuffling is on, and starts the workers.
   Iterator begin() {
-    std::iota(order_.begin(), order_.end(), int64_t(0));
-    if (shuffle_)  // Fisher-Yates with the seeded generator: the same seed, the same epochs
-      for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[gen_.below(i)]);
+    state_->start_epoch();
     return Iterator(this, 0);
   }
   /// The end of the epoch.
   Iterator end() const { return Iterator(this, num_batches()); }
 
-  /// Batch number b of the current epoch's order.
+  /// Batch number b of the current epoch, assembled in the calling thread.
   Batch<T> make_batch(int64_t b) const {
-    const int64_t n = dataset_->size(), start = b * batch_size_;
-    const int64_t count = std::min(batch_size_, n - start);
-    const Tensor<float>& images = dataset_->images();
-    const int64_t per = images.numel() / n;
-    Shape shape = images.shape();  // (N, C, H, W)
-    shape[0] = count;
-    const int64_t C = shape[1], H = shape[2], W = shape[3];
-    if (resize_fn_) {
-      shape[2] = resize_h_;
-      shape[3] = resize_w_;
-    }
-    const int64_t out_per = C * shape[2] * shape[3];
-    Batch<T> batch{Tensor<T>::empty(shape), Tensor<int64_t>::empty(Shape{count}), {}};
-    batch.labels.resize(static_cast<size_t>(count));
-    // A float batch is resized in place; other types go through a float image.
-    std::vector<float> resized(resize_fn_ && !std::is_same_v<T, float> ? static_cast<size_t>(out_per) : 0);
-    for (int64_t i = 0; i < count; ++i) {
-      const int64_t src = order_[static_cast<size_t>(start + i)];
-      const float* from = images.data() + src * per;
-      T* to = batch.x.data() + i * out_per;
-      if (!resize_fn_) {
-        std::copy(from, from + per, to);
-      } else if constexpr (std::is_same_v<T, float>) {
-        resize_fn_(from, C, H, W, to, resize_h_, resize_w_);
-      } else {
-        resize_fn_(from, C, H, W, resized.data(), resize_h_, resize_w_);
-        std::copy(resized.begin(), resized.end(), to);
-      }
-      batch.labels[static_cast<size_t>(i)] = dataset_->labels()[static_cast<size_t>(src)];
-      batch.y.data()[i] = batch.labels[static_cast<size_t>(i)];
-    }
-    return batch;
+    CK_CHECK(b >= 0 && b < num_batches(), "DataLoader: batch ", b, " out of range for ", num_batches(),
+             " batches per epoch");
+    return state_->assemble(b);
   }
   /// The example indices of the current epoch, in the order they are served.
-  const std::vector<int64_t>& order() const { return order_; }
+  const std::vector<int64_t>& order() const { return state_->order; }
 
  private:
-  const MnistDataset* dataset_;
-  int64_t batch_size_;
-  bool shuffle_;
-  Generator gen_;
-  std::vector<int64_t> order_;
-  int64_t resize_h_ = 0, resize_w_ = 0;  ///< the size resize() asked for
-  /// resize_bilinear once resize() is called, else null (the images' own size). Through a pointer, so that a program
-  /// that never resizes does not compile it (0.3 G compiler instructions in a LeNet program).
-  void (*resize_fn_)(const float*, int64_t, int64_t, int64_t, float*, int64_t, int64_t) = nullptr;
+  /// One example of a dataset's type converted to Example<T>.
+  template <class E, class D>
+  static Example<T> convert(const E& e, const D* dataset, int64_t i) {
+    const auto& x = detail::example_input(e);
+    using U = typename std::decay_t<decltype(x)>::value_type;
+    CK_CHECK(x.defined() && x.device().is_cpu(), "DataLoader: example ", detail::describe_example(*dataset, i, 0),
+             " is not a defined CPU tensor");
+    Example<T> out;
+    out.y = detail::example_label(e);
+    if constexpr (std::is_same_v<U, T>) {
+      out.x = x;
+    } else {
+      out.x = Tensor<T>::empty(x.shape());
+      std::transform(x.data(), x.data() + x.numel(), out.x.data(), [](U v) { return static_cast<T>(v); });
+    }
+    return out;
+  }
+
+  /// Everything the workers share with the loader, behind one pointer so the loader moves.
+  struct State {
+    std::function<Example<T>(int64_t)> get;
+    std::function<std::string(int64_t)> describe;
+    int64_t size = 0;
+    DataLoaderOptions options;
+    Transform resize, per_example, per_batch;
+    Generator shuffle_gen;
+    std::vector<int64_t> order;
+    uint64_t epoch = 0;
+
+    // The workers' queue: batches [consumed, consumed + window) may be assembled ahead.
+    /// A batch a worker finished, or the exception it raised.
+    struct Slot {
+      Batch<T> batch;            ///< the batch, when there is no error
+      std::exception_ptr error;  ///< what assembling it threw
+    };
+    std::vector<std::thread> threads;
+    std::mutex mutex;
+    std::condition_variable changed;
+    int64_t next_claim = 0, consumed = 0;
+    bool stopping = false;
+    std::map<int64_t, Slot> ready;
+
+    int64_t num_batches() const {
+      const int64_t b = options.batch_size();
+      return options.drop_last() ? size / b : (size + b - 1) / b;
+    }
+
+    void start_epoch() {
+      stop_workers();
+      ++epoch;
+      std::iota(order.begin(), order.end(), int64_t(0));
+      if (options.shuffle())  // Fisher-Yates with the seeded generator: the same seed, the same epochs
+        for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle_gen.below(i)]);
+      next_claim = consumed = 0;
+      stopping = false;
+      ready.clear();
+      for (int w = 0; w < options.workers(); ++w) threads.emplace_back([this] { work(); });
+    }
+
+    void stop_workers() {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        stopping = true;
+      }
+      changed.notify_all();
+      for (std::thread& t : threads) t.join();
+      threads.clear();
+      ready.clear();
+    }
+
+    void work() {
+      const int64_t window = 2 * static_cast<int64_t>(options.workers());
+      for (;;) {
+        int64_t b = 0;
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          changed.wait(lock, [&] { return stopping || next_claim >= num_batches() || next_claim < consumed + window; });
+          if (stopping || next_claim >= num_batches()) return;
+          b = next_claim++;
+        }
+        Slot slot;
+        try {
+          slot.batch = assemble(b);
+        } catch (...) {
+          slot.error = std::current_exception();
+        }
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          ready.emplace(b, std::move(slot));
+        }
+        changed.notify_all();
+      }
+    }
+
+    /// Batch b of the epoch: from the workers when there are some, else assembled now.
+    Batch<T> fetch(int64_t b) {
+      CK_CHECK(b >= 0 && b < num_batches(), "DataLoader: batch ", b, " out of range for ", num_batches(),
+               " batches per epoch");
+      if (threads.empty()) return assemble(b);
+      std::unique_lock<std::mutex> lock(mutex);
+      if (b < consumed || (b >= next_claim && b >= consumed + 2 * static_cast<int64_t>(options.workers()))) {
+        lock.unlock();  // asked again, or far ahead: not the workers' order, so assemble it here
+        return assemble(b);
+      }
+      consumed = b;
+      changed.notify_all();
+      changed.wait(lock, [&] { return ready.count(b) > 0; });
+      Slot slot = std::move(ready.at(b));
+      ready.erase(b);
+      consumed = b + 1;
+      lock.unlock();
+      changed.notify_all();
+      if (slot.error) std::rethrow_exception(slot.error);
+      return std::move(slot.batch);
+    }
+
+    /// A generator for transforms that draw nothing (seeding one per example would cost a
+    /// microsecond each).
+    static Generator& unused_generator() {
+      thread_local Generator gen;
+      return gen;
+    }
+
+    /// Assembles batch b of the current order (any thread).
+    Batch<T> assemble(int64_t b) const {
+      const int64_t start = b * options.batch_size();
+      const int64_t count = std::min(options.batch_size(), size - start);
+      Batch<T> batch;
+      batch.labels.resize(static_cast<size_t>(count));
+      batch.y = Tensor<int64_t>::empty(Shape{count});
+      int64_t per = 0, first = 0;
+      Shape example_shape;
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t index = order[static_cast<size_t>(start + i)];
+        Example<T> e = get(index);
+        Tensor<T> x = e.x;
+        if (resize) x = resize(x, unused_generator());
+        if (per_example) {
+          Generator gen(detail::stream_seed(options.seed(), epoch, 0, static_cast<uint64_t>(start + i)));
+          x = per_example(x, gen);
+        }
+        if (i == 0) {
+          example_shape = x.shape();
+          example_shape.insert(0, count);
+          batch.x = Tensor<T>::empty(example_shape);
+          example_shape = x.shape();
+          per = x.numel();
+          first = index;
+        } else {
+          CK_CHECK(x.shape() == example_shape, "DataLoader: example ", describe(index), " has shape ", x.shape().str(),
+                   " but example ", describe(first), " in the same batch has ", example_shape.str(),
+                   " (resize the images, or give ImageFolder a size)");
+        }
+        CK_CHECK(e.y >= 0, "DataLoader: example ", describe(index), " has the negative label ", e.y);
+        std::copy(x.data(), x.data() + per, batch.x.data() + i * per);
+        batch.labels[static_cast<size_t>(i)] = e.y;
+        batch.y.data()[i] = e.y;
+      }
+      if (per_batch && count > 0) {
+        Generator gen(detail::stream_seed(options.seed(), epoch, 1, static_cast<uint64_t>(b)));
+        batch.x = per_batch(batch.x, gen);
+      }
+      return batch;
+    }
+  };
+
+  std::unique_ptr<State> state_;
 };
+
+/// `DataLoader loader(dataset, options)` is a loader of dataset's own element type.
+template <class Dataset, class = std::enable_if_t<detail::is_dataset<std::remove_reference_t<Dataset>>::value>>
+DataLoader(Dataset&&, const DataLoaderOptions&) -> DataLoader<std::remove_cv_t<std::remove_reference_t<Dataset>>>;
+template <class Dataset, class = std::enable_if_t<detail::is_dataset<std::remove_reference_t<Dataset>>::value>>
+DataLoader(Dataset&&) -> DataLoader<std::remove_cv_t<std::remove_reference_t<Dataset>>>;
 
 }  // namespace convkit::data

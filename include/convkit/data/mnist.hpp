@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../core/tensor.hpp"
+#include "dataset.hpp"
 #include "idx.hpp"
 
 namespace convkit::data {
@@ -22,7 +23,8 @@ inline const std::vector<std::string>& fashion_mnist_classes() {
   return names;
 }
 
-/// An image classification set held in memory: images (N, 1, H, W) in [0, 1], labels (N).
+/// An image classification set held in memory: images (N, 1, H, W) in [0, 1], labels (N);
+/// a dataset (size() and get(i)) for the DataLoader.
 class MnistDataset {
  public:
   /// Loads `split` from `dir`, which holds train-images-idx3-ubyte, train-labels-idx1-ubyte,
@@ -51,6 +53,11 @@ class MnistDataset {
 
   /// The number of examples.
   int64_t size() const { return images_.size(0); }
+  /// Example i: its image (1, H, W) as a view of images() and its label.
+  Example<float> get(int64_t i) const {
+    CK_CHECK(i >= 0 && i < size(), "MnistDataset: index ", i, " out of range for ", size(), " examples");
+    return {detail::row_view(images_, i), labels_[static_cast<size_t>(i)]};
+  }
   /// The images, (N, 1, H, W) floats in [0, 1].
   const Tensor<float>& images() const { return images_; }
   /// The labels, one class id per image.

@@ -29,21 +29,21 @@ struct BilinearAxis {
   }
 };
 
-/// Resizes `planes` planes of H x W floats at src into OH x OW planes at dst, bilinearly.
-inline void resize_bilinear(const float* src, int64_t planes, int64_t H, int64_t W, float* dst, int64_t OH,
-                            int64_t OW) {
+/// Resizes `planes` planes of H x W values at src into OH x OW planes at dst, bilinearly.
+template <class U>
+void resize_bilinear(const U* src, int64_t planes, int64_t H, int64_t W, U* dst, int64_t OH, int64_t OW) {
   CK_CHECK(H > 0 && W > 0 && OH > 0 && OW > 0, "resize_bilinear: sizes must be positive, got ", H, "x", W, " -> ", OH,
            "x", OW);
   const BilinearAxis rows(H, OH), cols(W, OW);
   for (int64_t p = 0; p < planes; ++p, src += H * W)
     for (int64_t i = 0; i < OH; ++i, dst += OW) {
-      const float* r0 = src + rows.lo[static_cast<size_t>(i)] * W;
-      const float* r1 = src + rows.hi[static_cast<size_t>(i)] * W;
-      const float a = rows.frac[static_cast<size_t>(i)];
+      const U* r0 = src + rows.lo[static_cast<size_t>(i)] * W;
+      const U* r1 = src + rows.hi[static_cast<size_t>(i)] * W;
+      const U a = rows.frac[static_cast<size_t>(i)];
       for (int64_t j = 0; j < OW; ++j) {
         const auto c0 = cols.lo[static_cast<size_t>(j)], c1 = cols.hi[static_cast<size_t>(j)];
-        const float b = cols.frac[static_cast<size_t>(j)];
-        const float top = r0[c0] + b * (r0[c1] - r0[c0]), bottom = r1[c0] + b * (r1[c1] - r1[c0]);
+        const U b = cols.frac[static_cast<size_t>(j)];
+        const U top = r0[c0] + b * (r0[c1] - r0[c0]), bottom = r1[c0] + b * (r1[c1] - r1[c0]);
         dst[j] = top + a * (bottom - top);
       }
     }

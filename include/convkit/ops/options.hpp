@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../core/error.hpp"
+#include "../core/option.hpp"
 
 namespace convkit {
 
@@ -35,20 +36,6 @@ struct Pair2 {
   /// Equal when both components are.
   friend bool operator==(const Pair2& a, const Pair2& b) { return a.h == b.h && a.w == b.w; }
 };
-
-// Type is a type, which cannot be parenthesised.
-// NOLINTBEGIN(bugprone-macro-parentheses)
-#define CK_OPTION(Owner, Type, name, initial)  \
- public:                                       \
-  Owner& name(Type value) {                    \
-    name##_ = value;                           \
-    return *this;                              \
-  }                                            \
-  const Type& name() const { return name##_; } \
-                                               \
- private:                                      \
-  Type name##_ = initial;
-// NOLINTEND(bugprone-macro-parentheses)
 
 /// conv2d's options. `bias` is read by nn::Conv2d; the functional conv2d takes the bias tensor.
 class Conv2dOptions {
@@ -130,7 +117,5 @@ class BatchNormOptions {
   CK_OPTION(BatchNormOptions, bool, track_running_stats, true)
   ///@}
 };
-
-#undef CK_OPTION
 
 }  // namespace convkit

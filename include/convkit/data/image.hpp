@@ -1,0 +1,149 @@
+#pragma once
+// Image files (PNG, JPEG, BMP) decoded into (C, H, W) float tensors in [0, 1].
+// The decoding itself is stb_image's (Debian: libstb-dev, linked as -lstb); this file
+// checks what stb_image does not (sizes before decoding, truncated BMPs), converts the
+// channels as PIL does, and turns every failure into a ck::Error naming the file.
+#include <stb/stb_image.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../core/tensor.hpp"
+#include "../io/file.hpp"
+
+namespace convkit::data {
+
+/// Images larger than this on either side are refused before decoding (a hostile header
+/// can declare any size; stb_image would try to allocate it).
+inline constexpr int64_t max_image_side = 16384;
+/// Images with more pixels than this are refused before decoding (256 MB as 8-bit RGBA).
+inline constexpr int64_t max_image_pixels = int64_t(1) << 26;
+/// Image files larger than this are refused before reading.
+inline constexpr uint64_t max_image_file_bytes = uint64_t(1) << 28;
+
+namespace detail {
+
+inline uint32_t le32(const unsigned char* p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+
+/// stb_image reads past the end of a BMP's pixel data as zeros, so a truncated BMP would
+/// decode into a silently wrong image: refuse one whose header asks for more bytes than
+/// there are.
+inline void check_bmp_complete(const unsigned char* data, size_t size, const std::string& what) {
+  if (size < 2 || data[0] != 'B' || data[1] != 'M') return;
+  CK_CHECK(size >= 34, "image: '", what, "': truncated BMP header (", size, " bytes)");
+  const uint64_t declared = le32(data + 2), pixel_offset = le32(data + 10);
+  const uint32_t info_size = le32(data + 14);
+  uint64_t needed = declared;
+  if (info_size >= 40) {  // BITMAPINFOHEADER or later: the pixel array's size follows from the header
+    const auto width = static_cast<int32_t>(le32(data + 18)), height = static_cast<int32_t>(le32(data + 22));
+    const uint32_t bits = uint32_t(data[28]) | uint32_t(data[29]) << 8, compression = le32(data + 30);
+    if ((compression == 0 || compression == 3) && width > 0 && height != 0 && bits > 0 && bits <= 32) {
+      const uint64_t stride = (uint64_t(width) * bits + 31) / 32 * 4;
+      const uint64_t rows = height < 0 ? uint64_t(-int64_t(height)) : uint64_t(height);
+      needed = std::max(needed, pixel_offset + stride * rows);
+    }
+  }
+  CK_CHECK(needed <= size, "image: '", what, "': truncated BMP (the header needs ", needed, " bytes, the file has ",
+           size, ")");
+}
+
+/// Frees what stb_image allocated.
+struct StbFree {
+  /// Frees p.
+  void operator()(unsigned char* p) const { stbi_image_free(p); }
+};
+
+}  // namespace detail
+
+/// A decoded image: 8-bit values, planar (channel, row, column).
+struct Pixels {
+  /// The image's geometry.
+  ///@{
+  int channels = 0, height = 0, width = 0;
+  ///@}
+  std::vector<unsigned char> values;  ///< channels * height * width
+};
+
+/// Decodes a PNG, JPEG or BMP held in memory into 8-bit planar pixels with `channels` 1
+/// (gray) or 3 (RGB). Other channel counts are converted as PIL's Image.convert("L") /
+/// ("RGB") converts them (alpha dropped, gray replicated, RGB to gray with ITU-R 601-2
+/// weights and PIL's rounding), so the values equal torchvision's of the same file. `what`
+/// names the source in errors (usually the path).
+inline Pixels decode_pixels(const unsigned char* data, size_t size, int channels, const std::string& what) {
+  CK_CHECK(channels == 1 || channels == 3, "image: '", what, "': channels must be 1 or 3, got ", channels);
+  CK_CHECK(size > 0, "image: '", what, "': the file is empty");
+  CK_CHECK(size <= static_cast<size_t>(INT32_MAX), "image: '", what, "': ", size, " bytes is too large to decode");
+  const int length = static_cast<int>(size);
+  int w = 0, h = 0, stored = 0;
+  if (!stbi_info_from_memory(data, length, &w, &h, &stored))
+    throw Error(convkit::detail::cat("image: '", what, "' is not a PNG, JPEG or BMP image that can be read (",
+                                     stbi_failure_reason(), ")"));
+  CK_CHECK(w > 0 && h > 0 && w <= max_image_side && h <= max_image_side && int64_t(w) * int64_t(h) <= max_image_pixels,
+           "image: '", what, "' declares ", w, "x", h, " pixels, above the limit of ", max_image_side, " per side and ",
+           max_image_pixels, " in all");
+  detail::check_bmp_complete(data, size, what);
+  // Decode to gray when the file is gray (with or without alpha) and gray is asked for;
+  // to RGB otherwise, computing gray from RGB here with PIL's rounding.
+  const bool rgb_to_gray = channels == 1 && stored >= 3;
+  const int decode_channels = rgb_to_gray ? 3 : channels;
+  int dw = 0, dh = 0, dc = 0;
+  std::unique_ptr<unsigned char, detail::StbFree> decoded(
+      stbi_load_from_memory(data, length, &dw, &dh, &dc, decode_channels));
+  if (!decoded)
+    throw Error(convkit::detail::cat("image: '", what, "' cannot be decoded (", stbi_failure_reason(),
+                                     "): truncated or corrupt"));
+  CK_CHECK(dw == w && dh == h, "image: '", what, "': decoded size ", dw, "x", dh, " differs from its header's ", w, "x",
+           h);
+  Pixels out{channels, h, w, std::vector<unsigned char>(static_cast<size_t>(channels) * static_cast<size_t>(w * h))};
+  const size_t plane = static_cast<size_t>(w) * static_cast<size_t>(h);
+  const unsigned char* p = decoded.get();
+  if (rgb_to_gray) {
+    for (size_t i = 0; i < plane; ++i, p += 3)  // PIL's L = R*299/1000 + G*587/1000 + B*114/1000, rounded
+      out.values[i] = static_cast<unsigned char>(
+          (uint32_t(p[0]) * 19595 + uint32_t(p[1]) * 38470 + uint32_t(p[2]) * 7471 + 0x8000) >> 16);
+  } else if (channels == 1) {
+    std::copy(p, p + plane, out.values.begin());
+  } else {
+    for (size_t i = 0; i < plane; ++i)
+      for (size_t c = 0; c < 3; ++c) out.values[c * plane + i] = p[i * 3 + c];
+  }
+  return out;
+}
+
+/// Pixels as a (channels, H, W) tensor in [0, 1]: v / 255, divided as torchvision's
+/// ToTensor divides (a multiply by 1/255 differs in the last bit).
+template <class T = float>
+Tensor<T> pixels_to_tensor(const Pixels& px) {
+  Tensor<T> out = Tensor<T>::empty(Shape{px.channels, px.height, px.width});
+  T value[256];
+  for (int v = 0; v < 256; ++v) value[v] = static_cast<T>(v) / T(255);
+  T* o = out.data();
+  for (size_t i = 0; i < px.values.size(); ++i) o[i] = value[px.values[i]];
+  return out;
+}
+
+/// Decodes a PNG, JPEG or BMP held in memory into a (channels, H, W) tensor in [0, 1]
+/// (see decode_pixels).
+template <class T = float>
+Tensor<T> decode_image(const unsigned char* data, size_t size, int channels, const std::string& what) {
+  return pixels_to_tensor<T>(decode_pixels(data, size, channels, what));
+}
+
+/// Reads and decodes the image file at `path` into pixels (see decode_pixels).
+inline Pixels read_pixels(const std::string& path, int channels) {
+  const std::vector<unsigned char> bytes = io::read_regular_file(path, "image", max_image_file_bytes);
+  return decode_pixels(bytes.data(), bytes.size(), channels, path);
+}
+
+/// Reads and decodes the image file at `path` (see decode_image). Directories, FIFOs,
+/// devices and files above max_image_file_bytes are refused before reading.
+template <class T = float>
+Tensor<T> read_image(const std::string& path, int channels) {
+  return pixels_to_tensor<T>(read_pixels(path, channels));
+}
+
+}  // namespace convkit::data
