@@ -1,10 +1,13 @@
 // Tensor construction, views, broadcasting arithmetic, reductions, matmul, printing.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cmath>
 #include <convkit/convkit.hpp>
 #include <limits>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 using TF = ck::Tensor<float>;
 using TD = ck::Tensor<double>;
@@ -204,4 +207,59 @@ TEST_CASE("exp_float matches double exp within 2e-7 and saturates outside [-87, 
   const float tiny = ck::fn::Sigmoid{}(-200.0f);  // saturated: about 6e-39, never NaN
   CHECK((tiny >= 0.0f && tiny < 1e-37f));
   CHECK(ck::fn::Sigmoid{}(200.0f) == 1.0f);
+}
+
+TEST_CASE("the CPU thread pool: every index once, one thread per chunk, nesting, exceptions, concurrent callers") {
+  namespace cpu = ck::backend::cpu;
+  for (int threads : {2, 3, 5}) {
+    std::vector<std::atomic<int>> hits(1000);
+    std::vector<std::atomic<int>> chunk_users(static_cast<size_t>(threads));
+    struct Body {
+      std::vector<std::atomic<int>>* hits;
+      std::vector<std::atomic<int>>* users;
+    } body{&hits, &chunk_users};
+    cpu::detail::run_chunks(
+        threads, 1000,
+        [](const void* b, int64_t begin, int64_t end) {
+          const auto& body = *static_cast<const Body*>(b);
+          CHECK(cpu::in_parallel());
+          const int t = cpu::thread_index();
+          CHECK(begin == 1000 * t / static_cast<int64_t>(body.users->size()));  // chunk t is [n*t/T, n*(t+1)/T)
+          (*body.users)[static_cast<size_t>(t)]++;
+          for (int64_t i = begin; i < end; ++i) (*body.hits)[static_cast<size_t>(i)]++;
+          // a loop inside a loop body runs serially on this thread
+          int inner = 0;
+          cpu::detail::run_chunks(
+              4, 8, [](const void* p, int64_t s, int64_t e) { *static_cast<int*>(const_cast<void*>(p)) += int(e - s); },
+              &inner);
+          CHECK(inner == 8);
+        },
+        &body);
+    for (auto& h : hits) CHECK(h.load() == 1);
+    for (auto& u : chunk_users) CHECK(u.load() == 1);
+    CHECK_FALSE(cpu::in_parallel());
+  }
+  // An exception in a chunk reaches the caller, and the pool keeps working afterwards.
+  CHECK_THROWS_AS(cpu::detail::run_chunks(
+                      2, 10,
+                      [](const void*, int64_t begin, int64_t) {
+                        if (begin > 0) throw ck::Error("chunk failed");
+                      },
+                      nullptr),
+                  ck::Error);
+  // Two threads calling at once: both loops complete (one of them runs serially).
+  std::atomic<int64_t> total{0};
+  auto loop = [&] {
+    for (int r = 0; r < 200; ++r)
+      cpu::detail::run_chunks(
+          2, 100,
+          [](const void* p, int64_t b, int64_t e) {
+            *static_cast<std::atomic<int64_t>*>(const_cast<void*>(p)) += e - b;
+          },
+          &total);
+  };
+  std::thread other(loop);
+  loop();
+  other.join();
+  CHECK(total.load() == 2 * 200 * 100);
 }

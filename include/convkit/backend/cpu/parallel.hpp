@@ -1,9 +1,12 @@
 #pragma once
-// CPU threading through OpenMP when the build enables it (the convkit CMake target does
-// when OpenMP is found); without OpenMP every loop runs serially and nothing else changes.
+// CPU threading: parallel_for over convkit's own thread pool (thread_pool.hpp). The
+// thread count is OpenMP's (OMP_NUM_THREADS, ck::set_num_threads) when the build enables
+// OpenMP (the convkit CMake target does when OpenMP is found); without OpenMP every loop
+// runs serially and nothing else changes.
 #include <cstdint>
 
 #include "../../core/error.hpp"
+#include "thread_pool.hpp"
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
@@ -62,22 +65,12 @@ inline int max_threads() {
 #endif
 }
 
-inline int thread_index() {
-#if defined(_OPENMP)
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
+/// Inside a parallel_for body: the index of the chunk being run, in [0, threads), which
+/// no other thread runs at the same time (kernels index per-thread scratch with it).
+inline int thread_index() { return detail::chunk_context().chunk; }
 
-/// True inside a parallel region (a kernel called there should not start threads of its own).
-inline bool in_parallel() {
-#if defined(_OPENMP)
-  return omp_in_parallel() != 0;
-#else
-  return false;
-#endif
-}
+/// True inside a parallel_for body (a kernel called there should not start threads of its own).
+inline bool in_parallel() { return detail::chunk_context().inside; }
 
 /// Work (in rough flops) below which a loop runs on the calling thread, because waking
 /// the other threads costs more than it saves (one-image LeNet inference, all of whose ops
@@ -92,27 +85,14 @@ constexpr int64_t kMinSplitWork = int64_t(1) << 21;
 
 namespace detail {
 
-/// A loop body seen through a plain function pointer: parallel_for's one parallel region
-/// (in run_chunks) serves every body, so each op's loop is compiled once, not once per
-/// call path plus an OpenMP region of its own (which would cost 0.5 G compiler
-/// instructions, 1.5%, of a LeNet program).
-using ChunkFn = void (*)(const void* body, int64_t begin, int64_t end);
-
 /// Runs fn(body, begin, end) on contiguous chunks of [0, n): one per thread of `threads`
-/// when `threads` > 1, else one chunk on the calling thread.
+/// when `threads` > 1, else one chunk on the calling thread. The body goes through a plain
+/// function pointer, so each op's loop is compiled once, not once per call path.
 CONVKIT_NOINLINE inline void run_chunks(int threads, int64_t n, ChunkFn fn, const void* body) {
-#if defined(_OPENMP)
   if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-    {
-      const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-      const int64_t begin = n * t / nt, end = n * (t + 1) / nt;
-      if (begin < end) fn(body, begin, end);
-    }
+    ThreadPool::instance().run(threads, n, fn, body);
     return;
   }
-#endif
-  (void)threads;
   if (n > 0) fn(body, 0, n);
 }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `train --format folder` end to end: Fashion-MNIST written as PNG class folders by
+# export_images (600 + 600 images), then two epochs of BN-LeNet from them with two loader
+# workers, a checkpoint, and its evaluation. Exit 77 (ctest: Skipped) when Fashion-MNIST is not installed.
+#   train_folder.sh EXPORT_IMAGES TRAIN WORKDIR
+set -euo pipefail
+export_images=$1 train=$2 work=$3
+if [ ! -e /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ] &&
+   [ ! -e /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte ]; then
+  echo "skipped: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
+  exit 77
+fi
+rm -rf "$work" && mkdir -p "$work"
+"$export_images" --out "$work/png" --limit 600
+"$train" --model lenet-bn --data "$work/png" --format folder --epochs 2 --batch-size 32 --lr 0.3 \
+  --plot none --workers 2 --save "$work/bn.safetensors" | tee "$work/log"
+grep -q "in 10 classes" "$work/log"
+acc=$(sed -n 's/^epoch 2: .*test acc \([0-9.]*\).*/\1/p' "$work/log")
+echo "test accuracy after two epochs on 600 images: $acc"
+awk -v a="$acc" 'BEGIN { exit !(a > 0.4) }'
+"$train" --model lenet-bn --data "$work/png" --format folder --evaluate "$work/bn.safetensors" | grep "test acc $acc"
