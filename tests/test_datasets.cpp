@@ -392,6 +392,11 @@ TEST_CASE("ImageFolder and the loader: bad input gives ck::Error naming the file
   auto jpg = read_bytes(temp_dir() + "/whole.jpg");
   jpg.resize(jpg.size() * 2 / 3);
   expect_bad("truncated JPEG", jpg, "truncated or corrupt");
+  // a 376-byte JPEG declaring 8464x4096 pixels (found by fuzz_image): a decompression bomb
+  write_bytes(root + "/b/1.png", read_bytes(std::string(CONVKIT_TEST_DATA_DIR) + "/images/bomb.jpg"));
+  CHECK(contains(error_of([&] { ck::data::read_image<float>(root + "/b/1.png", 1); }),
+                 "declares 8464x4096 pixels in a file of 376 bytes"));
+  write_bytes(root + "/b/1.png", good);
   // a header declaring a huge image is refused before decoding
   auto huge = good;
   huge[16] = 0, huge[17] = 1, huge[18] = 0x86, huge[19] = 0xA0;  // IHDR width 100000

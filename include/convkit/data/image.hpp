@@ -22,6 +22,11 @@ inline constexpr int64_t max_image_side = 16384;
 inline constexpr int64_t max_image_pixels = int64_t(1) << 26;
 /// Image files larger than this are refused before reading.
 inline constexpr uint64_t max_image_file_bytes = uint64_t(1) << 28;
+/// Pixels an image may declare per byte of its file (plus 64 Ki): a decompression-bomb
+/// bound. Deflate expands at most 1032:1, so a PNG of 8-bit pixels cannot exceed it;
+/// baseline JPEG spends at least 2 bits on each 8x8 block (256 pixels a byte). A PNG of 1-,
+/// 2- or 4-bit pixels compressed beyond it (a blank page) is refused too.
+inline constexpr int64_t max_image_pixels_per_byte = 2048;
 
 namespace detail {
 
@@ -78,6 +83,13 @@ inline Pixels decode_pixels(const unsigned char* data, size_t size, int channels
   CK_CHECK(size > 0, "image: '", what, "': the file is empty");
   CK_CHECK(size <= static_cast<size_t>(INT32_MAX), "image: '", what, "': ", size, " bytes is too large to decode");
   const int length = static_cast<int>(size);
+  // stb_image reads more formats (TGA, PSD, GIF, HDR, ...), some without a signature:
+  // only the three ImageFolder promises are handed to it.
+  const bool png = size >= 8 && data[0] == 0x89 && data[1] == 'P' && data[2] == 'N' && data[3] == 'G';
+  const bool jpeg = size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
+  const bool bmp = size >= 2 && data[0] == 'B' && data[1] == 'M';
+  CK_CHECK(png || jpeg || bmp, "image: '", what,
+           "' is not a PNG, JPEG or BMP image (its first bytes are none of their signatures)");
   int w = 0, h = 0, stored = 0;
   if (!stbi_info_from_memory(data, length, &w, &h, &stored))
     throw Error(convkit::detail::cat("image: '", what, "' is not a PNG, JPEG or BMP image that can be read (",
@@ -85,6 +97,10 @@ inline Pixels decode_pixels(const unsigned char* data, size_t size, int channels
   CK_CHECK(w > 0 && h > 0 && w <= max_image_side && h <= max_image_side && int64_t(w) * int64_t(h) <= max_image_pixels,
            "image: '", what, "' declares ", w, "x", h, " pixels, above the limit of ", max_image_side, " per side and ",
            max_image_pixels, " in all");
+  CK_CHECK(
+      bmp || int64_t(w) * int64_t(h) <= max_image_pixels_per_byte * static_cast<int64_t>(size) + (int64_t(1) << 16),
+      "image: '", what, "' declares ", w, "x", h, " pixels in a file of ", size,
+      " bytes: more than a compressed image can hold (", max_image_pixels_per_byte, " pixels a byte)");
   detail::check_bmp_complete(data, size, what);
   // Decode to gray when the file is gray (with or without alpha) and gray is asked for;
   // to RGB otherwise, computing gray from RGB here with PIL's rounding.

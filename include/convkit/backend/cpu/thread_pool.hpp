@@ -189,12 +189,14 @@ class ThreadPool {
   void worker() {
     uint64_t seen = 0;
     for (;;) {
-      // Spin a while for the next loop (a training step starts one every few
-      // microseconds), then sleep until notified.
+      // Spin up to 2 ms for the next loop (a training step starts one every few
+      // microseconds; a woken thread starts 50 us or more late), then sleep until notified.
       uint64_t now = state_.load(std::memory_order_acquire) >> 32;
-      for (int spins = 0; now == seen && spins < 20000; ++spins) {
+      const auto spin_until = Clock::now() + std::chrono::milliseconds(2);
+      for (int spins = 1; now == seen; ++spins) {
         CONVKIT_CPU_RELAX();
         now = state_.load(std::memory_order_acquire) >> 32;
+        if (spins % 256 == 0 && Clock::now() > spin_until) break;
       }
       if (now == seen) {
         std::unique_lock<std::mutex> lock(sleep_mutex_);
