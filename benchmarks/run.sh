@@ -67,3 +67,10 @@ else
   echo "benchmarks: the LeNet run failed (is Fashion-MNIST installed?); no memory figure" >&2
 fi
 /usr/bin/python3 benchmarks/compare.py "$(files convkit_2)" "$(files torch_2)" "$(files convkit_1)" "$(files torch_1)" ${memory[@]+"${memory[@]}"}
+# Training beside a busy process (2 threads against 1), and from a folder of PNG files
+# against the IDX files (docs in RESULTS.md).
+cmake --build "$BUILD_DIR" -j "$(nproc)" --target train export_images > /dev/null
+echo
+bash benchmarks/shared_machine.sh "$BUILD_DIR"
+echo
+bash benchmarks/folder_epoch.sh "$BUILD_DIR" 3
