@@ -4,7 +4,7 @@
 //   train --model lenet|lenet-bn|alexnet|vgg11|nin|googlenet|resnet18|densenet
 //         [--data DIR] [--format idx|folder] [--epochs 10] [--lr X] [--batch-size N] [--resize N]
 //         [--threads N] [--workers N] [--seed 0] [--limit N] [--save PATH] [--resume PATH]
-//         [--evaluate PATH] [--plot PATH]
+//         [--evaluate PATH] [--export-onnx PATH] [--plot PATH]
 //
 // --format folder reads DIR/train and DIR/test, each a folder of class folders of PNG,
 // JPEG or BMP images (torchvision's ImageFolder layout); examples/export_images writes
@@ -63,7 +63,7 @@ struct Args {
   std::string cache = "on";  // folder: keep decoded images in memory after their first load
   uint64_t seed = 0;
   int64_t limit = 0;  // 0: the whole training set
-  std::string save, resume, evaluate, plot = "train.svg", device = "cpu";
+  std::string save, resume, evaluate, export_onnx, plot = "train.svg", device = "cpu";
 };
 
 [[noreturn]] void usage(const std::string& error) {
@@ -93,6 +93,7 @@ struct Args {
                "  --save PATH       write the trained parameters and buffers (safetensors) to PATH\n"
                "  --resume PATH     start from the parameters and buffers in PATH\n"
                "  --evaluate PATH   only evaluate the checkpoint in PATH on the test set\n"
+               "  --export-onnx PATH  write the trained network as ONNX (evaluation mode) to PATH\n"
                "  --plot PATH       the training curves as SVG (train.svg; 'none' to skip)\n"
                "  --device NAME     cpu (default) or cuda (falls back to the CPU, saying so, without a GPU)\n",
                ck::data::default_fashion_mnist_dir());
@@ -117,6 +118,7 @@ Args parse(int argc, char** argv) {
                            {"--save", [&](const std::string& v) { a.save = v; }},
                            {"--resume", [&](const std::string& v) { a.resume = v; }},
                            {"--evaluate", [&](const std::string& v) { a.evaluate = v; }},
+                           {"--export-onnx", [&](const std::string& v) { a.export_onnx = v; }},
                            {"--plot", [&](const std::string& v) { a.plot = v; }},
                            {"--device", [&](const std::string& v) { a.device = v; }}},
                           usage);
@@ -184,6 +186,13 @@ int run(const Args& args, const TrainSet& train_set, const TestSet& test_set, co
   if (!args.save.empty()) {
     ck::io::save(net, args.save);
     std::printf("parameters and buffers saved to %s\n", args.save.c_str());
+  }
+  if (!args.export_onnx.empty()) {
+    net.to(ck::Device::cpu());
+    net.eval();
+    ck::onnx::save(net, ck::Shape{1, 1, args.resize, args.resize}, args.export_onnx);
+    std::printf("ONNX model (input 'input' of N x 1 x %lld x %lld) written to %s\n",
+                static_cast<long long>(args.resize), static_cast<long long>(args.resize), args.export_onnx.c_str());
   }
   return 0;
 }

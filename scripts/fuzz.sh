@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-targets=${FUZZ_TARGETS:-"fuzz_json fuzz_safetensors fuzz_idx fuzz_mnist fuzz_load_module fuzz_image"}
+targets=${FUZZ_TARGETS:-"fuzz_json fuzz_safetensors fuzz_idx fuzz_mnist fuzz_load_module fuzz_image fuzz_onnx"}
 
 if ! command -v clang++ > /dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a > /dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

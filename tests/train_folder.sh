@@ -13,7 +13,8 @@ fi
 rm -rf "$work" && mkdir -p "$work"
 "$export_images" --out "$work/png" --limit 600
 "$train" --model lenet-bn --data "$work/png" --format folder --epochs 2 --batch-size 32 --lr 0.3 \
-  --plot none --workers 2 --save "$work/bn.safetensors" | tee "$work/log"
+  --plot none --workers 2 --save "$work/bn.safetensors" --export-onnx "$work/bn.onnx" | tee "$work/log"
+test -s "$work/bn.onnx"
 grep -q "in 10 classes" "$work/log"
 acc=$(sed -n 's/^epoch 2: .*test acc \([0-9.]*\).*/\1/p' "$work/log")
 echo "test accuracy after two epochs on 600 images: $acc"

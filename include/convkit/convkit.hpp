@@ -9,6 +9,7 @@
 //   namespace ck = convkit;
 #include "data.hpp"
 #include "nn.hpp"
+#include "onnx/onnx.hpp"
 #include "ops.hpp"
 #include "version.hpp"
 

@@ -87,17 +87,12 @@ class DataLoader {
     CK_CHECK(options.batch_size() > 0, "DataLoader: batch size must be positive, got ", options.batch_size());
     CK_CHECK(options.workers() >= 0 && options.workers() <= 256, "DataLoader: workers must be in [0, 256], got ",
              options.workers());
-    using D = std::remove_reference_t<Dataset>;
-    std::shared_ptr<D> held;
-    if constexpr (std::is_lvalue_reference_v<Dataset&&>) {
-      held = std::shared_ptr<D>(std::shared_ptr<D>(), &dataset);  // not owned: the caller's object
-    } else {
-      held = std::make_shared<D>(std::forward<Dataset>(dataset));
-    }
+    auto held = hold(std::forward<Dataset>(dataset));
     State& s = *state_;
     s.options = options;
     s.size = static_cast<int64_t>(held->size());
-    CK_CHECK(s.size >= 0, "DataLoader: the dataset's size() is negative (", s.size, ")");
+    if (s.size < 0)  // (an if, not CK_CHECK: nvcc's front end miscompiles the macro in this constructor)
+      throw Error(convkit::detail::cat("DataLoader: the dataset's size() is negative (", s.size, ")"));
     s.get = [held](int64_t i) { return convert(held->get(i), held.get(), i); };
     s.describe = [held](int64_t i) { return detail::describe_example(*held, i, 0); };
     s.shuffle_gen.seed(options.seed());
@@ -195,6 +190,17 @@ class DataLoader {
   const std::vector<int64_t>& order() const { return state_->order; }
 
  private:
+  /// A dataset passed as an lvalue: the caller's object, not owned.
+  template <class D>
+  static std::shared_ptr<D> hold(D& dataset) {
+    return std::shared_ptr<D>(std::shared_ptr<D>(), &dataset);
+  }
+  /// A temporary dataset: moved into the loader.
+  template <class D, class = std::enable_if_t<!std::is_lvalue_reference_v<D>>>
+  static std::shared_ptr<D> hold(D&& dataset) {
+    return std::make_shared<D>(std::forward<D>(dataset));
+  }
+
   /// One example of a dataset's type converted to Example<T>.
   template <class E, class D>
   static Example<T> convert(const E& e, const D* dataset, int64_t i) {

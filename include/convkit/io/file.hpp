@@ -1,13 +1,15 @@
 #pragma once
 // Reading untrusted files: only regular files are opened (a FIFO with no writer would block
 // in open, a device such as /dev/zero never ends), the size is known before anything is
-// read, and a caller's limit bounds the memory a file can make the reader take.
+// read, and a caller's limit bounds the memory a file can make the reader take. Writing
+// goes through a temporary file renamed into place.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -51,6 +53,23 @@ inline std::vector<unsigned char> read_regular_file(const std::string& path, con
   }
   ::close(fd);
   return out;
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, flushed to disk, then
+/// renamed over `path`: a reader sees the old file or the new one, never half of one.
+/// `op` names the caller in errors.
+inline void write_file_atomically(const std::string& path, const char* op, const std::string& bytes) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  CK_CHECK(f != nullptr, op, ": cannot create '", tmp, "' (does the folder exist and is it writable?)");
+  bool ok = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  ok = (std::fflush(f) == 0) && ok;
+  ok = (::fsync(::fileno(f)) == 0) && ok;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw Error(detail::cat(op, ": writing '", path, "' failed (disk full or not writable?)"));
+  }
 }
 
 }  // namespace convkit::io

@@ -35,6 +35,14 @@ class DenseBlock : public nn::Cloneable<DenseBlock<T>, T> {
     for (const auto& block : *net_) h = cat(std::vector<Tensor<T>>{h, block->forward(h)}, 1);
     return h;
   }
+  /// Each convolution block's output joined to its input by Concat, as ONNX nodes.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    std::string h = input;
+    for (const auto& [name, block] : net_->children())
+      h = g.node("Concat", {h, block->to_onnx(g, h, prefix + "net." + name + ".")}, onnx::node_name(prefix),
+                 {onnx::Attribute::integer("axis", 1)});
+    return h;
+  }
   std::string repr() const override {
     std::ostringstream os;
     os << "DenseBlock(" << in_ << " -> " << out_ << ", convs=" << net_->size() << ")";

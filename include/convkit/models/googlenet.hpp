@@ -35,6 +35,18 @@ class Inception : public nn::Cloneable<Inception<T>, T> {
     const Tensor<T> p4 = relu(b4_2_->forward(b4_1_->forward(x)));
     return cat(std::vector<Tensor<T>>{p1, p2, p3, p4}, 1);
   }
+  /// The four paths as ONNX nodes, joined by Concat along the channels.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    const std::string at = onnx::node_name(prefix);
+    auto conv_relu = [&](const nn::Conv2d<T>& c, const std::string& x, const char* name) {
+      return g.node("Relu", {c.to_onnx(g, x, prefix + name + ".")}, at);
+    };
+    const std::string p1 = conv_relu(*b1_1_, input, "b1_1");
+    const std::string p2 = conv_relu(*b2_2_, conv_relu(*b2_1_, input, "b2_1"), "b2_2");
+    const std::string p3 = conv_relu(*b3_2_, conv_relu(*b3_1_, input, "b3_1"), "b3_2");
+    const std::string p4 = conv_relu(*b4_2_, b4_1_->to_onnx(g, input, prefix + "b4_1."), "b4_2");
+    return g.node("Concat", {p1, p2, p3, p4}, at, {onnx::Attribute::integer("axis", 1)});
+  }
   std::string repr() const override {
     std::ostringstream os;
     os << "Inception(" << b1_1_->weight().size(1) << " -> " << out_ << ")";

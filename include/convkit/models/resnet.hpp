@@ -39,6 +39,14 @@ class Residual : public nn::Cloneable<Residual<T>, T> {
     y = bn2_->forward(conv2_->forward(y));
     return relu(y + (conv3_ ? conv3_->forward(x) : x));
   }
+  /// The same computation as ONNX nodes: two Conv + BatchNormalization, Add, Relu.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    std::string y = g.node("Relu", {bn1_->to_onnx(g, conv1_->to_onnx(g, input, prefix + "conv1."), prefix + "bn1.")},
+                           onnx::node_name(prefix));
+    y = bn2_->to_onnx(g, conv2_->to_onnx(g, y, prefix + "conv2."), prefix + "bn2.");
+    const std::string shortcut = conv3_ ? conv3_->to_onnx(g, input, prefix + "conv3.") : input;
+    return g.node("Relu", {g.node("Add", {y, shortcut}, onnx::node_name(prefix))}, onnx::node_name(prefix));
+  }
   std::string repr() const override {
     std::ostringstream os;
     os << "Residual(" << conv1_->weight().size(1) << " -> " << conv1_->weight().size(0)

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "../onnx/graph.hpp"
 #include "../ops.hpp"
 #include "module.hpp"
 
@@ -43,6 +44,18 @@ class Conv2d : public Cloneable<Conv2d<T>, T> {
     if (options.bias()) bias_ = this->register_parameter("bias", detail::default_init<T>({out_channels}, fan_in, gen));
   }
   Tensor<T> forward(const Tensor<T>& x) override { return conv2d(x, weight_, bias_, options_); }
+  /// ONNX Conv.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    std::vector<std::string> in{input, g.initializer(prefix + "weight", weight_)};
+    if (bias_.defined()) in.push_back(g.initializer(prefix + "bias", bias_));
+    const Conv2dOptions& o = options_;
+    return g.node("Conv", in, onnx::node_name(prefix),
+                  {onnx::Attribute::integers("kernel_shape", {kernel_.h, kernel_.w}),
+                   onnx::Attribute::integers("strides", {o.stride().h, o.stride().w}),
+                   onnx::Attribute::integers("pads", {o.padding().h, o.padding().w, o.padding().h, o.padding().w}),
+                   onnx::Attribute::integers("dilations", {o.dilation().h, o.dilation().w}),
+                   onnx::Attribute::integer("group", o.groups())});
+  }
   /// The (out, in/groups, kh, kw) weight.
   Tensor<T>& weight() { return weight_; }
   /// The (out) bias; undefined when options.bias(false).
@@ -81,6 +94,12 @@ class Linear : public Cloneable<Linear<T>, T> {
     if (bias) bias_ = this->register_parameter("bias", detail::default_init<T>({out_features}, in_features, gen));
   }
   Tensor<T> forward(const Tensor<T>& x) override { return linear(x, weight_, bias_); }
+  /// ONNX Gemm (x W^T + b) of a 2-D input.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    std::vector<std::string> in{input, g.initializer(prefix + "weight", weight_)};
+    if (bias_.defined()) in.push_back(g.initializer(prefix + "bias", bias_));
+    return g.node("Gemm", in, onnx::node_name(prefix), {onnx::Attribute::integer("transB", 1)});
+  }
   /// The (out, in) weight.
   Tensor<T>& weight() { return weight_; }
   /// The (out) bias; undefined when built without one.
@@ -101,6 +120,14 @@ class MaxPool2d : public Cloneable<MaxPool2d<T>, T> {
   /// A layer with these options; a bare number or pair is the kernel size.
   MaxPool2d(const Pool2dOptions& options) : options_(options) {}  // NOLINT(google-explicit-constructor)
   Tensor<T> forward(const Tensor<T>& x) override { return max_pool2d(x, options_); }
+  /// ONNX MaxPool.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    std::vector<onnx::Attribute> a = onnx::pool_attributes(options_);
+    a.push_back(onnx::Attribute::integers("dilations", {options_.dilation().h, options_.dilation().w}));
+    return g.node("MaxPool", {input}, onnx::node_name(prefix), a);
+  }
+  /// The window, stride, padding and modes.
+  const Pool2dOptions& options() const { return options_; }
   std::string repr() const override {
     return convkit::detail::cat("MaxPool2d(size=", options_.kernel_size(), ", stride=", options_.stride(),
                                 ", padding=", options_.padding(), ", ceil_mode=", detail::yesno(options_.ceil_mode()),
@@ -118,6 +145,16 @@ class AvgPool2d : public Cloneable<AvgPool2d<T>, T> {
   /// A layer with these options; a bare number or pair is the kernel size.
   AvgPool2d(const Pool2dOptions& options) : options_(options) {}  // NOLINT(google-explicit-constructor)
   Tensor<T> forward(const Tensor<T>& x) override { return avg_pool2d(x, options_); }
+  /// ONNX AveragePool (opset 17 has no dilations for it: a dilated window throws).
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    CK_CHECK(options_.dilation() == Pair2(1), "onnx::save: ", repr(), " at '", prefix,
+             "' is dilated, which ONNX's AveragePool (opset 17) cannot express");
+    std::vector<onnx::Attribute> a = onnx::pool_attributes(options_);
+    a.push_back(onnx::Attribute::integer("count_include_pad", options_.count_include_pad() ? 1 : 0));
+    return g.node("AveragePool", {input}, onnx::node_name(prefix), a);
+  }
+  /// The window, stride, padding and modes.
+  const Pool2dOptions& options() const { return options_; }
   std::string repr() const override {
     return convkit::detail::cat("AvgPool2d(size=", options_.kernel_size(), ", stride=", options_.stride(),
                                 ", padding=", options_.padding(), ", ceil_mode=", detail::yesno(options_.ceil_mode()),
@@ -133,6 +170,10 @@ template <class T>
 class Sigmoid : public Cloneable<Sigmoid<T>, T> {
  public:
   Tensor<T> forward(const Tensor<T>& x) override { return sigmoid(x); }
+  /// ONNX Sigmoid.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    return g.node("Sigmoid", {input}, onnx::node_name(prefix));
+  }
   std::string repr() const override { return "Sigmoid()"; }
 };
 
@@ -141,6 +182,10 @@ template <class T>
 class ReLU : public Cloneable<ReLU<T>, T> {
  public:
   Tensor<T> forward(const Tensor<T>& x) override { return relu(x); }
+  /// ONNX Relu.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    return g.node("Relu", {input}, onnx::node_name(prefix));
+  }
   std::string repr() const override { return "ReLU()"; }
 };
 
@@ -149,6 +194,10 @@ template <class T>
 class Tanh : public Cloneable<Tanh<T>, T> {
  public:
   Tensor<T> forward(const Tensor<T>& x) override { return tanh(x); }
+  /// ONNX Tanh.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    return g.node("Tanh", {input}, onnx::node_name(prefix));
+  }
   std::string repr() const override { return "Tanh()"; }
 };
 
@@ -161,6 +210,10 @@ class Flatten : public Cloneable<Flatten<T>, T> {
     return x.reshape({x.size(0), -1});
   }
   std::string repr() const override { return "Flatten()"; }
+  /// ONNX Flatten (axis 1).
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    return g.node("Flatten", {input}, onnx::node_name(prefix), {onnx::Attribute::integer("axis", 1)});
+  }
 };
 
 /// Dropout (d2l 5.6): in training mode zeroes each element with probability p and scales
@@ -175,6 +228,12 @@ class Dropout : public Cloneable<Dropout<T>, T> {
   }
   Tensor<T> forward(const Tensor<T>& x) override { return dropout(x, p_, gen_, this->is_training()); }
   std::string repr() const override { return convkit::detail::cat("Dropout(p=", p_, ")"); }
+  /// ONNX Identity: dropout passes its input through in evaluation.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    return g.node("Identity", {input}, onnx::node_name(prefix));
+  }
+  /// The probability of zeroing an element in training.
+  double p() const { return p_; }
 
  private:
   double p_;
@@ -211,6 +270,19 @@ class BatchNorm : public Module<T> {
       num_batches_tracked_.fill_(num_batches_tracked_.item() + T(1));
     }
     return batch_norm(x, running_mean_, running_var_, weight_, bias_, batch_stats, options_.momentum(), options_.eps());
+  }
+  /// ONNX BatchNormalization with the running statistics (evaluation mode).
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    CK_CHECK(options_.track_running_stats(), "onnx::save: ", repr(), " at '", prefix,
+             "' keeps no running statistics, so its evaluation uses each batch's: ONNX's inference graph cannot");
+    const std::string scale =
+        g.initializer(prefix + "weight", options_.affine() ? weight_ : Tensor<T>::ones(Shape{features_}));
+    const std::string shift =
+        g.initializer(prefix + "bias", options_.affine() ? bias_ : Tensor<T>::zeros(Shape{features_}));
+    return g.node("BatchNormalization",
+                  {input, scale, shift, g.initializer(prefix + "running_mean", running_mean_),
+                   g.initializer(prefix + "running_var", running_var_)},
+                  onnx::node_name(prefix), {onnx::Attribute::real("epsilon", static_cast<float>(options_.eps()))});
   }
   std::string repr() const override {
     return convkit::detail::cat(name_, "(", features_, ", eps=", options_.eps(), ", momentum=", options_.momentum(),
@@ -288,6 +360,15 @@ class AdaptiveAvgPool2d : public Cloneable<AdaptiveAvgPool2d<T>, T> {
   }
   Tensor<T> forward(const Tensor<T>& x) override { return adaptive_avg_pool2d(x, output_); }
   std::string repr() const override { return "AdaptiveAvgPool2d(output_size=" + output_.str() + ")"; }
+  /// ONNX GlobalAveragePool for a 1x1 output; other sizes depend on the input's, which an
+  /// export does not fix, and throw.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    CK_CHECK(output_ == Pair2(1), "onnx::save: ", repr(), " at '", prefix,
+             "': only a 1x1 output (GlobalAveragePool) has an ONNX form independent of the input size");
+    return g.node("GlobalAveragePool", {input}, onnx::node_name(prefix));
+  }
+  /// The output size.
+  const Pair2& output_size() const { return output_; }
 
  private:
   Pair2 output_;

@@ -17,6 +17,11 @@
 
 namespace convkit {
 
+namespace onnx {
+template <class T>
+class GraphWriter;
+}  // namespace onnx
+
 /// The generator used by layers constructed without one (seed it with manual_seed).
 inline Generator& default_generator() {
   static Generator gen(0);
@@ -45,6 +50,17 @@ class Module {
   virtual std::string repr() const { return "Module()"; }
   /// A copy of this module held by a shared_ptr (its parameters stay shared).
   virtual Ptr clone_shared() const = 0;
+  /// Writes this module's evaluation-mode computation on the graph value `input` into an
+  /// ONNX graph (onnx/graph.hpp) and returns the name of its output; `prefix` is its path
+  /// in the model ("b2.0."), which starts its initializers' names. A module that ONNX
+  /// cannot express (the default) throws ck::Error naming it, so an export never writes a
+  /// different network; a block of your own overrides this as the library's blocks do.
+  virtual std::string to_onnx(onnx::GraphWriter<T>& graph, const std::string& input, const std::string& prefix) const {
+    (void)graph;
+    (void)input;
+    throw Error(convkit::detail::cat("onnx::save: ", repr(), " at '", prefix.empty() ? std::string("(root)") : prefix,
+                                     "' has no ONNX form (override Module::to_onnx to give it one)"));
+  }
 
   /// Every parameter of this module and its children, depth first, in registration order.
   std::vector<Tensor<T>> parameters() const {

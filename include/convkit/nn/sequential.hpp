@@ -4,6 +4,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "../onnx/graph.hpp"
 #include "module.hpp"
 
 namespace convkit::nn {
@@ -48,6 +49,16 @@ class Sequential : public Cloneable<Sequential<T>, T> {
     names_.push_back(name);
   }
 
+  /// Each layer's ONNX form, in order.
+  std::string to_onnx(onnx::GraphWriter<T>& g, const std::string& input, const std::string& prefix) const override {
+    std::string h = input;
+    for (const auto& [name, child] : this->children()) {
+      std::string path = prefix;
+      path.append(name).push_back('.');
+      h = child->to_onnx(g, h, path);
+    }
+    return h;
+  }
   Tensor<T> forward(const Tensor<T>& x) override {
     Tensor<T> h = x;
     for (auto& layer : layers_) h = layer->forward(h);
