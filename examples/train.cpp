@@ -6,6 +6,10 @@
 //         [--threads N] [--workers N] [--seed 0] [--limit N] [--save PATH] [--resume PATH]
 //         [--evaluate PATH] [--export-onnx PATH] [--plot PATH]
 //
+// Built with -DCONVKIT_MPI=ON and started by `mpirun -np K`, it trains data-parallel over K
+// processes: each takes 1/K of every batch (the batch size stays the global one), the
+// gradients are averaged, rank 0 alone prints, plots and saves.
+//
 // --format folder reads DIR/train and DIR/test, each a folder of class folders of PNG,
 // JPEG or BMP images (torchvision's ImageFolder layout); examples/export_images writes
 // Fashion-MNIST that way.
@@ -17,8 +21,12 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "training.hpp"
+#if defined(CONVKIT_WITH_MPI)
+#include <convkit/distributed/mpi.hpp>
+#endif
 
 namespace {
 
@@ -147,10 +155,18 @@ struct FirstN {
   auto get(int64_t i) const { return all.get(i); }
 };
 
+/// This process's place in a data-parallel job (rank 0 of 1 without MPI).
+struct Job {
+  int rank = 0, size = 1;
+#if defined(CONVKIT_WITH_MPI)
+  const ck::distributed::ProcessGroup* world = nullptr;
+#endif
+};
+
 /// Trains (or evaluates) on any pair of datasets of 1-channel images.
 template <class TrainSet, class TestSet>
-int run(const Args& args, const TrainSet& train_set, const TestSet& test_set, const std::vector<std::string>& classes,
-        bool resize_in_loader) {
+int run(const Args& args, const Job& job, const TrainSet& train_set, const TestSet& test_set,
+        const std::vector<std::string>& classes, bool resize_in_loader) {
   const ModelSpec& spec = model_specs().at(args.model);
   const auto options = ck::data::DataLoaderOptions().batch_size(args.batch_size).workers(args.workers);
   ck::Generator gen(args.seed);
@@ -166,23 +182,45 @@ int run(const Args& args, const TrainSet& train_set, const TestSet& test_set, co
     ck::io::load(net, args.evaluate);
     net.to(device);
     const auto cm = examples::evaluate(net, test_iter, device, classes);
+    if (job.rank != 0) return 0;
     std::printf("test acc %.3f on %lld images\n\n%s", cm.accuracy(), static_cast<long long>(cm.total()),
                 cm.str().c_str());
     return 0;
   }
 
   net.to(device);
-  std::cout << net << "\n";
-  int64_t params = 0;
-  for (const auto& p : net.parameters()) params += p.numel();
-  std::printf("%lld parameters; SGD, lr %g, batch %lld, %d epochs\n", static_cast<long long>(params), args.lr,
-              static_cast<long long>(args.batch_size), args.epochs);
-  ck::data::DataLoader<float> train_iter(train_set, ck::data::DataLoaderOptions(options).shuffle(true).seed(args.seed));
+  examples::Parallel parallel;
+#if defined(CONVKIT_WITH_MPI)
+  std::unique_ptr<ck::distributed::DataParallel<float>> ddp;
+  if (job.size > 1) {
+    ddp = std::make_unique<ck::distributed::DataParallel<float>>(net, *job.world);  // rank 0's weights everywhere
+    parallel.after_backward = [&] { ddp->average_gradients(); };
+    parallel.sum = [&](double v) {
+      job.world->allreduce(&v, 1);
+      return v;
+    };
+    parallel.prints = job.rank == 0;
+  }
+#endif
+  if (job.rank == 0) {
+    std::cout << net << "\n";
+    int64_t params = 0;
+    for (const auto& p : net.parameters()) params += p.numel();
+    std::printf("%lld parameters; SGD, lr %g, batch %lld, %d epochs", static_cast<long long>(params), args.lr,
+                static_cast<long long>(args.batch_size), args.epochs);
+    if (job.size > 1)
+      std::printf("; data-parallel over %d processes (%lld examples each a step)", job.size,
+                  static_cast<long long>(args.batch_size / job.size));
+    std::printf("\n");
+  }
+  ck::data::DataLoader<float> train_iter(
+      train_set, ck::data::DataLoaderOptions(options).shuffle(true).seed(args.seed).shard(job.rank, job.size));
   if (resize_in_loader) train_iter.resize(args.resize, args.resize);
   ck::optim::SGD<float> trainer(net.parameters(), args.lr);
   const std::string what = args.format == "idx" ? "Fashion-MNIST" : args.data;
   examples::fit(net, train_iter, test_iter, classes, trainer, device, args.epochs,
-                std::string(spec.title) + " on " + what, args.plot);
+                std::string(spec.title) + " on " + what, args.plot, parallel);
+  if (job.rank != 0) return 0;  // rank 0 alone writes files
   if (!args.save.empty()) {
     ck::io::save(net, args.save);
     std::printf("parameters and buffers saved to %s\n", args.save.c_str());
@@ -197,11 +235,14 @@ int run(const Args& args, const TrainSet& train_set, const TestSet& test_set, co
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) try {
+/// Everything main does, in one process.
+int train_main(int argc, char** argv, const Job& job) {
   const Args args = parse(argc, argv);
-  if (args.threads > 0) ck::set_num_threads(args.threads);
+  if (args.threads > 0) {
+    ck::set_num_threads(args.threads);
+  } else if (job.size > 1) {  // the processes share the machine's cores
+    ck::set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / job.size));
+  }
   if (args.format == "folder") {
     const auto images =
         ck::data::ImageFolderOptions().channels(1).size({args.resize, args.resize}).cache(args.cache == "on");
@@ -211,23 +252,42 @@ int main(int argc, char** argv) try {
                                       train_set.classes().size(), ") and '", args.data, "/test' (",
                                       test_set.classes().size(), ") differ"));
     const FirstN<ck::data::ImageFolder<float>> train_part{train_set, args.limit > 0 ? args.limit : train_set.size()};
-    std::printf(
-        "images from %s: %lld training and %lld test images in %zu classes, at %lldx%lld; %d loader "
-        "workers, cache %s\n",
-        args.data.c_str(), static_cast<long long>(train_part.size()), static_cast<long long>(test_set.size()),
-        train_set.classes().size(), static_cast<long long>(args.resize), static_cast<long long>(args.resize),
-        args.workers, args.cache.c_str());
-    return run(args, train_part, test_set, train_set.classes(), false);
+    if (job.rank == 0)
+      std::printf(
+          "images from %s: %lld training and %lld test images in %zu classes, at %lldx%lld; %d loader "
+          "workers, cache %s\n",
+          args.data.c_str(), static_cast<long long>(train_part.size()), static_cast<long long>(test_set.size()),
+          train_set.classes().size(), static_cast<long long>(args.resize), static_cast<long long>(args.resize),
+          args.workers, args.cache.c_str());
+    return run(args, job, train_part, test_set, train_set.classes(), false);
   }
   ck::data::MnistDataset train_set(args.data, ck::data::Split::Train);
   const ck::data::MnistDataset test_set(args.data, ck::data::Split::Test);
   if (args.limit > 0) train_set.truncate(args.limit);
-  std::printf("Fashion-MNIST from %s: %lld training and %lld test images, at %lldx%lld\n", args.data.c_str(),
-              static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
-              static_cast<long long>(args.resize), static_cast<long long>(args.resize));
-  return run(args, static_cast<const ck::data::MnistDataset&>(train_set), test_set, train_set.class_names(),
+  if (job.rank == 0)
+    std::printf("Fashion-MNIST from %s: %lld training and %lld test images, at %lldx%lld\n", args.data.c_str(),
+                static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
+                static_cast<long long>(args.resize), static_cast<long long>(args.resize));
+  return run(args, job, static_cast<const ck::data::MnistDataset&>(train_set), test_set, train_set.class_names(),
              args.resize != train_set.images().size(2));
-} catch (const ck::Error& e) {
-  std::fprintf(stderr, "train: %s\n", e.what());
-  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#if defined(CONVKIT_WITH_MPI)
+  const ck::distributed::ProcessGroup world(&argc, &argv);  // a job of one without mpirun
+  const Job job{world.rank(), world.size(), &world};
+#else
+  const Job job;
+#endif
+  try {
+    return train_main(argc, argv, job);
+  } catch (const ck::Error& e) {
+#if defined(CONVKIT_WITH_MPI)
+    if (job.size > 1) world.abort(ck::detail::cat("train: ", e.what()));  // ends the job on every rank
+#endif
+    std::fprintf(stderr, "train: %s\n", e.what());
+    return 1;
+  }
 }

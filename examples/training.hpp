@@ -56,12 +56,21 @@ struct RunResult {
   int64_t examples = 0;
 };
 
+/// How fit runs as one process of a data-parallel job (the defaults: a job of one).
+struct Parallel {
+  std::function<void()> after_backward;  ///< averages the gradients over the processes
+  std::function<double(double)> sum;     ///< sums a number over the processes
+  bool prints = true;                    ///< this process prints and plots (rank 0)
+};
+
 /// Trains `net` for `epochs`, printing a line per epoch and saving the curves to `plot_path`
 /// after each ("none": no plot), then prints the summary lines and the confusion matrix
-/// (labels index `classes`).
+/// (labels index `classes`). In a data-parallel job the epoch's figures are the job's.
 inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data::DataLoader<float>& test_iter,
                      const std::vector<std::string>& classes, ck::optim::Optimizer<float>& trainer, ck::Device device,
-                     int epochs, const std::string& title, const std::string& plot_path) {
+                     int epochs, const std::string& title, const std::string& plot_path,
+                     const Parallel& parallel = Parallel()) {
+  auto total = [&](double v) { return parallel.sum ? parallel.sum(v) : v; };
   ck::util::LinePlot plot("epoch", "training loss");
   plot.set_title(title);
   plot.set_right_axis("accuracy", 0, 1);
@@ -71,7 +80,7 @@ inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data
     double loss_sum = 0;
     int64_t correct = 0, seen = 0, step = 0;
     const int64_t steps = train_iter.num_batches();
-    ck::util::ProgressBar bar(steps, "epoch " + std::to_string(epoch + 1));
+    ck::util::ProgressBar bar(parallel.prints ? steps : 0, "epoch " + std::to_string(epoch + 1));
     const auto t0 = std::chrono::steady_clock::now();
     for (auto it = train_iter.begin(); it != train_iter.end(); ++it, ++step) {
       const auto batch = *it;
@@ -79,6 +88,7 @@ inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data
       auto l = ck::cross_entropy(y_hat, batch.y);
       trainer.zero_grad();
       l.backward();
+      if (parallel.after_backward) parallel.after_backward();
       trainer.step();
       const auto pred = ck::util::argmax_rows(y_hat);
       for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == batch.labels[i];
@@ -93,19 +103,27 @@ inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data
       }
       char status[64];
       std::snprintf(status, sizeof status, "loss %.3f acc %.3f", r.train_loss, r.train_acc);
-      bar.update(step + 1, status);
+      if (parallel.prints) bar.update(step + 1, status);
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    bar.finish();
+    if (parallel.prints) bar.finish();
+    if (parallel.sum) {  // the job's figures: every process's examples
+      const double job_seen = total(static_cast<double>(seen));
+      r.train_loss = total(loss_sum) / job_seen;
+      r.train_acc = total(static_cast<double>(correct)) / job_seen;
+      seen = static_cast<int64_t>(job_seen);
+    }
     r.seconds += secs;
     r.examples += seen;
     r.test_acc = evaluate(net, test_iter, device, classes).accuracy();
     plot.add("test acc", epoch + 1, r.test_acc, ck::util::Axis::Right);
+    if (!parallel.prints) continue;
     std::printf("epoch %d: loss %.3f, train acc %.3f, test acc %.3f, %.1f examples/sec\n", epoch + 1, r.train_loss,
                 r.train_acc, r.test_acc, static_cast<double>(seen) / secs);
     std::fflush(stdout);
     if (plot_path != "none") plot.save_svg(plot_path);
   }
+  if (!parallel.prints) return r;
   std::printf("loss %.3f, train acc %.3f, test acc %.3f\n", r.train_loss, r.train_acc, r.test_acc);
   std::printf("%.1f examples/sec on %s\n", r.seconds > 0 ? static_cast<double>(r.examples) / r.seconds : 0.0,
               device.str().c_str());

@@ -96,8 +96,11 @@ class DataLoader {
     s.get = [held](int64_t i) { return convert(held->get(i), held.get(), i); };
     s.describe = [held](int64_t i) { return detail::describe_example(*held, i, 0); };
     s.shuffle_gen.seed(options.seed());
+    CK_CHECK(options.batch_size() >= options.shard_count(), "DataLoader: a batch of ", options.batch_size(),
+             " examples cannot be shared by ", options.shard_count(), " shards");
     s.order.resize(static_cast<size_t>(s.size));
     std::iota(s.order.begin(), s.order.end(), int64_t(0));
+    for (size_t i = 0; static_cast<int64_t>(s.order.size()) < s.total(); ++i) s.order.push_back(s.order[i]);
   }
   /// DataLoader(dataset, DataLoaderOptions().batch_size(batch_size).shuffle(shuffle).seed(seed)).
   template <class Dataset, class = std::enable_if_t<detail::is_dataset<std::remove_reference_t<Dataset>>::value>>
@@ -243,17 +246,25 @@ class DataLoader {
     bool stopping = false;
     std::map<int64_t, Slot> ready;
 
+    /// Examples per epoch over all shards: the dataset's size, padded to a multiple of the
+    /// shard count.
+    int64_t total() const {
+      const int64_t k = options.shard_count();
+      return size == 0 ? 0 : (size + k - 1) / k * k;
+    }
     int64_t num_batches() const {
       const int64_t b = options.batch_size();
-      return options.drop_last() ? size / b : (size + b - 1) / b;
+      return options.drop_last() ? total() / b : (total() + b - 1) / b;
     }
 
     void start_epoch() {
       stop_workers();
       ++epoch;
+      order.resize(static_cast<size_t>(size));
       std::iota(order.begin(), order.end(), int64_t(0));
       if (options.shuffle())  // Fisher-Yates with the seeded generator: the same seed, the same epochs
         for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle_gen.below(i)]);
+      for (size_t i = 0; static_cast<int64_t>(order.size()) < total(); ++i) order.push_back(order[i]);  // shards
       next_claim = consumed = 0;
       stopping = false;
       ready.clear();
@@ -326,20 +337,26 @@ class DataLoader {
 
     /// Assembles batch b of the current order (any thread).
     Batch<T> assemble(int64_t b) const {
-      const int64_t start = b * options.batch_size();
-      const int64_t count = std::min(options.batch_size(), size - start);
+      // Positions in the epoch's order: the global batch's, or this shard's share of them.
+      const int64_t global_start = b * options.batch_size();
+      const int64_t global_end = std::min(global_start + options.batch_size(), total());
+      std::vector<int64_t> positions;
+      for (int64_t p = global_start + options.shard_index(); p < global_end; p += options.shard_count())
+        positions.push_back(p);
+      const auto count = static_cast<int64_t>(positions.size());
       Batch<T> batch;
       batch.labels.resize(static_cast<size_t>(count));
       batch.y = Tensor<int64_t>::empty(Shape{count});
       int64_t per = 0, first = 0;
       Shape example_shape;
       for (int64_t i = 0; i < count; ++i) {
-        const int64_t index = order[static_cast<size_t>(start + i)];
+        const int64_t position = positions[static_cast<size_t>(i)];
+        const int64_t index = order[static_cast<size_t>(position)];
         Example<T> e = get(index);
         Tensor<T> x = e.x;
         if (resize) x = resize(x, unused_generator());
         if (per_example) {
-          Generator gen(detail::stream_seed(options.seed(), epoch, 0, static_cast<uint64_t>(start + i)));
+          Generator gen(detail::stream_seed(options.seed(), epoch, 0, static_cast<uint64_t>(position)));
           x = per_example(x, gen);
         }
         if (i == 0) {

@@ -32,6 +32,27 @@ class DataLoaderOptions {
   ///@{
   CK_OPTION(DataLoaderOptions, int, workers, 0)
   ///@}
+
+ public:
+  /// Serve shard `index` of `count` (data-parallel training: process `index` of `count`).
+  /// Every process draws the same order; each global batch of batch_size() examples is
+  /// dealt out as PyTorch's DistributedSampler deals an epoch (process r takes positions r,
+  /// r + count, ...), and the order is first padded to a multiple of `count` by repeating
+  /// its start, so every process gets the same number of batches. (0, 1): no sharding.
+  DataLoaderOptions& shard(int index, int count) {
+    CK_CHECK(count >= 1 && index >= 0 && index < count, "DataLoaderOptions::shard: index ", index, " of ", count,
+             " shards");
+    shard_index_ = index;
+    shard_count_ = count;
+    return *this;
+  }
+  /// This process's shard.
+  int shard_index() const { return shard_index_; }
+  /// The number of shards.
+  int shard_count() const { return shard_count_; }
+
+ private:
+  int shard_index_ = 0, shard_count_ = 1;
 };
 
 /// ImageFolder's options.
