@@ -220,6 +220,12 @@ int run(const Args& args, const Job& job, const TrainSet& train_set, const TestS
   const std::string what = args.format == "idx" ? "Fashion-MNIST" : args.data;
   examples::fit(net, train_iter, test_iter, classes, trainer, device, args.epochs,
                 std::string(spec.title) + " on " + what, args.plot, parallel);
+#if defined(CONVKIT_WITH_MPI)
+  if (ddp && job.rank == 0 && ddp->steps() > 0)
+    std::printf("gradient averaging: %.2f ms a step on rank 0 (%lld steps)\n",
+                1e3 * ddp->communication_seconds() / static_cast<double>(ddp->steps()),
+                static_cast<long long>(ddp->steps()));
+#endif
   if (job.rank != 0) return 0;  // rank 0 alone writes files
   if (!args.save.empty()) {
     ck::io::save(net, args.save);

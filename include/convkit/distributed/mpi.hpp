@@ -16,6 +16,7 @@
 // (MPI_Abort) with the message, so the others never wait for it.
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -164,6 +165,7 @@ class DataParallel {
   /// it is packed (MPI_Iallreduce), overlapping the packing of the next.
   void average_gradients() {
     if (group_.size() == 1) return;
+    const auto started = std::chrono::steady_clock::now();
     std::vector<Tensor<T>> params = module_.parameters();
     std::vector<std::vector<T>> buckets;
     std::vector<std::vector<size_t>> members;
@@ -203,7 +205,14 @@ class DataParallel {
         offset += n;
       }
     }
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ++calls_;
   }
+  /// Seconds spent in average_gradients() so far (packing, communication, unpacking), and
+  /// how many times it ran.
+  double communication_seconds() const { return seconds_; }
+  /// The number of average_gradients() calls.
+  int64_t steps() const { return calls_; }
   /// The module trained.
   nn::Module<T>& module() { return module_; }
 
@@ -218,6 +227,8 @@ class DataParallel {
   nn::Module<T>& module_;
   const ProcessGroup& group_;
   size_t bucket_values_;
+  double seconds_ = 0;
+  int64_t calls_ = 0;
 };
 
 }  // namespace convkit::distributed
