@@ -70,7 +70,8 @@ struct Args {
   int workers = -1;          // -1: 0 for IDX (in memory), 1 for a folder (decoding)
   std::string cache = "on";  // folder: keep decoded images in memory after their first load
   uint64_t seed = 0;
-  int64_t limit = 0;  // 0: the whole training set
+  int64_t limit = 0;       // 0: the whole training set
+  int64_t test_limit = 0;  // 0: the whole test set
   std::string save, resume, evaluate, export_onnx, plot = "train.svg", device = "cpu";
 };
 
@@ -98,6 +99,7 @@ struct Args {
                "  --cache on|off    folder: keep the decoded images in memory after the first epoch (on)\n"
                "  --seed N          seed for initialisation, dropout and shuffling (0)\n"
                "  --limit N         train on the first N images only (quick runs)\n"
+               "  --test-limit N    evaluate on the first N test images only\n"
                "  --save PATH       write the trained parameters and buffers (safetensors) to PATH\n"
                "  --resume PATH     start from the parameters and buffers in PATH\n"
                "  --evaluate PATH   only evaluate the checkpoint in PATH on the test set\n"
@@ -123,6 +125,7 @@ Args parse(int argc, char** argv) {
                            {"--cache", [&](const std::string& v) { a.cache = v; }},
                            {"--seed", [&](const std::string& v) { a.seed = std::stoull(v); }},
                            {"--limit", [&](const std::string& v) { a.limit = std::stoll(v); }},
+                           {"--test-limit", [&](const std::string& v) { a.test_limit = std::stoll(v); }},
                            {"--save", [&](const std::string& v) { a.save = v; }},
                            {"--resume", [&](const std::string& v) { a.resume = v; }},
                            {"--evaluate", [&](const std::string& v) { a.evaluate = v; }},
@@ -140,7 +143,8 @@ Args parse(int argc, char** argv) {
   if (a.lr < 0) a.lr = it->second.lr;
   if (a.batch_size < 0) a.batch_size = it->second.batch_size;
   if (a.resize < 0) a.resize = it->second.image_size;
-  if (a.epochs < 0 || a.batch_size <= 0 || a.limit < 0 || a.threads < 0 || a.resize <= 0 || a.workers > 64)
+  if (a.epochs < 0 || a.batch_size <= 0 || a.limit < 0 || a.test_limit < 0 || a.threads < 0 || a.resize <= 0 ||
+      a.workers > 64)
     usage("values must be positive");
   if (a.device != "cpu" && a.device != "cuda") usage("--device must be cpu or cuda");
   return a;
@@ -258,23 +262,27 @@ int train_main(int argc, char** argv, const Job& job) {
                                       train_set.classes().size(), ") and '", args.data, "/test' (",
                                       test_set.classes().size(), ") differ"));
     const FirstN<ck::data::ImageFolder<float>> train_part{train_set, args.limit > 0 ? args.limit : train_set.size()};
+    const FirstN<ck::data::ImageFolder<float>> test_part{test_set,
+                                                         args.test_limit > 0 ? args.test_limit : test_set.size()};
     if (job.rank == 0)
       std::printf(
           "images from %s: %lld training and %lld test images in %zu classes, at %lldx%lld; %d loader "
           "workers, cache %s\n",
-          args.data.c_str(), static_cast<long long>(train_part.size()), static_cast<long long>(test_set.size()),
+          args.data.c_str(), static_cast<long long>(train_part.size()), static_cast<long long>(test_part.size()),
           train_set.classes().size(), static_cast<long long>(args.resize), static_cast<long long>(args.resize),
           args.workers, args.cache.c_str());
-    return run(args, job, train_part, test_set, train_set.classes(), false);
+    return run(args, job, train_part, test_part, train_set.classes(), false);
   }
   ck::data::MnistDataset train_set(args.data, ck::data::Split::Train);
-  const ck::data::MnistDataset test_set(args.data, ck::data::Split::Test);
+  ck::data::MnistDataset test_set(args.data, ck::data::Split::Test);
   if (args.limit > 0) train_set.truncate(args.limit);
+  if (args.test_limit > 0) test_set.truncate(args.test_limit);
   if (job.rank == 0)
     std::printf("Fashion-MNIST from %s: %lld training and %lld test images, at %lldx%lld\n", args.data.c_str(),
                 static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
                 static_cast<long long>(args.resize), static_cast<long long>(args.resize));
-  return run(args, job, static_cast<const ck::data::MnistDataset&>(train_set), test_set, train_set.class_names(),
+  return run(args, job, static_cast<const ck::data::MnistDataset&>(train_set),
+             static_cast<const ck::data::MnistDataset&>(test_set), train_set.class_names(),
              args.resize != train_set.images().size(2));
 }
 

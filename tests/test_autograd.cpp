@@ -57,7 +57,7 @@ TEST_CASE("views pass gradients through") {
   CHECK(x.grad().to_vector() == std::vector<double>{0, 0, 0, 2, 2, 2});
 }
 
-TEST_CASE("NoGradGuard records nothing; detach cuts the graph") {
+TEST_CASE("NoGradGuard records nothing, and detach cuts the graph") {
   auto x = TD::from({1, 2}).requires_grad_();
   {
     ck::NoGradGuard guard;

@@ -197,7 +197,7 @@ TEST_CASE("DataLoader: every example once per epoch, reproducible shuffle, parti
 
 // Bilinear resizing as PyTorch's interpolate(mode="bilinear", align_corners=False): the
 // expected values were printed by PyTorch 1.13 for x = arange(12) ** 1.5 as 3x4, to 5x7.
-TEST_CASE("resize_bilinear matches PyTorch's bilinear interpolation; the DataLoader serves resized batches") {
+TEST_CASE("resize_bilinear matches PyTorch's bilinear interpolation, and the DataLoader serves resized batches") {
   std::vector<float> x(12);
   for (int i = 0; i < 12; ++i) x[static_cast<size_t>(i)] = std::pow(static_cast<float>(i), 1.5f);
   const std::vector<float> want = {0.0f,       0.357143f,  0.928571f,  1.914214f,  2.997551f,  4.350536f,  5.196152f,

@@ -105,7 +105,7 @@ struct Faulty {
 
 }  // namespace
 
-TEST_CASE("TensorDataset: views of rows, labels, checks; the loader over it, by CTAD, owned or borrowed") {
+TEST_CASE("TensorDataset: views of rows, labels, checks, and the loader over it, by CTAD, owned or borrowed") {
   auto x = ck::Tensor<double>::arange(10 * 3).reshape(ck::Shape{10, 3});
   auto y = ck::Tensor<int64_t>::from_vector({0, 1, 2, 0, 1, 2, 0, 1, 2, 0}, ck::Shape{10});
   ck::data::TensorDataset<double> ds(x, y);
@@ -225,7 +225,7 @@ TEST_CASE("ImageFolder: classes sorted, labels, PNG / BMP exact, JPEG close, gra
   ::unlink((gray + "/moth/big.png").c_str());
 }
 
-TEST_CASE("the decoder gives Pillow's values (torchvision's loader) for every colour type; JPEG within 2 levels") {
+TEST_CASE("the decoder gives Pillow's values (torchvision's loader) for every colour type, JPEG within 2 levels") {
   // tests/interop/make_images_pil.py wrote what Pillow makes of each file.
   std::ifstream in(std::string(CONVKIT_TEST_DATA_DIR) + "/images/pil_values.txt");
   REQUIRE(in.good());

@@ -3,8 +3,11 @@
 LeNet, a d2l ResNet block network (Residual with a 1x1 shortcut, batch norm), and a network
 using every operator convkit reads. Beside each NAME.onnx, NAME.safetensors holds a random
 input and PyTorch's output for it. Run with a Python that has torch (Debian: python3-torch)
-and safetensors; the files are checked in for machines without them."""
+and safetensors; the files are checked in for machines without them. With an argument,
+writes into that folder instead (ctest does, when torch is installed, and runs test_onnx
+on the fresh files)."""
 import os
+import sys
 
 import torch
 from safetensors.torch import save_file
@@ -12,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "data", "onnx")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "data", "onnx")
 torch.manual_seed(0)
 
 
