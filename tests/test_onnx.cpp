@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <convkit/convkit.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <string>
