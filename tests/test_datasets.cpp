@@ -397,6 +397,12 @@ TEST_CASE("ImageFolder and the loader: bad input gives ck::Error naming the file
   CHECK(contains(error_of([&] { ck::data::read_image<float>(root + "/b/1.png", 1); }),
                  "declares 8464x4096 pixels in a file of 376 bytes"));
   write_bytes(root + "/b/1.png", good);
+  // a 144-byte BMP whose unknown compression field stb_image would ignore, decoding 1792x4100
+  // pixels of zeros (found by fuzz_image)
+  write_bytes(root + "/b/1.png",
+              read_bytes(std::string(CONVKIT_TEST_DATA_DIR) + "/images/bmp_unknown_compression.bmp"));
+  CHECK(contains(error_of([&] { ck::data::read_image<float>(root + "/b/1.png", 3); }), "BMP compression 2147483648"));
+  write_bytes(root + "/b/1.png", good);
   // a header declaring a huge image is refused before decoding
   auto huge = good;
   huge[16] = 0, huge[17] = 1, huge[18] = 0x86, huge[19] = 0xA0;  // IHDR width 100000

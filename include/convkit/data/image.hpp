@@ -5,6 +5,7 @@
 // channels as PIL does, and turns every failure into a ck::Error naming the file.
 #include <stb/stb_image.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,24 +35,35 @@ inline uint32_t le32(const unsigned char* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
-/// stb_image reads past the end of a BMP's pixel data as zeros, so a truncated BMP would
-/// decode into a silently wrong image: refuse one whose header asks for more bytes than
-/// there are.
+/// stb_image reads past the end of a BMP's pixel data as zeros, and decodes a BMP whose
+/// compression field it does not know as if it were uncompressed, so either would give a
+/// silently wrong image: refuse a BMP that is not uncompressed (or bit fields), and one
+/// whose header asks for more bytes than there are.
 inline void check_bmp_complete(const unsigned char* data, size_t size, const std::string& what) {
   if (size < 2 || data[0] != 'B' || data[1] != 'M') return;
-  CK_CHECK(size >= 34, "image: '", what, "': truncated BMP header (", size, " bytes)");
+  CK_CHECK(size >= 26, "image: '", what, "': truncated BMP header (", size, " bytes)");
   const uint64_t declared = le32(data + 2), pixel_offset = le32(data + 10);
   const uint32_t info_size = le32(data + 14);
-  uint64_t needed = declared;
-  if (info_size >= 40) {  // BITMAPINFOHEADER or later: the pixel array's size follows from the header
-    const auto width = static_cast<int32_t>(le32(data + 18)), height = static_cast<int32_t>(le32(data + 22));
-    const uint32_t bits = uint32_t(data[28]) | uint32_t(data[29]) << 8, compression = le32(data + 30);
-    if ((compression == 0 || compression == 3) && width > 0 && height != 0 && bits > 0 && bits <= 32) {
-      const uint64_t stride = (uint64_t(width) * bits + 31) / 32 * 4;
-      const uint64_t rows = height < 0 ? uint64_t(-int64_t(height)) : uint64_t(height);
-      needed = std::max(needed, pixel_offset + stride * rows);
-    }
+  uint64_t width = 0, height = 0, bits = 0;
+  if (info_size == 12) {  // OS/2 header: 16-bit sizes, no compression
+    width = uint32_t(data[18]) | uint32_t(data[19]) << 8;
+    height = uint32_t(data[20]) | uint32_t(data[21]) << 8;
+    bits = uint32_t(data[24]) | uint32_t(data[25]) << 8;
+  } else {
+    CK_CHECK(info_size >= 40 && size >= 34, "image: '", what, "': BMP header of ", info_size,
+             " bytes, which convkit does not read");
+    const auto w = static_cast<int32_t>(le32(data + 18)), h = static_cast<int32_t>(le32(data + 22));
+    const uint32_t compression = le32(data + 30);
+    CK_CHECK(compression == 0 || compression == 3, "image: '", what, "': BMP compression ", compression,
+             " (convkit reads uncompressed and bit-field BMPs)");
+    width = w < 0 ? uint64_t(-int64_t(w)) : uint64_t(w);
+    height = h < 0 ? uint64_t(-int64_t(h)) : uint64_t(h);
+    bits = uint32_t(data[28]) | uint32_t(data[29]) << 8;
   }
+  CK_CHECK(bits > 0 && bits <= 32 && width <= uint64_t(max_image_side) && height <= uint64_t(max_image_side),
+           "image: '", what, "': BMP of ", width, "x", height, " pixels of ", bits, " bits");
+  const uint64_t stride = (width * bits + 31) / 32 * 4;
+  const uint64_t needed = std::max(declared, pixel_offset + stride * height);
   CK_CHECK(needed <= size, "image: '", what, "': truncated BMP (the header needs ", needed, " bytes, the file has ",
            size, ")");
 }
