@@ -22,8 +22,13 @@ bash scripts/install-deps.sh
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVKIT_FUZZ=ON -DCONVKIT_OPENMP=OFF \
   -DCONVKIT_BUILD_TESTS=OFF -DCONVKIT_BUILD_EXAMPLES=OFF -DCONVKIT_BUILD_BENCHMARKS=OFF > /dev/null
-# shellcheck disable=SC2086
-cmake --build "$build" -j "$(nproc)" --target $targets
+# One aggregate target when all are asked for: make builds a list of targets one at a time.
+if [ -z "${FUZZ_TARGETS:-}" ]; then
+  cmake --build "$build" -j "$(nproc)" --target fuzz_all
+else
+  # shellcheck disable=SC2086
+  cmake --build "$build" -j "$(nproc)" --target $targets
+fi
 
 status=0
 for t in $targets; do
