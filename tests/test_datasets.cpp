@@ -403,6 +403,13 @@ TEST_CASE("ImageFolder and the loader: bad input gives ck::Error naming the file
               read_bytes(std::string(CONVKIT_TEST_DATA_DIR) + "/images/bmp_unknown_compression.bmp"));
   CHECK(contains(error_of([&] { ck::data::read_image<float>(root + "/b/1.png", 3); }), "BMP compression 2147483648"));
   write_bytes(root + "/b/1.png", good);
+  // a JPEG whose scan uses a Huffman table it never defines: Debian's stb_image asserts
+  // (aborting the program) on it (found by fuzz_image)
+  CHECK(contains(error_of([&] {
+                   ck::data::read_image<float>(std::string(CONVKIT_TEST_DATA_DIR) + "/images/jpeg_undefined_table.jpg",
+                                               1);
+                 }),
+                 "the file does not define"));
   // a header declaring a huge image is refused before decoding
   auto huge = good;
   huge[16] = 0, huge[17] = 1, huge[18] = 0x86, huge[19] = 0xA0;  // IHDR width 100000

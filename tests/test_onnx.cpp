@@ -158,10 +158,11 @@ TEST_CASE("ONNX round trip: every model of ck::models exported and read back giv
     const auto names = back->named_parameters();
     const auto originals = net.named_parameters();
     CHECK(names.size() == originals.size());
-    for (const auto& [name, t] : originals) {
+    for (const auto& original : originals) {  // (no structured binding: Clang 14 cannot capture one in CHECK_MESSAGE)
       bool found = false;
-      for (const auto& [n, u] : names) found = found || (n == name && u.to_vector() == t.to_vector());
-      CHECK_MESSAGE(found, name);
+      for (const auto& [n, u] : names)
+        found = found || (n == original.first && u.to_vector() == original.second.to_vector());
+      CHECK_MESSAGE(found, original.first);
     }
     // and a second export of the loaded module reads back the same
     ck::onnx::save(*back, ck::Shape{1, 1, c.side, c.side}, path);

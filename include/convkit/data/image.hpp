@@ -68,6 +68,71 @@ inline void check_bmp_complete(const unsigned char* data, size_t size, const std
            size, ")");
 }
 
+/// Debian's stb_image asserts (aborting the program) when a JPEG scan uses a Huffman
+/// table the file never defined, or one whose code lengths over-fill the code space:
+/// check the tables before stb_image sees the file. Walks the markers up to each scan.
+inline void check_jpeg_tables(const unsigned char* data, size_t size, const std::string& what) {
+  if (size < 3 || data[0] != 0xFF || data[1] != 0xD8) return;
+  bool defined[2][4] = {{false, false, false, false}, {false, false, false, false}};  // [DC/AC][id]
+  bool progressive = false;
+  size_t i = 2;
+  while (i + 4 <= size) {
+    if (data[i] != 0xFF) return;  // entropy-coded data or garbage: stb_image reports that itself
+    const unsigned marker = data[i + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+      i += 2;
+      continue;
+    }
+    if (marker == 0xD9) return;
+    const size_t length = size_t(data[i + 2]) << 8 | data[i + 3];
+    CK_CHECK(length >= 2 && i + 2 + length <= size, "image: '", what, "': a JPEG segment at offset ", i,
+             " runs past the end of the file");
+    const unsigned char* p = data + i + 4;
+    const unsigned char* end = data + i + 2 + length;
+    if (marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE) progressive = true;
+    if (marker == 0xC4) {  // DHT: tables of (class/id, 16 counts, symbols)
+      while (p < end) {
+        CK_CHECK(end - p >= 17, "image: '", what, "': a truncated JPEG Huffman table at offset ", p - data);
+        const unsigned cls = p[0] >> 4, id = p[0] & 15;
+        CK_CHECK(cls <= 1 && id <= 3, "image: '", what, "': a JPEG Huffman table of class ", cls, " and id ", id);
+        uint32_t code = 0, symbols = 0;
+        for (int length_bits = 1; length_bits <= 16; ++length_bits) {
+          code = (code << 1) + p[length_bits];
+          symbols += p[length_bits];
+          CK_CHECK(code <= (1u << length_bits), "image: '", what, "': a JPEG Huffman table at offset ", p - data,
+                   " has more codes than fit in ", length_bits, " bits");
+        }
+        CK_CHECK(symbols <= 256 && static_cast<size_t>(end - p) >= 17 + symbols, "image: '", what,
+                 "': a JPEG Huffman table at offset ", p - data, " holds ", symbols, " symbols");
+        defined[cls][id] = true;
+        p += 17 + symbols;
+      }
+    } else if (marker == 0xDA) {  // SOS: the tables its components use must exist
+      CK_CHECK(end - p >= 1 && end - p >= 1 + 2 * p[0] + 3, "image: '", what, "': a truncated JPEG scan header");
+      const unsigned components = p[0];
+      const unsigned spectral_start = p[1 + 2 * components], spectral_end = p[2 + 2 * components];
+      const unsigned refine = p[3 + 2 * components] >> 4;
+      for (unsigned c = 0; c < components; ++c) {
+        const unsigned dc = p[2 + 2 * c] >> 4, ac = p[2 + 2 * c] & 15;
+        const bool uses_dc = !progressive || (spectral_start == 0 && refine == 0);
+        const bool uses_ac = !progressive || spectral_end > 0;
+        CK_CHECK((!uses_dc || (dc <= 3 && defined[0][dc])) && (!uses_ac || (ac <= 3 && defined[1][ac])), "image: '",
+                 what, "': a JPEG scan uses a Huffman table (DC ", dc, ", AC ", ac, ") the file does not define");
+      }
+      // skip the entropy-coded data to the next marker
+      i += 2 + length;
+      while (i + 1 < size && !(data[i] == 0xFF && data[i + 1] != 0 && !(data[i + 1] >= 0xD0 && data[i + 1] <= 0xD7)))
+        ++i;
+      continue;
+    }
+    i += 2 + length;
+  }
+}
+
 /// Frees what stb_image allocated.
 struct StbFree {
   /// Frees p.
@@ -114,6 +179,7 @@ inline Pixels decode_pixels(const unsigned char* data, size_t size, int channels
       "image: '", what, "' declares ", w, "x", h, " pixels in a file of ", size,
       " bytes: more than a compressed image can hold (", max_image_pixels_per_byte, " pixels a byte)");
   detail::check_bmp_complete(data, size, what);
+  detail::check_jpeg_tables(data, size, what);
   // Decode to gray when the file is gray (with or without alpha) and gray is asked for;
   // to RGB otherwise, computing gray from RGB here with PIL's rounding.
   const bool rgb_to_gray = channels == 1 && stored >= 3;
