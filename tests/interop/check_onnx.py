@@ -23,8 +23,8 @@ for path in files:
     model = onnx.load(path)
     onnx.checker.check_model(model, full_check=True)
     stored = load_file(path[:-5] + ".safetensors")
-    session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    got = session.run(None, {"input": stored["input"]})[0]
+    runtime = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    got = runtime.run(None, {"input": stored["input"]})[0]
     want = stored["output"]
     worst = float(np.max(np.abs(got - want)))
     scale = float(np.max(np.abs(want)))
