@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what convkit needs on Debian/Ubuntu, only if it is missing:
-# the compiler, CMake, Eigen, doctest, zlib, stb_image and the real Fashion-MNIST data set.
+# the compiler, CMake, Eigen, doctest, zlib, libpng, libjpeg-turbo, stb_image and the real Fashion-MNIST data set.
 set -euo pipefail
-packages=(g++ cmake make libeigen3-dev doctest-dev zlib1g-dev libstb-dev dataset-fashion-mnist)
+packages=(g++ cmake make libeigen3-dev doctest-dev zlib1g-dev libpng-dev libjpeg-dev libstb-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,7 +1,7 @@
 #pragma once
 // Data loading (datasets: tensors, image folders, MNIST / Fashion-MNIST; transforms; the
-// DataLoader) and checkpoints (safetensors). Needs zlib and stb_image (the convkit::convkit
-// CMake target links them).
+// DataLoader) and checkpoints (safetensors). Needs zlib, libpng, libjpeg and stb_image (the
+// convkit::convkit CMake target links them).
 #include "data/dataloader.hpp"
 #include "data/dataset.hpp"
 #include "data/idx.hpp"

@@ -86,13 +86,28 @@ put("fuzz_load_module", "model_f64", model("<d", "F64"))
 
 
 # Images for fuzz_image: PNGs of every colour type the decoder converts, BMPs, JPEGs.
-def png(width, height, colour_type, bit_depth, rows, palette=None):
+def png(width, height, colour_type, bit_depth, rows, palette=None, transparency=None, interlaced=False):
+    """rows: each row's bytes as stored (packed when bit_depth < 8). interlaced: Adam7,
+    for 8-bit rows of len(rows[0]) // width bytes a pixel."""
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-    raw = b"".join(b"\x00" + bytes(r) for r in rows)  # filter type 0 on every row
-    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0))
+    if interlaced:
+        bpp = len(rows[0]) // width
+        passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+        raw = b""
+        for x0, y0, dx, dy in passes:
+            if x0 >= width or y0 >= height:
+                continue
+            for y in range(y0, height, dy):
+                raw += b"\x00" + b"".join(bytes(rows[y][x * bpp:(x + 1) * bpp]) for x in range(x0, width, dx))
+    else:
+        raw = b"".join(b"\x00" + bytes(r) for r in rows)  # filter type 0 on every row
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0,
+                                                              1 if interlaced else 0))
     if palette:
         out += chunk(b"PLTE", bytes(palette))
+    if transparency:
+        out += chunk(b"tRNS", bytes(transparency))
     return out + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
@@ -112,6 +127,12 @@ put("fuzz_image", "rgba.png", png(W, H, 6, 8, [[v for x in range(W) for v in (x 
 put("fuzz_image", "palette.png", png(W, H, 3, 8, [[(x + y) % 3 for x in range(W)] for y in range(H)],
                                     palette=[255, 0, 0, 0, 255, 0, 0, 0, 255]))
 put("fuzz_image", "gray16.png", png(W, H, 0, 16, [[v for x in range(W) for v in (x * 50, 7)] for y in range(H)]))
+put("fuzz_image", "palette_alpha.png", png(W, H, 3, 8, [[(x + y) % 3 for x in range(W)] for y in range(H)],
+                                          palette=[255, 0, 0, 0, 255, 0, 0, 0, 255], transparency=[0, 128]))
+put("fuzz_image", "gray2.png", png(W, H, 0, 2, [[((x % 4) << 6 | (y % 4) << 4 | 1 << 2 | 2) for x in range(2)]
+                                               for y in range(H)]))
+put("fuzz_image", "interlaced.png", png(11, 9, 2, 8, [[v for x in range(11) for v in (x * 23, y * 28, (x * y) % 256)]
+                                                     for y in range(9)], interlaced=True))
 put("fuzz_image", "rgb.bmp", bmp24(W, H, lambda x, y: ((x * 50) % 256, (y * 60) % 256, 90)))
 try:
     from PIL import Image
@@ -122,5 +143,12 @@ try:
         buf = io.BytesIO()
         img.save(buf, format="JPEG", quality=90)
         put("fuzz_image", f"{mode.lower()}.jpg", buf.getvalue())
+        if mode == "RGB":
+            buf = io.BytesIO()
+            img.save(buf, format="JPEG", quality=80, progressive=True)
+            put("fuzz_image", "progressive.jpg", buf.getvalue())
+    buf = io.BytesIO()
+    Image.new("CMYK", (8, 8), (10, 20, 30, 40)).save(buf, format="JPEG")  # refused: convkit reads gray and colour
+    put("fuzz_image", "cmyk.jpg", buf.getvalue())
 except ImportError:
     print("Pillow not found: the JPEG seeds of fuzz_image are not written")

@@ -14,7 +14,7 @@ with open(os.path.join(IMAGES, "pil_values.txt"), "w") as out:
     out.write("# file channels height width values (planar: channel, row, column), from Pillow "
               + Image.__version__ + "\n")
     for name in sorted(os.listdir(IMAGES)):
-        if not name.endswith((".png", ".jpg", ".bmp")) or name.startswith(("bomb", "bmp_unknown", "jpeg_undefined")):  # refused by design
+        if not name.endswith((".png", ".jpg", ".bmp")) or name.startswith(("bomb", "bmp_unknown", "jpeg_undefined", "cmyk")):  # refused by design
             continue
         for mode, channels in (("L", 1), ("RGB", 3)):
             img = Image.open(os.path.join(IMAGES, name)).convert(mode)

@@ -73,15 +73,9 @@ class ImageFolder {
     }
     if (options.cache()) cache_ = std::make_shared<Cache>(samples_.size());
     if (size.h == 0) {  // every image must have the first one's size: read it now
-      const std::vector<unsigned char> bytes =
-          io::read_regular_file(samples_.front().path, "ImageFolder", max_image_file_bytes);
-      int w = 0, h = 0, c = 0;
-      CK_CHECK(
-          stbi_info_from_memory(bytes.data(), static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)), &w, &h, &c),
-          "ImageFolder: '", samples_.front().path, "' is not a PNG, JPEG or BMP image that can be read (",
-          stbi_failure_reason(), ")");
-      height_ = h;
-      width_ = w;
+      const Pixels first = read_pixels(samples_.front().path, options.channels());
+      height_ = first.height;
+      width_ = first.width;
     } else {
       height_ = size.h;
       width_ = size.w;
