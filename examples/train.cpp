@@ -226,9 +226,12 @@ int run(const Args& args, const Job& job, const TrainSet& train_set, const TestS
                 std::string(spec.title) + " on " + what, args.plot, parallel);
 #if defined(CONVKIT_WITH_MPI)
   if (ddp && job.rank == 0 && ddp->steps() > 0)
-    std::printf("gradient averaging: %.2f ms a step on rank 0 (%lld steps)\n",
-                1e3 * ddp->communication_seconds() / static_cast<double>(ddp->steps()),
-                static_cast<long long>(ddp->steps()));
+    std::printf(
+        "gradient averaging: %.2f ms a step on rank 0, %.2f ms of it after backward (%lld steps, %zu "
+        "buckets, %lld started during backward)\n",
+        1e3 * ddp->communication_seconds() / static_cast<double>(ddp->steps()),
+        1e3 * ddp->exposed_seconds() / static_cast<double>(ddp->steps()), static_cast<long long>(ddp->steps()),
+        ddp->bucket_count(), static_cast<long long>(ddp->buckets_started_in_backward()));
 #endif
   if (job.rank != 0) return 0;  // rank 0 alone writes files
   if (!args.save.empty()) {

@@ -94,3 +94,33 @@ TEST_CASE("in-place updates of parameters need NoGradGuard") {
   w.add_(TD::from({1, 1}), -0.5);
   CHECK(w.to_vector() == std::vector<double>{0.5, 1.5});
 }
+
+TEST_CASE("post-accumulate-grad hooks run once a leaf's gradient is complete, once per backward") {
+  // w feeds three ops (two products and a sum), so its gradient has three parts; the hook
+  // must see all of them.
+  auto w = TD::from({1, 2}).requires_grad_();
+  auto x = TD::from({3, 4}).requires_grad_();
+  std::vector<std::vector<double>> seen_w;
+  int x_calls = 0;
+  w.register_post_accumulate_grad_hook([&](TD& leaf) { seen_w.push_back(leaf.grad().to_vector()); });
+  x.register_post_accumulate_grad_hook([&](TD&) { ++x_calls; });
+  auto loss = (w * x).sum() + (w * w).sum() + w.sum();  // d/dw = x + 2w + 1 = (6, 9)
+  loss.backward();
+  REQUIRE(seen_w.size() == 1);
+  CHECK(seen_w[0] == std::vector<double>{6, 9});
+  CHECK(x_calls == 1);
+  ((w * x).sum()).backward();  // accumulates: (6, 9) + (3, 4)
+  REQUIRE(seen_w.size() == 2);
+  CHECK(seen_w[1] == std::vector<double>{9, 13});
+  // a leaf the backward does not reach is not called
+  auto unused = TD::from({1}).requires_grad_();
+  int unused_calls = 0;
+  unused.register_post_accumulate_grad_hook([&](TD&) { ++unused_calls; });
+  (w.sum()).backward();
+  CHECK(unused_calls == 0);
+  CHECK(seen_w.size() == 3);
+  // only leaves that require grad take hooks
+  auto h = w * 2.0;
+  CHECK_THROWS_AS(h.register_post_accumulate_grad_hook([](TD&) {}), ck::Error);
+  CHECK_THROWS_AS(TD::from({1}).register_post_accumulate_grad_hook([](TD&) {}), ck::Error);
+}

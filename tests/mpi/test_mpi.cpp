@@ -1,9 +1,11 @@
 // Data-parallel training over MPI, run by ctest under mpirun (tests/mpi/CMakeLists.txt):
-//   test_mpi basics    allreduce (sum, mean; float, double), broadcast, broadcast_module
+//   test_mpi basics    allreduce (sum, mean; float, double), broadcast, broadcast_module,
+//                      DataParallel with gradients accumulated over two backward() calls
 //   test_mpi sampler   every example exactly once per epoch over the ranks (with PyTorch's
 //                      padding), the same number of batches on every rank, reproducible
 //   test_mpi train     LeNet (ReLU), 200 steps of global batch 64 over the ranks against the same
-//                      training in one process (rank 0 runs both): losses within 1e-5
+//                      training in one process (rank 0 runs both): losses within 1e-5; with
+//                      16 KB buckets, every bucket's allreduce starts during backward
 //   test_mpi fail      rank 1 throws in the middle of training: the job must end
 // Any mismatch aborts the job with a message naming the rank.
 #include <cmath>
@@ -43,8 +45,39 @@ void basics(const dist::ProcessGroup& world) {
   auto root = ck::Tensor<float>::from_vector(mine, ck::Shape{static_cast<int64_t>(mine.size())});
   world.broadcast(root, 0);
   expect(world, root.to_vector() == mine, "broadcast_module: every rank holds rank 0's parameters");
+
+  // Two backward() calls before average_gradients(): the buckets started from the first
+  // are sent again with the accumulated gradients. Rank r's loss is (r + 1) * sum(net(x) * w),
+  // so the mean gradient is twice the gradient of sum(net(x) * w) times (k + 1) / 2. (The
+  // weights w keep batch norm from making the earlier layers' gradients zero.)
+  ck::Generator same(7);
+  auto x = ck::Tensor<float>::normal({4, 1, 28, 28}, 0.0F, 1.0F, same);
+  auto w = ck::Tensor<float>::normal({4, 10}, 0.0F, 1.0F, same);
+  dist::DataParallel<float> ddp(net, world, 4096);
+  for (int pass = 0; pass < 2; ++pass) ((net(x) * w).sum() * static_cast<float>(r + 1)).backward();
+  ddp.average_gradients();
+  std::vector<float> averaged;
+  for (auto& p : net.parameters()) {
+    const auto v = p.grad().to_vector();
+    averaged.insert(averaged.end(), v.begin(), v.end());
+    p.zero_grad();
+  }
+  (net(x) * w).sum().backward();
+  // Rounding differs between the two computations; gradients that are zero up to rounding
+  // (a bias ahead of batch norm) differ by as much, so the tolerance is relative to the largest.
+  std::vector<double> expected;
+  double largest = 0;
+  for (auto& p : net.parameters())
+    for (float g : p.grad().to_vector()) {
+      expected.push_back(2.0 * g * (k + 1) / 2.0);
+      largest = std::max(largest, std::fabs(expected.back()));
+    }
+  double worst = 0;
+  for (size_t i = 0; i < expected.size(); ++i)
+    worst = std::max(worst, std::fabs(averaged[i] - expected[i]) / (1e-4 * std::fabs(expected[i]) + 1e-5 * largest));
+  expect(world, worst <= 1, "DataParallel: gradients accumulated over two backward() calls are averaged whole");
   world.barrier();
-  if (r == 0) std::printf("basics OK on %d ranks\n", k);
+  if (r == 0) std::printf("basics OK on %d ranks (%zu buckets)\n", k, ddp.bucket_count());
 }
 
 void sampler(const dist::ProcessGroup& world) {
@@ -104,7 +137,7 @@ void train(const dist::ProcessGroup& world, bool fail) {
   ck::Generator gen(0);
   auto net = ck::models::lenet_modern<float>(gen);  // LeNet with ReLU and max pooling: it learns in 200 steps
   ck::nn::init::initialize(net, ck::nn::init::Scheme::XavierUniform, gen);
-  dist::DataParallel<float> ddp(net, world);
+  dist::DataParallel<float> ddp(net, world, 16 << 10);  // small buckets: several per step
   ck::optim::SGD<float> opt(net.parameters(), 0.1);
   ck::data::DataLoader<float> loader(set,
                                      ck::data::DataLoaderOptions().batch_size(batch).shuffle(true).seed(1).shard(r, k));
@@ -156,6 +189,16 @@ void train(const dist::ProcessGroup& world, bool fail) {
     expect(world, worst <= 1e-5, "the first losses equal one process's within 1e-5");
     expect(world, last_ddp < 0.1 * first && last < 0.1 * first, "the loss goes down in both");
   }
+  if (r == 0)
+    std::printf(
+        "train: %zu buckets a step, %lld of %lld started during backward; %.3f s communicating, %.3f s of "
+        "it after backward\n",
+        ddp.bucket_count(), static_cast<long long>(ddp.buckets_started_in_backward()),
+        static_cast<long long>(steps * static_cast<int64_t>(ddp.bucket_count())), ddp.communication_seconds(),
+        ddp.exposed_seconds());
+  expect(world, ddp.bucket_count() > 2, "LeNet's parameters fill several 16 KB buckets");
+  expect(world, ddp.buckets_started_in_backward() == steps * static_cast<int64_t>(ddp.bucket_count()),
+         "every bucket's allreduce starts during backward");
   world.barrier();
 }
 

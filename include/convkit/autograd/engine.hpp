@@ -140,12 +140,14 @@ void run_backward(const Tensor<T>& root) {
   pending[0] = Tensor<T>::ones(root.shape(), root.device()).impl();
   for (auto it = order.rbegin(); it != order.rend(); ++it) {  // outputs before inputs
     ImplPtr& impl = seen[*it];
-    if (!pending[*it]) continue;
-    Tensor<T> g(std::move(pending[*it]));
-    if (!impl->grad_fn) {  // a leaf
-      accumulate(impl->grad, std::move(g));
+    if (!impl->grad_fn) {  // a leaf: every op it feeds has run, so its gradient is complete
+      if (pending[*it]) accumulate(impl->grad, Tensor<T>(std::move(pending[*it])));
+      if (impl->grad)
+        for (const auto& hook : impl->grad_hooks) hook(impl);
       continue;
     }
+    if (!pending[*it]) continue;
+    Tensor<T> g(std::move(pending[*it]));
     Node<T>& node = *impl->grad_fn;
     std::vector<Tensor<T>> input_grads;
     size_t first = 0;  // the first input whose gradient is in input_grads

@@ -74,6 +74,9 @@ struct TensorImpl {
   bool requires_grad = false;
   std::shared_ptr<TensorImpl<T>> grad;  ///< accumulated by backward(), leaves only
   std::shared_ptr<Node<T>> grad_fn;     ///< the op that produced this tensor, if recorded
+  /// Called by backward() once this leaf's gradient holds all of that backward's
+  /// contributions (Tensor::register_post_accumulate_grad_hook).
+  std::vector<std::function<void(const std::shared_ptr<TensorImpl>&)>> grad_hooks;
 
   /// Address of the first element.
   T* ptr() const { return storage->data() + offset; }
@@ -271,6 +274,21 @@ class Tensor {
   /// Back-propagates from this one-element tensor into every leaf's grad(); the graph is
   /// freed afterwards (defined in autograd/engine.hpp).
   void backward() const;
+  /// Calls `hook` with this leaf each time a backward() has finished adding into its
+  /// grad() (every consumer in the graph has run; the rest of backward goes on after the
+  /// hook returns), as PyTorch's register_post_accumulate_grad_hook. Data-parallel
+  /// training starts a bucket's allreduce from it. The hook must not hold this tensor
+  /// (that would be a reference cycle); it gets it as its argument.
+  void register_post_accumulate_grad_hook(std::function<void(Tensor&)> hook) {
+    auto& impl = checked("register_post_accumulate_grad_hook");
+    CK_CHECK(!impl.grad_fn && impl.requires_grad,
+             "register_post_accumulate_grad_hook: only on a leaf that requires grad (a parameter)");
+    CK_CHECK(hook != nullptr, "register_post_accumulate_grad_hook: the hook is empty");
+    impl.grad_hooks.emplace_back([hook = std::move(hook)](const std::shared_ptr<TensorImpl<T>>& leaf) {
+      Tensor t(leaf);
+      hook(t);
+    });
+  }
 
   /// The shared state (for ops and the autograd engine).
   const std::shared_ptr<TensorImpl<T>>& impl() const { return impl_; }

@@ -7,18 +7,20 @@
 //   DataLoader<float> loader(set, options.shard(world.rank(), world.size()));
 //   ... loss.backward(); ddp.average_gradients(); opt.step();
 //
-// Each process trains on its shard of every global batch; after backward, gradients are
-// averaged over the processes with MPI_Allreduce, in buckets of about 4 MB started one after
-// another without waiting (communication overlaps the packing of the next bucket, not the
-// backward pass). Batch norm's statistics stay per process, as PyTorch's DDP keeps them by
+// Each process trains on its shard of every global batch; gradients are averaged over the
+// processes with MPI_Iallreduce in buckets of about 4 MB, each started from backward as
+// soon as its parameters' gradients are complete, so communication overlaps the rest of
+// backward. Batch norm's statistics stay per process, as PyTorch's DDP keeps them by
 // default. CUDA tensors are staged through host memory (MPI's CUDA awareness is not used).
 // A process that leaves a ProcessGroup's scope by an exception aborts the whole job
 // (MPI_Abort) with the message, so the others never wait for it.
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -149,85 +151,194 @@ class ProcessGroup {
 
 /// Data-parallel training of `module` over a ProcessGroup: the constructor gives every
 /// process rank 0's parameters and buffers; average_gradients(), called after backward(),
-/// averages the gradients over the processes in buckets of about `bucket_bytes`.
+/// leaves every gradient the mean over the processes.
+///
+/// The parameters are grouped into buckets of about `bucket_bytes`, from the last
+/// parameter to the first (the order backward completes them in). During backward(), each
+/// parameter's post-accumulate-grad hook marks it ready, and a bucket whose parameters
+/// are all ready is packed and its MPI_Iallreduce started at once, so communication
+/// overlaps the rest of backward. Buckets start in index order on every process (MPI
+/// needs one order). average_gradients() starts what backward did not (a parameter
+/// without a gradient counts as zeros), waits, and writes the means back.
+///
+/// Accumulating gradients over several backward() calls before average_gradients() stays
+/// correct: a second completion of a parameter marks the step, and average_gradients()
+/// then discards what was sent early and sends the accumulated gradients.
 template <class T>
 class DataParallel {
  public:
-  /// Broadcasts rank 0's parameters and buffers to every process.
+  /// Broadcasts rank 0's parameters and buffers to every process and hooks the parameters.
   DataParallel(nn::Module<T>& module, const ProcessGroup& group, size_t bucket_bytes = size_t(4) << 20)
-      : module_(module), group_(group), bucket_values_(std::max<size_t>(1, bucket_bytes / sizeof(T))) {
+      : module_(module), group_(group), state_(std::make_shared<State>()) {
     group.broadcast_module(module);
+    State& s = *state_;
+    s.params = module.parameters();
+    s.bucket_of.resize(s.params.size());
+    s.ready.assign(s.params.size(), 0);
+    const size_t bucket_values = std::max<size_t>(1, bucket_bytes / sizeof(T));
+    for (size_t i = s.params.size(); i-- > 0;) {
+      if (s.buckets.empty() || s.buckets.back().values >= bucket_values) s.buckets.emplace_back();
+      s.buckets.back().members.push_back(i);
+      s.buckets.back().values += static_cast<size_t>(s.params[i].numel());
+      s.bucket_of[i] = s.buckets.size() - 1;
+    }
+    if (group.size() == 1) return;
+    for (size_t i = 0; i < s.params.size(); ++i) {
+      if (!s.params[i].requires_grad()) continue;
+      // A weak handle: the hook outlives this object in the parameter and then does nothing.
+      std::weak_ptr<State> weak = state_;
+      s.params[i].register_post_accumulate_grad_hook([weak, i](Tensor<T>&) {
+        if (auto state = weak.lock()) state->mark_ready(i);
+      });
+    }
+  }
+  DataParallel(const DataParallel&) = delete;
+  DataParallel& operator=(const DataParallel&) = delete;
+  /// Completes the allreduces a backward() started after the last average_gradients()
+  /// (every process started the same ones); not while an exception unwinds, when the
+  /// ProcessGroup aborts the job instead.
+  ~DataParallel() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized || std::uncaught_exceptions() > 0) return;
+    for (Bucket& b : state_->buckets)
+      if (b.in_flight) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
   }
 
-  /// Averages every parameter's gradient over the processes (a parameter without a
-  /// gradient counts as zeros). Buckets are filled from the last parameter to the first,
-  /// the order backward finishes them in, and each bucket's allreduce starts as soon as
-  /// it is packed (MPI_Iallreduce), overlapping the packing of the next.
+  /// Averages every parameter's gradient over the processes: starts the buckets backward
+  /// did not start, waits for all, and writes the means into the parameters' gradients.
   void average_gradients() {
     if (group_.size() == 1) return;
+    State& s = *state_;
     const auto started = std::chrono::steady_clock::now();
-    std::vector<Tensor<T>> params = module_.parameters();
-    std::vector<std::vector<T>> buckets;
-    std::vector<std::vector<size_t>> members;
-    std::vector<MPI_Request> requests;
-    buckets.reserve(params.size());
-    for (size_t i = params.size(); i-- > 0;) {
-      if (buckets.empty() || buckets.back().size() >= bucket_values_) {
-        if (!buckets.empty()) start(buckets.back(), requests);
-        buckets.emplace_back();
-        members.emplace_back();
-      }
-      const Tensor<T> g = params[i].grad();
-      std::vector<T> values =
-          g.defined() ? g.to_vector() : std::vector<T>(static_cast<size_t>(params[i].numel()), T(0));
-      buckets.back().insert(buckets.back().end(), values.begin(), values.end());
-      members.back().push_back(i);
+    if (s.accumulated) {  // a bucket went out before its gradients were final: send all again
+      for (Bucket& b : s.buckets) s.wait(b);
+      s.next_to_start = 0;
     }
-    if (!buckets.empty()) start(buckets.back(), requests);
-    detail::check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+    while (s.next_to_start < s.buckets.size()) s.start(s.next_to_start++);
+    for (Bucket& b : s.buckets) s.wait(b);
     NoGradGuard no_grad;
     const T scale = T(1) / static_cast<T>(group_.size());
-    for (size_t b = 0; b < buckets.size(); ++b) {
+    for (Bucket& b : s.buckets) {
       size_t offset = 0;
-      for (size_t i : members[b]) {
-        Tensor<T>& p = params[i];
+      for (size_t i : b.members) {
+        Tensor<T>& p = s.params[i];
         const auto n = static_cast<size_t>(p.numel());
-        std::vector<T> mean(buckets[b].begin() + static_cast<long>(offset),
-                            buckets[b].begin() + static_cast<long>(offset + n));
+        std::vector<T> mean(b.data.begin() + static_cast<long>(offset), b.data.begin() + static_cast<long>(offset + n));
         for (T& v : mean) v *= scale;
         Tensor<T> averaged = Tensor<T>::from_vector(mean, p.shape());
+        if (!p.device().is_cpu()) averaged = averaged.to(p.device());
         Tensor<T> g = p.grad();
         if (g.defined()) {
-          g.copy_(p.device().is_cpu() ? averaged : averaged.to(p.device()));
+          g.copy_(averaged);
         } else {
-          p.impl()->grad = (p.device().is_cpu() ? averaged : averaged.to(p.device())).impl();
+          p.impl()->grad = averaged.impl();
         }
         offset += n;
       }
+      b.ready = 0;
     }
-    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    s.early_buckets_total += s.early_buckets;
+    s.early_buckets = 0;
+    s.next_to_start = 0;
+    s.accumulated = false;
+    std::fill(s.ready.begin(), s.ready.end(), char(0));
+    s.wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ++calls_;
   }
-  /// Seconds spent in average_gradients() so far (packing, communication, unpacking), and
-  /// how many times it ran.
-  double communication_seconds() const { return seconds_; }
+
+  /// Seconds spent communicating so far: packing and starting buckets during backward,
+  /// plus average_gradients() (the rest of the packing, the waiting, the unpacking).
+  double communication_seconds() const { return state_->pack_seconds + state_->wait_seconds; }
+  /// Seconds spent in average_gradients() so far: the communication backward did not hide.
+  double exposed_seconds() const { return state_->wait_seconds; }
+  /// How many buckets were started during backward (overlapping it), over all steps.
+  int64_t buckets_started_in_backward() const { return state_->early_buckets_total; }
+  /// The number of buckets.
+  size_t bucket_count() const { return state_->buckets.size(); }
   /// The number of average_gradients() calls.
   int64_t steps() const { return calls_; }
   /// The module trained.
   nn::Module<T>& module() { return module_; }
 
  private:
-  void start(std::vector<T>& bucket, std::vector<MPI_Request>& requests) const {
-    requests.emplace_back();
-    detail::check(MPI_Iallreduce(MPI_IN_PLACE, bucket.data(), static_cast<int>(bucket.size()), detail::mpi_type<T>(),
-                                 MPI_SUM, MPI_COMM_WORLD, &requests.back()),
-                  "MPI_Iallreduce");
-  }
+  /// Parameters (by index) whose gradients travel in one allreduce.
+  struct Bucket {
+    std::vector<size_t> members;  ///< parameter indices, last parameter first
+    size_t values = 0;            ///< elements in all
+    size_t ready = 0;             ///< members whose gradient is complete this step
+    bool in_flight = false;       ///< its allreduce has started and not been waited for
+    std::vector<T> data;          ///< the packed gradients, then their sums
+    MPI_Request request = MPI_REQUEST_NULL;
+  };
+  /// What the parameters' hooks reach (shared, so a hook outliving DataParallel is inert).
+  struct State {
+    std::vector<Tensor<T>> params;
+    std::vector<Bucket> buckets;
+    std::vector<size_t> bucket_of;
+    std::vector<char> ready;
+    size_t next_to_start = 0;
+    bool accumulated = false;
+    int64_t early_buckets = 0, early_buckets_total = 0;
+    double pack_seconds = 0, wait_seconds = 0;
+
+    void mark_ready(size_t i) {
+      if (ready[i]) {  // a second backward before average_gradients(): gradients accumulate
+        accumulated = true;
+        return;
+      }
+      if (accumulated) return;
+      const auto t0 = std::chrono::steady_clock::now();
+      ready[i] = 1;
+      ++buckets[bucket_of[i]].ready;
+      while (next_to_start < buckets.size() && buckets[next_to_start].ready == buckets[next_to_start].members.size()) {
+        start(next_to_start++);
+        ++early_buckets;
+      }
+      // OpenMPI advances a non-blocking collective only inside MPI calls: test the ones
+      // in flight so they progress while backward computes.
+      for (size_t b = 0; b < next_to_start; ++b) {
+        if (!buckets[b].in_flight) continue;
+        int done = 0;
+        detail::check(MPI_Test(&buckets[b].request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+        if (done) buckets[b].in_flight = false;
+      }
+      pack_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+
+    /// Packs bucket b's gradients (zeros for a parameter without one) and starts its allreduce.
+    void start(size_t index) {
+      Bucket& b = buckets[index];
+      b.data.resize(b.values);
+      size_t offset = 0;
+      for (size_t i : b.members) {
+        const Tensor<T> g = params[i].grad();
+        const auto n = static_cast<size_t>(params[i].numel());
+        if (g.defined()) {
+          const Tensor<T> host = g.device().is_cpu() ? g : g.to(Device::cpu());
+          std::copy(host.data(), host.data() + n, b.data.begin() + static_cast<long>(offset));
+        } else {
+          std::fill(b.data.begin() + static_cast<long>(offset), b.data.begin() + static_cast<long>(offset + n), T(0));
+        }
+        offset += n;
+      }
+      detail::check(MPI_Iallreduce(MPI_IN_PLACE, b.data.data(), static_cast<int>(b.data.size()), detail::mpi_type<T>(),
+                                   MPI_SUM, MPI_COMM_WORLD, &b.request),
+                    "MPI_Iallreduce");
+      b.in_flight = true;
+    }
+
+    /// Waits for bucket b's allreduce if it is in flight.
+    void wait(Bucket& b) {
+      if (!b.in_flight) return;
+      detail::check(MPI_Wait(&b.request, MPI_STATUS_IGNORE), "MPI_Wait");
+      b.in_flight = false;
+    }
+  };
 
   nn::Module<T>& module_;
   const ProcessGroup& group_;
-  size_t bucket_values_;
-  double seconds_ = 0;
+  std::shared_ptr<State> state_;
   int64_t calls_ = 0;
 };
 
