@@ -2,7 +2,9 @@
 same way (one warm-up, then the median of R runs), printed in the same format:
     <case>\t<median ms>\t<min ms>\t<max ms>\t<runs>
 For each convolution it keeps the better of oneDNN on and off, as PyTorch users would get
-from tuning. Usage: torch_peer.py [--threads N] [--runs R] [--filter S]"""
+from tuning. With --compile (PyTorch 2), the training steps only, each network wrapped in
+torch.compile (the first, compiling call is the warm-up, not timed).
+Usage: torch_peer.py [--threads N] [--runs R] [--filter S] [--compile]"""
 import argparse
 import statistics
 import os
@@ -54,7 +56,10 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", type=int, default=7)
     p.add_argument("--filter", default="")
+    p.add_argument("--compile", action="store_true")
     args = p.parse_args()
+    if args.compile:
+        return compiled_steps(args)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     for name, n, c, h, w, o, k, s, pad, g in CONV_CASES:
@@ -137,6 +142,45 @@ def main():
 
     train_step("bn_lenet_train_step_b256", make_reference.lenet_bn(), (256, 1, 28, 28), 1.0, max(args.runs, 20))
     train_step("resnet18_train_step_b64", make_reference.resnet18(), (64, 1, 96, 96), 0.05, args.runs)
+    return 0
+
+
+def compiled_steps(args):
+    """The training steps with torch.compile: LeNet, BN-LeNet and ResNet-18."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "models"))
+    import make_reference
+    loss = torch.nn.CrossEntropyLoss()
+    lenet = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, kernel_size=5, padding=2), torch.nn.Sigmoid(),
+        torch.nn.AvgPool2d(kernel_size=2, stride=2),
+        torch.nn.Conv2d(6, 16, kernel_size=5), torch.nn.Sigmoid(),
+        torch.nn.AvgPool2d(kernel_size=2, stride=2), torch.nn.Flatten(),
+        torch.nn.Linear(16 * 5 * 5, 120), torch.nn.Sigmoid(),
+        torch.nn.Linear(120, 84), torch.nn.Sigmoid(), torch.nn.Linear(84, 10))
+    cases = [("lenet_train_step_b256", lenet, (256, 1, 28, 28), 0.9, max(args.runs, 20)),
+             ("bn_lenet_train_step_b256", make_reference.lenet_bn(), (256, 1, 28, 28), 1.0, max(args.runs, 20)),
+             ("resnet18_train_step_b64", make_reference.resnet18(), (64, 1, 96, 96), 0.05, args.runs)]
+    for name, net, shape, lr, runs in cases:
+        if args.filter and args.filter not in name:
+            continue
+        for m in net.modules():
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
+                torch.nn.init.xavier_uniform_(m.weight)
+        net.train()
+        compiled = torch.compile(net)
+        sgd = torch.optim.SGD(net.parameters(), lr=lr)
+        xs = torch.rand(*shape)
+        ys = torch.arange(shape[0]) % 10
+
+        def step():
+            sgd.zero_grad()
+            loss(compiled(xs), ys).backward()
+            sgd.step()
+
+        step()  # compiles
+        report(name, timed(step, runs), args)
     return 0
 
 
