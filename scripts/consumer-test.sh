@@ -11,6 +11,13 @@ if ! command -v pkg-config > /dev/null; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# A CMake consumer compiles convkit's CPU kernels once, as one more source of its target
+# (backend/cpu/kernels.cpp), and its own files only declare them.
+kernels_once() {
+  if [ -z "$(find "$1" -name 'kernels.cpp.o' -print -quit)" ]; then
+    echo "consumer test: $2 did not compile backend/cpu/kernels.cpp into the consumer"; exit 1
+  fi
+}
 
 echo "consumer test: install, then find_package"
 cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_BUILD_TESTS=OFF -DCONVKIT_BUILD_EXAMPLES=OFF \
@@ -18,6 +25,7 @@ cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_BUILD_TESTS=OFF
 cmake --install "$work/build" --prefix "$work/prefix" > /dev/null
 cmake -S tests/consumer -B "$work/consumer" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" > /dev/null
 cmake --build "$work/consumer" > /dev/null
+kernels_once "$work/consumer" find_package
 "$work/consumer/consumer"
 # Configured with no build type (no optimisation), the package says so.
 configure_log=$(cmake -S tests/consumer -B "$work/consumer-no-build-type" -DCMAKE_PREFIX_PATH="$work/prefix" 2>&1)
@@ -28,6 +36,7 @@ fi
 echo "consumer test: add_subdirectory"
 cmake -S tests/consumer -B "$work/subdir" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_SOURCE_DIR="$PWD" > /dev/null
 cmake --build "$work/subdir" > /dev/null
+kernels_once "$work/subdir" add_subdirectory
 if [ -e "$work/subdir/convkit/tests" ]; then echo "consumer test: convkit built its tests as a subproject"; exit 1; fi
 "$work/subdir/consumer"
 configure_log=$(cmake -S tests/consumer -B "$work/subdir-no-build-type" -DCONVKIT_SOURCE_DIR="$PWD" 2>&1)
@@ -40,6 +49,7 @@ git clone -q --bare . "$work/convkit.git"
 git -C "$work/convkit.git" branch --list main | grep -q main || git -C "$work/convkit.git" branch main HEAD
 cmake -S tests/consumer -B "$work/fetch" -DCMAKE_BUILD_TYPE=Release -DCONVKIT_GIT_REPOSITORY="file://$work/convkit.git" > /dev/null
 cmake --build "$work/fetch" > /dev/null
+kernels_once "$work/fetch" FetchContent
 "$work/fetch/consumer"
 
 echo "consumer test: pkg-config, as the README writes it"

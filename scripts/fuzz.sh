@@ -20,7 +20,8 @@ fi
 bash scripts/install-deps.sh
 
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVKIT_FUZZ=ON -DCONVKIT_OPENMP=OFF \
+# No -march for convkit's kernel library either: the fuzz targets are compiled without one.
+CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVKIT_FUZZ=ON -DCONVKIT_OPENMP=OFF -DCONVKIT_MARCH= \
   -DCONVKIT_BUILD_TESTS=OFF -DCONVKIT_BUILD_EXAMPLES=OFF -DCONVKIT_BUILD_BENCHMARKS=OFF > /dev/null
 # One aggregate target when all are asked for: make builds a list of targets one at a time.
 if [ -z "${FUZZ_TARGETS:-}" ]; then

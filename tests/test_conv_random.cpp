@@ -1,9 +1,7 @@
 // The fast conv2d (shifted views, Winograd, the direct kernel, the batch lanes; im2col for double) against
 // the reference loops over many random shapes and options, forward and all three
 // gradients, in double and float.
-// The batch lanes are opt-in (conv_batch.hpp): this program turns them on, so that they
-// are tested wherever they can be compiled (AVX-512 builds).
-#define CONVKIT_BATCH_LANES 1
+// The batch lanes (conv_batch.hpp) are tested wherever they are compiled (AVX-512 builds).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -37,8 +35,8 @@ struct Pick {
   }
 };
 
-/// Whether float layers that fit the batch lanes take them: in an AVX-512 build (this file
-/// opts in), unless CONVKIT_CONV_ALGO=im2col or =indirect turns them off.
+/// Whether float layers that fit the batch lanes take them: in an AVX-512 build, unless CONVKIT_CONV_ALGO=im2col or
+/// =indirect turns them off.
 bool batch_lanes_expected() {
   const char* algo = std::getenv("CONVKIT_CONV_ALGO");
   const bool forced_off = algo && (std::string(algo) == "im2col" || std::string(algo) == "indirect");
@@ -241,7 +239,7 @@ TEST_CASE("Winograd 5x5 tiles cover the output: 4 wide, then 2 or a last 4 endin
 #endif
 
 // Strided layers whose kernel spans three strides (AlexNet conv1: 11x11 at stride 4) take
-// Winograd F(4x4, 3x3) over phase planes in the opt-in AVX-512 build
+// Winograd F(4x4, 3x3) over phase planes in AVX-512 builds
 // (conv_phase_winograd.hpp). The draws cover strides 2 to 4, different on each side; 16 to
 // 64 phase channels; output channels that leave a last block of 12 partly filled; output
 // sides that are not whole tiles, an odd number of tile rows (a block of two tile rows

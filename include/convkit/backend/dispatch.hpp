@@ -24,6 +24,9 @@
 #include "cpu/pool.hpp"
 #include "cpu/reference.hpp"
 
+// after every kernel header: declares their entry points compiled elsewhere, where asked
+#include "cpu/kernel_list.hpp"
+
 #if defined(CONVKIT_WITH_CUDA)
 #include "cuda/api.hpp"
 #define CK_CUDA_OR_THROW(op, call) return call

@@ -15,7 +15,7 @@
 // direct kernel (conv_direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet
 // conv2) the batch lanes (conv_batch.hpp), strided layers whose kernel spans three
 // strides (AlexNet conv1) Winograd over phase planes for the forward pass and gx
-// (conv_phase_winograd.hpp; these two are opt-in, AVX-512 builds), and pointwise layers
+// (conv_phase_winograd.hpp; these two in AVX-512 builds), and pointwise layers
 // need no col matrix at all.
 #include <algorithm>
 #include <cstdint>

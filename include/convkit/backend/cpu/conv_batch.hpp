@@ -16,13 +16,12 @@
 // Each block of 16 images is transposed in (X[c][h][w][16], zero-padded; images past N are
 // zero lanes) and out, 16 x 16 values at a time.
 //
-// Opt-in: compiled only where CONVKIT_BATCH_LANES is defined to 1 before convkit is
-// included (for the whole program: every translation unit alike), in AVX-512 builds with
-// GCC or Clang. With Winograd over phase planes (conv_phase_winograd.hpp) they add 8.3 G
-// instructions, 24%, to the compile of a program that trains LeNet (benchmarks/RESULTS.md).
-// Below AVX-512 the 16 vector registers hold too small a block: in an AVX2 build LeNet
-// conv2's input gradient takes 1.48 ms against the indirect kernel's 1.27 (one thread), so
-// there the other kernels serve.
+// Compiled in AVX-512 builds with GCC or Clang. Below AVX-512 the 16 vector registers hold
+// too small a block: in an AVX2 build LeNet conv2's input gradient takes 1.48 ms against
+// the indirect kernel's 1.27 (one thread), so there the other kernels serve. With Winograd
+// over phase planes (conv_phase_winograd.hpp) they are the costliest kernels to compile
+// (8.3 G compiler instructions): CMake's convkit::convkit compiles the kernels once per
+// program (backend/cpu/kernels.cpp).
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -37,10 +36,7 @@
 #include "memory.hpp"
 #include "parallel.hpp"
 
-#ifndef CONVKIT_BATCH_LANES
-#define CONVKIT_BATCH_LANES 0
-#endif
-#if CONVKIT_BATCH_LANES && defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
 #define CONVKIT_HAS_BATCH_LANES 1
 #else
 #define CONVKIT_HAS_BATCH_LANES 0

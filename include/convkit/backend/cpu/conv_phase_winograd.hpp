@@ -27,14 +27,13 @@
 //
 // The input gradient is the same kernel's forward pass of the output gradient into the
 // phase planes (input_gradient); the weight gradient stays with the lane kernel
-// (conv_lanes.hpp). Part of the opt-in AVX-512 kernels (CONVKIT_BATCH_LANES,
-// conv_batch.hpp).
+// (conv_lanes.hpp). Compiled in AVX-512 builds only, with the batch lanes (conv_batch.hpp).
 #include <algorithm>
 #include <cstdint>
 
 #include "../../ops/geometry.hpp"
 #include "conv_algo.hpp"
-#include "conv_batch.hpp"  // CONVKIT_HAS_BATCH_LANES: the opt-in
+#include "conv_batch.hpp"  // CONVKIT_HAS_BATCH_LANES
 #include "memory.hpp"
 #include "parallel.hpp"
 #include "view_layout.hpp"
@@ -68,7 +67,7 @@ inline Conv2dGeometry phase_gradient_geometry(const Conv2dGeometry& g) {
 }
 
 /// True when a float layer's forward pass goes through phase_winograd::Forward: the
-/// opt-in AVX-512 kernels are built, the shape fits (phase_winograd_fits) and the stride
+/// AVX-512 kernels are built, the shape fits (phase_winograd_fits) and the stride
 /// is more than 1 (stride-1 3x3 layers have winograd.hpp). CONVKIT_CONV_ALGO=im2col or
 /// =indirect turns it off, to compare (the tests compare both against the reference).
 inline bool use_phase_winograd(const Conv2dGeometry& g) {

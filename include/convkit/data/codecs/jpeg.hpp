@@ -28,7 +28,7 @@ namespace detail {
 struct JpegErrors {
   jpeg_error_mgr manager;  ///< first: libjpeg sees a jpeg_error_mgr*
   std::jmp_buf jump;       ///< where error_exit returns to
-  char message[JMSG_LENGTH_MAX];
+  char message[JMSG_LENGTH_MAX];  ///< the first fatal message, formatted
 };
 
 /// The decompressor and its error and progress managers, destroyed on every path.
