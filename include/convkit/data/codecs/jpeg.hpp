@@ -26,8 +26,8 @@ namespace detail {
 
 /// libjpeg's error manager with the jump target and the first message kept.
 struct JpegErrors {
-  jpeg_error_mgr manager;  ///< first: libjpeg sees a jpeg_error_mgr*
-  std::jmp_buf jump;       ///< where error_exit returns to
+  jpeg_error_mgr manager;         ///< first: libjpeg sees a jpeg_error_mgr*
+  std::jmp_buf jump;              ///< where error_exit returns to
   char message[JMSG_LENGTH_MAX];  ///< the first fatal message, formatted
 };
 
