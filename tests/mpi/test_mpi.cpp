@@ -76,6 +76,18 @@ void basics(const dist::ProcessGroup& world) {
   for (size_t i = 0; i < expected.size(); ++i)
     worst = std::max(worst, std::fabs(averaged[i] - expected[i]) / (1e-4 * std::fabs(expected[i]) + 1e-5 * largest));
   expect(world, worst <= 1, "DataParallel: gradients accumulated over two backward() calls are averaged whole");
+
+  // A frozen parameter (the first: in the last bucket) does not hold its bucket back.
+  {
+    ck::Generator g2(3);
+    auto frozen = ck::models::lenet_bn<float>(10, g2);
+    frozen.parameters()[0].requires_grad_(false);
+    dist::DataParallel<float> ddp2(frozen, world, 4096);
+    (frozen(x) * w).sum().backward();
+    ddp2.average_gradients();
+    expect(world, ddp2.buckets_started_in_backward() == static_cast<int64_t>(ddp2.bucket_count()),
+           "DataParallel: a bucket holding a frozen parameter starts during backward");
+  }
   world.barrier();
   if (r == 0) std::printf("basics OK on %d ranks (%zu buckets)\n", k, ddp.bucket_count());
 }

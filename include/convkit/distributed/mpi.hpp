@@ -180,6 +180,7 @@ class DataParallel {
       if (s.buckets.empty() || s.buckets.back().values >= bucket_values) s.buckets.emplace_back();
       s.buckets.back().members.push_back(i);
       s.buckets.back().values += static_cast<size_t>(s.params[i].numel());
+      if (s.params[i].requires_grad()) ++s.buckets.back().trainable;
       s.bucket_of[i] = s.buckets.size() - 1;
     }
     if (group.size() == 1) return;
@@ -266,6 +267,7 @@ class DataParallel {
   struct Bucket {
     std::vector<size_t> members;  ///< parameter indices, last parameter first
     size_t values = 0;            ///< elements in all
+    size_t trainable = 0;         ///< members that require grad (the others never complete)
     size_t ready = 0;             ///< members whose gradient is complete this step
     bool in_flight = false;       ///< its allreduce has started and not been waited for
     std::vector<T> data;          ///< the packed gradients, then their sums
@@ -291,7 +293,7 @@ class DataParallel {
       const auto t0 = std::chrono::steady_clock::now();
       ready[i] = 1;
       ++buckets[bucket_of[i]].ready;
-      while (next_to_start < buckets.size() && buckets[next_to_start].ready == buckets[next_to_start].members.size()) {
+      while (next_to_start < buckets.size() && buckets[next_to_start].ready == buckets[next_to_start].trainable) {
         start(next_to_start++);
         ++early_buckets;
       }
