@@ -1,6 +1,7 @@
 // Data-parallel training over MPI, run by ctest under mpirun (tests/mpi/CMakeLists.txt):
 //   test_mpi basics    allreduce (sum, mean; float, double), broadcast, broadcast_module,
-//                      DataParallel with gradients accumulated over two backward() calls
+//                      DataParallel with gradients accumulated over two backward() calls,
+//                      and with a frozen parameter
 //   test_mpi sampler   every example exactly once per epoch over the ranks (with PyTorch's
 //                      padding), the same number of batches on every rank, reproducible
 //   test_mpi train     LeNet (ReLU), 200 steps of global batch 64 over the ranks against the same
