@@ -51,6 +51,49 @@ def best_of_mkldnn(fn, runs):
     return min(results, key=statistics.median)
 
 
+def lenet():
+    """d2l's LeNet (sigmoid, average pooling)."""
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, kernel_size=5, padding=2), torch.nn.Sigmoid(),
+        torch.nn.AvgPool2d(kernel_size=2, stride=2),
+        torch.nn.Conv2d(6, 16, kernel_size=5), torch.nn.Sigmoid(),
+        torch.nn.AvgPool2d(kernel_size=2, stride=2), torch.nn.Flatten(),
+        torch.nn.Linear(16 * 5 * 5, 120), torch.nn.Sigmoid(),
+        torch.nn.Linear(120, 84), torch.nn.Sigmoid(), torch.nn.Linear(84, 10))
+
+
+def STEP_CASES(args):
+    """(name, network, input shape, lr, runs) of the timed training steps. The batch-norm
+    networks are built as tests/data/models/make_reference.py builds them (the same
+    architectures convkit's models are checked against)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "models"))
+    import make_reference
+    return [("lenet_train_step_b256", lenet(), (256, 1, 28, 28), 0.9, max(args.runs, 20)),
+            ("bn_lenet_train_step_b256", make_reference.lenet_bn(), (256, 1, 28, 28), 1.0, max(args.runs, 20)),
+            ("resnet18_train_step_b64", make_reference.resnet18(), (64, 1, 96, 96), 0.05, args.runs)]
+
+
+def training_step(net, shape, lr, forward=None):
+    """One SGD step of `net` (Xavier-initialised, training mode) on a fixed random batch;
+    `forward` (e.g. torch.compile(net)) runs the network when given."""
+    for m in net.modules():
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
+            torch.nn.init.xavier_uniform_(m.weight)
+    net.train()
+    forward = forward or net
+    sgd = torch.optim.SGD(net.parameters(), lr=lr)
+    loss = torch.nn.CrossEntropyLoss()
+    xs = torch.rand(*shape)
+    ys = torch.arange(shape[0]) % 10
+
+    def step():
+        sgd.zero_grad()
+        loss(forward(xs), ys).backward()
+        sgd.step()
+
+    return step
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
@@ -95,53 +138,14 @@ def main():
     report("avgpool2s2_fwd", timed(no_grad(lambda: F.avg_pool2d(x, 2, 2)), args.runs), args)
     report("avgpool2s2_fwdbwd", timed(lambda: F.avg_pool2d(xg, 2, 2).sum().backward(), args.runs), args)
 
-    net = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 6, kernel_size=5, padding=2), torch.nn.Sigmoid(),
-        torch.nn.AvgPool2d(kernel_size=2, stride=2),
-        torch.nn.Conv2d(6, 16, kernel_size=5), torch.nn.Sigmoid(),
-        torch.nn.AvgPool2d(kernel_size=2, stride=2), torch.nn.Flatten(),
-        torch.nn.Linear(16 * 5 * 5, 120), torch.nn.Sigmoid(),
-        torch.nn.Linear(120, 84), torch.nn.Sigmoid(), torch.nn.Linear(84, 10))
-    for m in net:
-        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
-            torch.nn.init.xavier_uniform_(m.weight)
-    opt = torch.optim.SGD(net.parameters(), lr=0.9)
-    loss = torch.nn.CrossEntropyLoss()
-    xb = torch.rand(256, 1, 28, 28)
-    yb = torch.arange(256) % 10
-
-    def step():
-        opt.zero_grad()
-        loss(net(xb), yb).backward()
-        opt.step()
-
-    report("lenet_train_step_b256", best_of_mkldnn(step, max(args.runs, 20)), args)
+    net = lenet()
+    report("lenet_train_step_b256", best_of_mkldnn(training_step(net, (256, 1, 28, 28), 0.9), max(args.runs, 20)),
+           args)
     one = torch.rand(1, 1, 28, 28)
     report("lenet_infer_b1", best_of_mkldnn(no_grad(lambda: net(one)), max(args.runs, 200)), args)
 
-    # The chapter's batch-norm networks, built as tests/data/models/make_reference.py builds
-    # them (the same architectures convkit's models are checked against).
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "models"))
-    import make_reference
-
-    def train_step(name, net, shape, lr, runs):
-        for m in net.modules():
-            if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
-                torch.nn.init.xavier_uniform_(m.weight)
-        net.train()
-        sgd = torch.optim.SGD(net.parameters(), lr=lr)
-        xs = torch.rand(*shape)
-        ys = torch.arange(shape[0]) % 10
-
-        def step():
-            sgd.zero_grad()
-            loss(net(xs), ys).backward()
-            sgd.step()
-
-        report(name, best_of_mkldnn(step, runs), args)
-
-    train_step("bn_lenet_train_step_b256", make_reference.lenet_bn(), (256, 1, 28, 28), 1.0, max(args.runs, 20))
-    train_step("resnet18_train_step_b64", make_reference.resnet18(), (64, 1, 96, 96), 0.05, args.runs)
+    for name, net, shape, lr, runs in STEP_CASES(args)[1:]:
+        report(name, best_of_mkldnn(training_step(net, shape, lr), runs), args)
     return 0
 
 
@@ -149,36 +153,10 @@ def compiled_steps(args):
     """The training steps with torch.compile: LeNet, BN-LeNet and ResNet-18."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "models"))
-    import make_reference
-    loss = torch.nn.CrossEntropyLoss()
-    lenet = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 6, kernel_size=5, padding=2), torch.nn.Sigmoid(),
-        torch.nn.AvgPool2d(kernel_size=2, stride=2),
-        torch.nn.Conv2d(6, 16, kernel_size=5), torch.nn.Sigmoid(),
-        torch.nn.AvgPool2d(kernel_size=2, stride=2), torch.nn.Flatten(),
-        torch.nn.Linear(16 * 5 * 5, 120), torch.nn.Sigmoid(),
-        torch.nn.Linear(120, 84), torch.nn.Sigmoid(), torch.nn.Linear(84, 10))
-    cases = [("lenet_train_step_b256", lenet, (256, 1, 28, 28), 0.9, max(args.runs, 20)),
-             ("bn_lenet_train_step_b256", make_reference.lenet_bn(), (256, 1, 28, 28), 1.0, max(args.runs, 20)),
-             ("resnet18_train_step_b64", make_reference.resnet18(), (64, 1, 96, 96), 0.05, args.runs)]
-    for name, net, shape, lr, runs in cases:
+    for name, net, shape, lr, runs in STEP_CASES(args):
         if args.filter and args.filter not in name:
             continue
-        for m in net.modules():
-            if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
-                torch.nn.init.xavier_uniform_(m.weight)
-        net.train()
-        compiled = torch.compile(net)
-        sgd = torch.optim.SGD(net.parameters(), lr=lr)
-        xs = torch.rand(*shape)
-        ys = torch.arange(shape[0]) % 10
-
-        def step():
-            sgd.zero_grad()
-            loss(compiled(xs), ys).backward()
-            sgd.step()
-
+        step = training_step(net, shape, lr, torch.compile(net))
         step()  # compiles
         report(name, timed(step, runs), args)
     return 0
