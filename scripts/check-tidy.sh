@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # clang-tidy (.clang-tidy's checks, warnings as errors) over examples/lenet.cpp, which
 # includes every library header; the header filter reports findings in include/convkit.
-# Twice: for a baseline x86-64 build, and for AVX-512 with the batch lanes
-# (backend/cpu/conv_batch.hpp), whose code only such a build compiles.
+# Twice: for a baseline x86-64 build (three kernel copies) and for an AVX-512 one
+# (one copy, backend/cpu/kernels_by_isa.hpp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang-tidy > /dev/null || { echo "check-tidy: clang-tidy not installed"; exit 1; }

@@ -1,7 +1,7 @@
-// The fast conv2d (shifted views, Winograd, the direct kernel, the batch lanes; im2col for double) against
+// The fast conv2d (shifted views, Winograd, the direct kernel, the image lanes; im2col for double) against
 // the reference loops over many random shapes and options, forward and all three
 // gradients, in double and float.
-// The batch lanes (conv_batch.hpp) are tested wherever they are compiled (AVX-512 builds).
+// The image lanes (image_lanes.hpp) are tested wherever they are compiled (AVX-512 builds).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -35,12 +35,22 @@ struct Pick {
   }
 };
 
-/// Whether float layers that fit the batch lanes take them: in an AVX-512 build, unless CONVKIT_CONV_ALGO=im2col or
-/// =indirect turns them off.
-bool batch_lanes_expected() {
+namespace cpu = ck::backend::cpu;
+
+/// True when the AVX-512 kernel copy runs (this CPU has AVX-512 and CONVKIT_ISA does not
+/// ask for less): the image lanes and the strided Winograd are in that copy only.
+bool avx512_copy_runs() { return cpu::kernel_isa() == cpu::Isa::avx512; }
+
+/// Whether float layers that fit `kernel` take it: on the AVX-512 copy, unless
+/// CONVKIT_CONV_ALGO names another kernel.
+bool expected_for(const char* kernel) {
   const char* algo = std::getenv("CONVKIT_CONV_ALGO");
-  const bool forced_off = algo && (std::string(algo) == "im2col" || std::string(algo) == "indirect");
-  return CONVKIT_HAS_BATCH_LANES && !forced_off;
+  return avx512_copy_runs() && (!algo || std::string(algo) == kernel);
+}
+
+/// The kernel the selection table gives pass `pass` of float layer g on the copy that runs.
+cpu::ConvKernel chosen(const ck::Conv2dGeometry& g, cpu::ConvPass pass) {
+  return cpu::choose_conv_kernel<float>(g, pass, cpu::kernel_isa());
 }
 
 /// A float tensor's values in double: the reference then runs in double, so the error
@@ -95,7 +105,7 @@ TEST_CASE_TEMPLATE("random conv2d configurations match the reference", T, float,
   CHECK(tested > 150);
 }
 
-// Vectors of 16 output channels per group take the lane kernel (conv_lanes.hpp) in float,
+// Vectors of 16 output channels per group take the lane kernel (channel_lanes.hpp) in float,
 // with its blocks of positions ending past the output plane. 8 to 48 channels: part of a
 // vector (8), one (16), and on AVX-512 a pair of vectors (32; at 24 its second partly
 // filled), or a pair then a single vector (48; at 40 the single one partly filled).
@@ -109,22 +119,23 @@ TEST_CASE_TEMPLATE("random conv2d with 8 to 48 output channels per group match t
   CHECK(tested > 50);
 }
 
-// Batches of 16 or more images with small planes take the batch lanes in float
-// (conv_batch.hpp): one vector per 16 images. 16 to 40 images leave a last block partly
+// Batches of 16 or more images with small planes take the image lanes in float
+// (image_lanes.hpp): one vector per 16 images. 16 to 40 images leave a last block partly
 // filled (zero lanes); 1 to 11 output channels a last block of channels partly filled;
 // up to 5x5 kernels with padding up to the kernel size, positions and taps past whole
 // blocks; 1 to 3 threads split the blocks of images. In an AVX-512 build, unless
-// CONVKIT_CONV_ALGO turns the batch lanes off, every drawn layer must take them (else
+// CONVKIT_CONV_ALGO turns the image lanes off, every drawn layer must take them (else
 // this test tests nothing new); elsewhere the same layers test the other kernels.
-TEST_CASE("random conv2d on batches of 16 to 40 images (batch lanes) match the reference") {
-  if (!CONVKIT_HAS_BATCH_LANES) {
-    MESSAGE("skipped: the batch lanes and Winograd over phase planes are compiled only in AVX-512 builds");
+TEST_CASE("random conv2d on batches of 16 to 40 images (image lanes) match the reference") {
+  if (!avx512_copy_runs()) {
+    MESSAGE(
+        "skipped: the image lanes and the strided Winograd are in the AVX-512 kernel copy, which does not run here");
     return;
   }
   const int before = ck::num_threads();
   ck::Generator gen(1616);
   const Pick pick{gen};
-  const bool expected = batch_lanes_expected();
+  const bool expected = expected_for("image_lanes");
   int tested = 0;
   for (int trial = 0; trial < 40; ++trial) {
     const int64_t N = pick(16, 40), C = pick(2, 7), O = pick(1, 11), kh = pick(1, 5), kw = pick(1, 5);
@@ -139,13 +150,14 @@ TEST_CASE("random conv2d on batches of 16 to 40 images (batch lanes) match the r
     auto b = bias ? ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen).requires_grad_() : ck::Tensor<float>();
     INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << opt.padding().str()
                   << " threads " << threads);
-    CHECK(ck::backend::cpu::use_batch_lanes(ck::conv2d_geometry("conv2d", x, w, b, opt)) == expected);
+    CHECK((chosen(ck::conv2d_geometry("conv2d", x, w, b, opt), cpu::kForward) == cpu::ConvKernel::image_lanes) ==
+          expected);
     auto y = ck::conv2d(x, w, b, opt);
     auto yd = ck::reference::conv2d(as_double(x.detach()), as_double(w.detach()),
                                     bias ? as_double(b.detach()) : ck::Tensor<double>(), opt);
-    // 5x5 kernels' forward goes through Winograd's F(4x4, 5x5) (conv_batch_winograd.hpp),
+    // 5x5 kernels' forward goes through Winograd's F(4x4, 5x5) (image_lanes_winograd.hpp),
     // whose transforms round more than the direct sums (about 3e-6 of the largest output).
-    const bool winograd = expected && ck::backend::cpu::use_batch_winograd(ck::conv2d_geometry("conv2d", x, w, b, opt));
+    const bool winograd = expected && ck::backend::cpu::use_image_winograd(ck::conv2d_geometry("conv2d", x, w, b, opt));
     CHECK(max_rel_diff(as_double(y.detach()), yd) < (winograd ? 1e-5 : 2e-6));
     auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
     (y * gy).sum().backward();
@@ -160,22 +172,23 @@ TEST_CASE("random conv2d on batches of 16 to 40 images (batch lanes) match the r
   CHECK(tested > 30);
 }
 
-// 5x5 float layers in the batch lanes take Winograd's F(4x4, 5x5) forward: 4x4 tiles, then
+// 5x5 float layers in the image lanes take Winograd's F(4x4, 5x5) forward: 4x4 tiles, then
 // tiles 2 wide or high (F(2, 5)) where a side leaves 2 over (10: tiles at 0, 4 and 8), or a
 // last 4 overlapping the one before where it leaves 1 or 3; so all four tile shapes and the
 // overlaps run (asserted below). Output channels in blocks of 8 (1 to 19: partial blocks),
 // 16 to 40 images (a partial block of lanes), padding, bias or none, 1 to 3 threads. The
 // transforms round more than the direct sums: within 1e-5 of the largest output (3-4e-6
 // seen), where a wrong transform value or a misplaced tile is off by far more.
-TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
-  if (!CONVKIT_HAS_BATCH_LANES) {
-    MESSAGE("skipped: the batch lanes and Winograd over phase planes are compiled only in AVX-512 builds");
+TEST_CASE("Winograd 5x5 forward in the image lanes matches the reference") {
+  if (!avx512_copy_runs()) {
+    MESSAGE(
+        "skipped: the image lanes and the strided Winograd are in the AVX-512 kernel copy, which does not run here");
     return;
   }
   const int before = ck::num_threads();
   ck::Generator gen(4545);
   const Pick pick{gen};
-  const bool expected = batch_lanes_expected();
+  const bool expected = expected_for("image_lanes");
   double worst = 0;
   int sides_of_two = 0, odd_sides = 0, whole_sides = 0, both_of_two = 0;  // the tile shapes drawn
   for (int trial = 0; trial < 24; ++trial) {
@@ -194,8 +207,8 @@ TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
     INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << opt.padding().str()
                   << " threads " << threads);
     const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
-    REQUIRE(ck::backend::cpu::use_batch_winograd(g));  // the layers drawn are ones the kernel takes
-    CHECK(ck::backend::cpu::use_batch_lanes(g) == expected);
+    REQUIRE(ck::backend::cpu::use_image_winograd(g));  // the layers drawn are ones the kernel takes
+    CHECK((chosen(g, cpu::kForward) == cpu::ConvKernel::image_lanes) == expected);
     const double diff = max_rel_diff(
         as_double(ck::conv2d(x, w, b, opt)),
         ck::reference::conv2d(as_double(x), as_double(w), bias ? as_double(b) : ck::Tensor<double>(), opt));
@@ -212,22 +225,23 @@ TEST_CASE("Winograd 5x5 forward in the batch lanes matches the reference") {
   ck::set_num_threads(before);
 }
 
-TEST_CASE("the batch lanes' Winograd takes 5x5 kernels with outputs of at least 4x4, and nothing else") {
+TEST_CASE("the image lanes' Winograd takes 5x5 kernels with outputs of at least 4x4, and nothing else") {
   auto geometry = [](ck::Shape x, ck::Shape w, const ck::Conv2dOptions& opt) {
     return ck::conv2d_geometry("conv2d", ck::Tensor<float>::zeros(x), ck::Tensor<float>::zeros(w), ck::Tensor<float>(),
                                opt);
   };
-  using ck::backend::cpu::use_batch_winograd;
-  CHECK(use_batch_winograd(geometry({16, 6, 14, 14}, {16, 6, 5, 5}, ck::Conv2dOptions())));
-  CHECK(use_batch_winograd(geometry({16, 6, 8, 8}, {16, 6, 5, 5}, ck::Conv2dOptions())));        // 4x4 out
-  CHECK_FALSE(use_batch_winograd(geometry({16, 6, 7, 8}, {16, 6, 5, 5}, ck::Conv2dOptions())));  // 3 rows out
-  CHECK_FALSE(use_batch_winograd(geometry({16, 6, 14, 14}, {16, 6, 3, 3}, ck::Conv2dOptions())));
-  CHECK_FALSE(use_batch_winograd(geometry({16, 6, 14, 14}, {16, 6, 5, 3}, ck::Conv2dOptions())));
+  using ck::backend::cpu::use_image_winograd;
+  CHECK(use_image_winograd(geometry({16, 6, 14, 14}, {16, 6, 5, 5}, ck::Conv2dOptions())));
+  CHECK(use_image_winograd(geometry({16, 6, 8, 8}, {16, 6, 5, 5}, ck::Conv2dOptions())));        // 4x4 out
+  CHECK_FALSE(use_image_winograd(geometry({16, 6, 7, 8}, {16, 6, 5, 5}, ck::Conv2dOptions())));  // 3 rows out
+  CHECK_FALSE(use_image_winograd(geometry({16, 6, 14, 14}, {16, 6, 3, 3}, ck::Conv2dOptions())));
+  CHECK_FALSE(use_image_winograd(geometry({16, 6, 14, 14}, {16, 6, 5, 3}, ck::Conv2dOptions())));
 }
 
-#if CONVKIT_HAS_BATCH_LANES
+#if CONVKIT_ISA_COPIES || CONVKIT_BUILD_ISA == 2  // the AVX-512 copy is compiled
 TEST_CASE("Winograd 5x5 tiles cover the output: 4 wide, then 2 or a last 4 ending at the edge") {
-  using ck::backend::cpu::batch_winograd::tile_cuts;
+  if (!cpu::cpu_supports(cpu::Isa::avx512)) return;  // the copy's code needs AVX-512
+  using ck::backend::cpu::isa_avx512::image_winograd::tile_cuts;
   typedef std::vector<std::pair<int64_t, int>> Cuts;
   CHECK(tile_cuts(4) == Cuts{{0, 4}});
   CHECK(tile_cuts(6) == Cuts{{0, 4}, {4, 2}});
@@ -240,19 +254,20 @@ TEST_CASE("Winograd 5x5 tiles cover the output: 4 wide, then 2 or a last 4 endin
 
 // Strided layers whose kernel spans three strides (AlexNet conv1: 11x11 at stride 4) take
 // Winograd F(4x4, 3x3) over phase planes in AVX-512 builds
-// (conv_phase_winograd.hpp). The draws cover strides 2 to 4, different on each side; 16 to
+// (strided_winograd.hpp). The draws cover strides 2 to 4, different on each side; 16 to
 // 64 phase channels; output channels that leave a last block of 12 partly filled; output
 // sides that are not whole tiles, an odd number of tile rows (a block of two tile rows
 // half past the end) and rows wider than one vector of 16 tiles (64 columns); padding.
 TEST_CASE("Winograd 3x3 over phase planes (strided kernels) matches the reference, forward and input gradient") {
-  if (!CONVKIT_HAS_BATCH_LANES) {
-    MESSAGE("skipped: the batch lanes and Winograd over phase planes are compiled only in AVX-512 builds");
+  if (!avx512_copy_runs()) {
+    MESSAGE(
+        "skipped: the image lanes and the strided Winograd are in the AVX-512 kernel copy, which does not run here");
     return;
   }
   const int before = ck::num_threads();
   ck::Generator gen(1111);
   const Pick pick{gen};
-  const bool expected = batch_lanes_expected();
+  const bool expected = expected_for("strided_winograd");
   double worst = 0;
   int uneven_strides = 0, part_tiles = 0, odd_tile_rows = 0, two_spans = 0, part_blocks = 0;
   for (int trial = 0; trial < 20; ++trial) {
@@ -274,9 +289,9 @@ TEST_CASE("Winograd 3x3 over phase planes (strided kernels) matches the referenc
     INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " stride " << opt.stride().str()
                   << " padding " << opt.padding().str() << " threads " << threads);
     const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
-    CHECK(ck::backend::cpu::phase_winograd_fits(g));
-    CHECK(ck::backend::cpu::use_phase_winograd(g) == expected);
-    CHECK(ck::backend::cpu::use_phase_winograd_input_gradient(g) == expected);
+    CHECK(ck::backend::cpu::strided_winograd_fits(g));
+    CHECK((chosen(g, cpu::kForward) == cpu::ConvKernel::strided_winograd) == expected);
+    CHECK((chosen(g, cpu::kInputGradient) == cpu::ConvKernel::strided_winograd) == expected);
     const auto bd = bias ? as_double(b.detach()) : ck::Tensor<double>();
     auto y = ck::conv2d(x, w, b, opt);
     const double diff = max_rel_diff(as_double(y), ck::reference::conv2d(as_double(x), as_double(w), bd, opt));
@@ -301,13 +316,14 @@ TEST_CASE("Winograd 3x3 over phase planes (strided kernels) matches the referenc
   CHECK(odd_tile_rows > 0);
   CHECK(two_spans > 0);
   CHECK(part_blocks > 0);
-  MESSAGE("Winograd over phase planes: worst error " << worst << " of the largest value (output or input gradient)");
+  MESSAGE("the strided Winograd: worst error " << worst << " of the largest value (output or input gradient)");
   ck::set_num_threads(before);
 }
 
-#if CONVKIT_HAS_BATCH_LANES
-TEST_CASE("Winograd over phase planes takes blocks of 12 output channels, or 8 where fewer are left empty") {
-  using ck::backend::cpu::phase_winograd::channel_block;
+#if CONVKIT_ISA_COPIES || CONVKIT_BUILD_ISA == 2  // the AVX-512 copy is compiled
+TEST_CASE("the strided Winograd takes blocks of 12 output channels, or 8 where fewer are left empty") {
+  if (!cpu::cpu_supports(cpu::Isa::avx512)) return;  // the copy's code needs AVX-512
+  using ck::backend::cpu::isa_avx512::strided_winograd::channel_block;
   CHECK(channel_block(96) == 12);  // AlexNet conv1: 8 blocks either way
   CHECK(channel_block(16) == 8);   // its input gradient (16 phases): 2 full blocks, not 12 + 4
   CHECK(channel_block(36) == 12);
@@ -320,6 +336,7 @@ TEST_CASE("Winograd over phase planes takes blocks of 12 output channels, or 8 w
 // Stride 1 is the plain F(4x4, 3x3) (one phase per channel). winograd.hpp's F(2x2, 3x3)
 // takes those layers in the library, so this calls the phase kernel directly.
 TEST_CASE("Winograd 3x3 over phase planes at stride 1 matches the reference") {
+  if (!cpu::cpu_supports(cpu::Isa::avx512)) return;  // the copy's code needs AVX-512
   ck::Generator gen(1212);
   const Pick pick{gen};
   for (int trial = 0; trial < 6; ++trial) {
@@ -330,15 +347,15 @@ TEST_CASE("Winograd 3x3 over phase planes at stride 1 matches the reference") {
     const auto opt = ck::Conv2dOptions().padding(pad);
     INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << pad);
     const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
-    REQUIRE(ck::backend::cpu::phase_winograd_fits(g));
+    REQUIRE(ck::backend::cpu::strided_winograd_fits(g));
     auto y = ck::Tensor<float>::zeros({g.N, g.O, g.OH, g.OW});
-    ck::backend::cpu::phase_winograd::Forward(g, w.data()).run(x.data(), b.data(), y.data());
+    ck::backend::cpu::isa_avx512::strided_winograd::Forward(g, w.data()).run(x.data(), b.data(), y.data());
     CHECK(max_rel_diff(as_double(y), ck::reference::conv2d(as_double(x), as_double(w), as_double(b), opt)) < 1e-5);
   }
 }
 #endif
 
-// Depthwise layers with 3x3 and 5x5 kernels go through the row kernels (conv_depthwise.hpp):
+// Depthwise layers with 3x3 and 5x5 kernels go through the row kernels (depthwise.hpp):
 // blocks of 7 output rows (4 below AVX-512; a plane's last block part empty), rows of one vector, of
 // several, of an exact number of vectors, and narrower than a vector (a row's last vector
 // then spills over several rows), column dilation, any padding up to K - 1, and 1-3 threads.
@@ -348,7 +365,9 @@ TEST_CASE_TEMPLATE("depthwise 3x3 and 5x5 layers (row kernels) match the referen
   const int before = ck::num_threads();
   ck::Generator gen(57);
   const Pick pick{gen};
-  const bool forced = std::getenv("CONVKIT_CONV_ALGO") != nullptr;  // the forced runs turn the kernel off
+  // CONVKIT_CONV_ALGO naming another kernel turns this one off
+  const char* algo = std::getenv("CONVKIT_CONV_ALGO");
+  const bool forced = algo && std::string(algo) != "depthwise_rows";
   // narrow rows, several vectors, whole vectors, dilation, partial last block, 5x5, far spills
   std::array<int, 7> seen{};
   for (int trial = 0; trial < 60; ++trial) {
@@ -370,13 +389,14 @@ TEST_CASE_TEMPLATE("depthwise 3x3 and 5x5 layers (row kernels) match the referen
     INFO("trial " << trial << " x " << x.shape() << " K " << K << " padding " << opt.padding().str() << " dilation "
                   << opt.dilation().str() << " threads " << ck::num_threads());
     const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
-    if (!forced) REQUIRE(ck::backend::cpu::use_depthwise_rows(g));
+    if (!forced)
+      REQUIRE(cpu::choose_conv_kernel<T>(g, cpu::kForward, cpu::kernel_isa()) == cpu::ConvKernel::depthwise_rows);
     const int64_t lanes = 64 / static_cast<int64_t>(sizeof(T));
     seen[0] += g.OW < lanes;
     seen[1] += g.OW > lanes && g.OW % lanes != 0;
     seen[2] += g.OW % lanes == 0;
     seen[3] += dw == 2;
-    seen[4] += g.OH % ck::backend::cpu::depthwise::kBlockRows != 0;
+    seen[4] += g.OH % cpu::build_copy::depthwise::kBlockRows != 0;
     seen[5] += K == 5;
     auto y = ck::conv2d(x, w, b, opt);
     CHECK(max_rel_diff(y, ck::reference::conv2d(x, w, b, opt)) < tol);
@@ -386,15 +406,15 @@ TEST_CASE_TEMPLATE("depthwise 3x3 and 5x5 layers (row kernels) match the referen
     CHECK(max_rel_diff(x.grad(), ref.gx) < tol);
     CHECK(max_rel_diff(w.grad(), ref.gw) < tol);
     CHECK(max_rel_diff(b.grad(), ref.gb) < tol);
-    const auto plan = ck::backend::cpu::depthwise::Plane::make<T>(H, W, ph, pw, K, dw);
+    const auto plan = cpu::build_copy::depthwise::Plane::make<T>(H, W, ph, pw, K, dw);
     seen[6] += plan.tail_row < (plan.OH - 1) / plan.R * plan.R;  // spills reach past the last block
     if (forced) continue;
     // Called directly into buffers followed by a guard band: nothing may be written past
     // the output, however far a narrow plane's last rows spill (they go through a buffer).
     const T guard = T(12345);
     std::vector<T> yd(static_cast<size_t>(y.numel()) + 64, guard), gxd(static_cast<size_t>(x.numel()) + 64, guard);
-    ck::backend::cpu::depthwise_conv2d_forward(g, x.data(), w.data(), b.data(), yd.data());
-    ck::backend::cpu::depthwise_input_gradient(g, w.data(), gy.data(), gxd.data());
+    cpu::build_copy::depthwise_conv2d_forward(g, x.data(), w.data(), b.data(), yd.data());
+    cpu::build_copy::depthwise_input_gradient(g, w.data(), gy.data(), gxd.data());
     const auto untouched = [&](const std::vector<T>& v) {
       return std::all_of(v.end() - 64, v.end(), [&](T e) { return e == guard; });
     };
@@ -437,7 +457,7 @@ TEST_CASE("one image's conv2d forward split over threads matches the reference")
 }
 
 // Layers whose im2col matrix is too big for one piece (above 1 MB) are unfolded in bands of
-// output rows (backend/cpu/conv.hpp); the bands' edges must line up with strides, padding
+// output rows (backend/cpu/conv/conv.hpp); the bands' edges must line up with strides, padding
 // and dilation, including a last band shorter than the others.
 TEST_CASE_TEMPLATE("large conv2d, unfolded in bands, matches the reference", T, float, double) {
   const double tol = std::is_same<T, double>::value ? 1e-12 : 1e-5;
@@ -568,7 +588,7 @@ TEST_CASE_TEMPLATE("random max pooling configurations match a plain loop", T, fl
 }
 
 // 3x3 stride-1 float layers with 16 or more channels take Winograd's F(2x2, 3x3) forward
-// (backend/cpu/winograd.hpp): against the reference loops over sizes that leave odd
+// (backend/cpu/conv/winograd.hpp): against the reference loops over sizes that leave odd
 // output rows and columns, paddings 0-2, with and without bias, several chunks of tiles.
 TEST_CASE("Winograd 3x3 forward matches the reference") {
   ck::Generator gen(31);
@@ -719,4 +739,61 @@ TEST_CASE_TEMPLATE("conv2d backward adds into an existing gradient", T, float, d
     CHECK(double(once[i]) == doctest::Approx(expect[i]).epsilon(1e-5));
     CHECK(double(twice[i]) == doctest::Approx(2 * expect[i]).epsilon(1e-5));
   }
+}
+
+// Every kernel copy compiled into this program (kernels_by_isa.hpp) that this CPU can run
+// gives the reference's answers, picked at run time through set_active_isa: LeNet's two
+// convolutions (the direct kernel; the image lanes or the channel lanes), a Winograd layer
+// and a depthwise one, forward and both gradients; max pooling equal in every copy (a
+// maximum is exact), average pooling to rounding.
+TEST_CASE("each kernel copy this CPU runs matches the reference, picked at run time") {
+  const cpu::Isa before = cpu::active_isa();
+  int copies = 0;
+  std::vector<std::vector<float>> first;  // the first copy's pooling results
+  for (cpu::Isa isa : {cpu::Isa::generic, cpu::Isa::avx2, cpu::Isa::avx512}) {
+    if (!cpu::kernel_copy_compiled(isa) || !cpu::set_active_isa(isa)) continue;
+    CAPTURE(cpu::isa_name(isa));
+    REQUIRE(cpu::kernel_isa() == isa);
+    ++copies;
+    ck::Generator gen(7);
+    struct Layer {
+      ck::Shape x, w;
+      int64_t groups;
+    };
+    for (const Layer& l : {Layer{{16, 1, 28, 28}, {6, 1, 5, 5}, 1}, Layer{{16, 6, 14, 14}, {16, 6, 5, 5}, 1},
+                           Layer{{2, 16, 9, 9}, {16, 16, 3, 3}, 1}, Layer{{2, 8, 12, 12}, {8, 1, 3, 3}, 8}}) {
+      CAPTURE(l.w.str());
+      auto x = ck::Tensor<float>::uniform(l.x, -1.f, 1.f, gen).requires_grad_();
+      auto w = ck::Tensor<float>::uniform(l.w, -1.f, 1.f, gen).requires_grad_();
+      const auto opt = ck::Conv2dOptions().padding(1).groups(l.groups);
+      auto y = ck::conv2d(x, w, ck::Tensor<float>(), opt);
+      const auto xd = as_double(x.detach()), wd = as_double(w.detach());
+      CHECK(max_rel_diff(as_double(y.detach()), ck::reference::conv2d(xd, wd, ck::Tensor<double>(), opt)) < 1e-5);
+      auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
+      (y * gy).sum().backward();
+      const auto ref = ck::reference::conv2d_backward(xd, wd, ck::Tensor<double>(), as_double(gy), opt);
+      CHECK(max_rel_diff(as_double(x.grad()), ref.gx) < 1e-5);
+      CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < 1e-5);
+    }
+    std::vector<std::vector<float>> pooled;
+    for (bool is_max : {true, false}) {
+      auto x = ck::Tensor<float>::uniform({3, 5, 13, 17}, -1.f, 1.f, gen).requires_grad_();
+      const auto opt = ck::Pool2dOptions(3).stride(2).padding(1);
+      auto y = is_max ? ck::max_pool2d(x, opt) : ck::avg_pool2d(x, opt);
+      (y * ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen)).sum().backward();
+      pooled.push_back(y.to_vector());
+      pooled.push_back(x.grad().to_vector());
+    }
+    if (first.empty()) first = pooled;
+    for (size_t k = 0; k < pooled.size(); ++k) {
+      REQUIRE(pooled[k].size() == first[k].size());
+      double worst = 0;
+      for (size_t i = 0; i < pooled[k].size(); ++i)
+        worst = std::max(worst, std::fabs(double(pooled[k][i]) - double(first[k][i])));
+      CHECK(worst <= (k < 2 ? 0.0 : 1e-6));  // max pooling's output and gradient exactly
+    }
+  }
+  cpu::set_active_isa(before);
+  CHECK(copies >= 1);
+  MESSAGE(copies << " kernel copies run on this CPU");
 }

@@ -15,13 +15,12 @@
 #include "../ops/geometry.hpp"
 #include "cpu/adaptive_pool.hpp"
 #include "cpu/batch_norm.hpp"
-#include "cpu/conv.hpp"
 #include "cpu/elementwise.hpp"
 #include "cpu/gemm.hpp"
+#include "cpu/kernels_by_isa.hpp"
 #include "cpu/loss.hpp"
 #include "cpu/memory.hpp"
 #include "cpu/optim.hpp"
-#include "cpu/pool.hpp"
 #include "cpu/reference.hpp"
 
 // after every kernel header: declares their entry points compiled elsewhere, where asked

@@ -1,6 +1,6 @@
 #pragma once
 // conv2d: the op's shape law, validation and backward wiring. The kernels live in the
-// backends (backend/cpu/conv.hpp: im2col + GEMM).
+// backends (backend/cpu/conv/conv.hpp: im2col + GEMM).
 #include <array>
 
 #include "../backend/dispatch.hpp"

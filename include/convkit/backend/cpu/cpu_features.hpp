@@ -25,6 +25,35 @@
 #define CONVKIT_AVX512_INTRINSICS_END
 #endif
 
+// The instruction set the compiler's own flags target: 2 for AVX-512, 1 for AVX2 with FMA,
+// 0 below (and off x86). The kernel copy for it needs no target attribute.
+#if CONVKIT_X86_DISPATCH && defined(__AVX512F__)
+#define CONVKIT_BUILD_ISA 2
+#elif CONVKIT_X86_DISPATCH && defined(__AVX2__) && defined(__FMA__)
+#define CONVKIT_BUILD_ISA 1
+#else
+#define CONVKIT_BUILD_ISA 0
+#endif
+
+// 1 where a kernel copy can be compiled for an instruction set above the build's (a target
+// attribute per function): GCC and Clang on x86, but not nvcc's front end, which compiles
+// a .cu file's host code and has no use for the CPU kernels (kernels.cpp compiles them).
+#if CONVKIT_X86_DISPATCH && !defined(__CUDACC__)
+#define CONVKIT_ISA_COPIES 1
+#else
+#define CONVKIT_ISA_COPIES 0
+#endif
+
+/// 1 where vector-extension values can be compared and shuffled (max pooling's lanes,
+/// the one-row GEMM's sums): GCC and Clang, but not nvcc's front end, which compiles a
+/// .cu file's host code and rejects comparisons of such values. There the plain loops
+/// run instead, with the same results (the GEMM's sums in another order).
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define CONVKIT_VECTOR_OPS 1
+#else
+#define CONVKIT_VECTOR_OPS 0
+#endif
+
 namespace convkit::backend::cpu {
 
 /// The instruction sets the float GEMM has a micro-kernel for, best last.
@@ -103,6 +132,14 @@ inline std::atomic<int>& active_isa_slot() {
   return slot;
 }
 }  // namespace detail
+
+/// True when the convolution and pooling kernels have a copy compiled for `isa`
+/// (kernels_by_isa.hpp): the build's own instruction set and, on x86 with GCC or Clang,
+/// each one above it.
+inline constexpr bool kernel_copy_compiled(Isa isa) {
+  const int level = static_cast<int>(isa);
+  return CONVKIT_ISA_COPIES ? level >= CONVKIT_BUILD_ISA : level == CONVKIT_BUILD_ISA;
+}
 
 /// The instruction set the float GEMM uses now.
 inline Isa active_isa() { return static_cast<Isa>(detail::active_isa_slot().load(std::memory_order_relaxed)); }

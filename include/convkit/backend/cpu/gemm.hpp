@@ -22,7 +22,6 @@
 #include "gemm_kernels.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"
-#include "vec64.hpp"
 
 namespace convkit::backend::cpu {
 
@@ -266,6 +265,23 @@ void with_kernel(Isa isa, F f) {
 }
 
 #if CONVKIT_VECTOR_OPS
+/// The one-row GEMM's sums: registers of the widest width the build's flags give.
+struct RowVector {
+#if defined(__AVX512F__)
+  static constexpr int kBytes = 64;  ///< bytes per register
+#elif defined(__AVX__)
+  static constexpr int kBytes = 32;
+#else
+  static constexpr int kBytes = 16;
+#endif
+  static constexpr int kLanes = kBytes / 4;                 ///< floats per register
+  typedef float Part __attribute__((vector_size(kBytes)));  ///< one register
+  /// A Part at any address, aliasing float.
+  typedef float Unaligned __attribute__((vector_size(kBytes), aligned(4), may_alias));
+  /// The Part at p (any alignment).
+  static Part load(const float* p) { return *reinterpret_cast<const Unaligned*>(p); }
+};
+
 /// v's lanes added in pairs (the low half to the high half) down to 4 lanes.
 template <class V>
 auto fold_to_4_lanes(V v) {
@@ -302,12 +318,11 @@ inline void row_times_transposed(int64_t N, int64_t K, float alpha, const float*
     float t[4] = {};
     int64_t k = 0;
 #if CONVKIT_VECTOR_OPS
-    using Vec = Vec64<float>;
-    constexpr int64_t L = Vec::kPartLanes;
-    const auto load = Vec::load_part;
-    Vec::Part s0{}, s1{}, s2{}, s3{};
+    constexpr int64_t L = RowVector::kLanes;
+    const auto load = RowVector::load;
+    RowVector::Part s0{}, s1{}, s2{}, s3{};
     for (; k + L <= K; k += L) {
-      const Vec::Part x = load(a + k);
+      const RowVector::Part x = load(a + k);
       s0 += x * load(b0 + k);
       s1 += x * load(b1 + k);
       s2 += x * load(b2 + k);

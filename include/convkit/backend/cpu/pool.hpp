@@ -1,4 +1,4 @@
-#pragma once
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // Max and average pooling on the CPU (NCHW), planes in parallel (they never share memory).
 // Border outputs use the shared per-element bodies of backend/kernels.hpp; interior outputs
 // (window entirely inside the input, the common case) take a loop without bounds checks
@@ -13,9 +13,8 @@
 #include "../kernels.hpp"
 #include "elementwise.hpp"
 #include "parallel.hpp"
-#include "vec64.hpp"
 
-namespace convkit::backend::cpu {
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
 /// Output rows/columns whose whole window lies inside the input: [lo, hi).
 struct InteriorRange {
@@ -372,7 +371,7 @@ void avg_row_backward(const Pool2dGeometry& g, const T* gy, T* gx, int64_t p, in
 /// y gets each window's maximum; argmax (may be null: inference) gets its flat index
 /// within the (H, W) plane.
 template <class T>
-void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax) {
+void max_pool2d_forward_in(Copy, const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax) {
   const int64_t plane = g.H * g.W, out_plane = g.OH * g.OW;
   parallel_for(g.N * g.C, out_plane * g.kh * g.kw, [&](int64_t p0, int64_t p1) {
     MaxPoolScratch<T> scratch(g, argmax != nullptr);
@@ -392,7 +391,8 @@ void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* ar
 /// gx gets the input gradient (each output's gradient added at its window's maximum), or
 /// has it added when `accumulate` is set.
 template <class T>
-void max_pool2d_backward(const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx, bool accumulate) {
+void max_pool2d_backward_in(Copy, const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx,
+                            bool accumulate) {
   const int64_t S = g.OH * g.OW, plane = g.H * g.W;
   parallel_for(g.N * g.C, S + plane, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
@@ -494,7 +494,7 @@ void avg_pool2d_tiled_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool
 }
 
 template <class T>
-void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
+void avg_pool2d_forward_in(Copy, const Pool2dGeometry& g, const T* x, T* y) {
   if (pool_windows_tile(g)) return avg_pool2d_tiled_forward(g, x, y);
   parallel_for(g.N * g.C, g.OH * g.OW * g.kh * g.kw, [&](int64_t p0, int64_t p1) {
     for_each_pool_output(
@@ -507,7 +507,7 @@ void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
 
 /// gx gets the input gradient, or has it added when `accumulate` is set.
 template <class T>
-void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
+void avg_pool2d_backward_in(Copy, const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
   if (pool_windows_tile(g)) return avg_pool2d_tiled_backward(g, gy, gx, accumulate);
   const int64_t plane = g.H * g.W;
   parallel_for(g.N * g.C, g.OH * g.OW * g.kh * g.kw + plane, [&](int64_t p0, int64_t p1) {
@@ -523,4 +523,4 @@ void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accum
   });
 }
 
-}  // namespace convkit::backend::cpu
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY

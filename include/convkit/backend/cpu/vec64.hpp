@@ -1,4 +1,4 @@
-#pragma once
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // Vec64: 64 bytes of values as vector-extension registers of the machine's width, the unit
 // the register-blocked CPU kernels (direct and lane convolutions, depthwise rows, max
 // pooling's lanes) keep their running values in, so that they stay in registers.
@@ -6,30 +6,20 @@
 
 #include "parallel.hpp"
 
-namespace convkit::backend::cpu {
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
 /// The register-blocked kernels hold their running values in 64-byte vectors (Vec64). How
 /// many of them the register file holds sizes each kernel's block: 32 zmm on AVX-512,
 /// 16 ymm (8 Vec64) on AVX, 16 xmm (4 Vec64) otherwise.
-#if defined(__AVX512F__)
+#if CONVKIT_KERNEL_ISA == 2
 constexpr int kVecBytes = 64;  ///< the widest vector register
 constexpr int kVec64Registers = 32;
-#elif defined(__AVX__)
+#elif CONVKIT_KERNEL_ISA >= 1
 constexpr int kVecBytes = 32;
 constexpr int kVec64Registers = 8;
 #else
 constexpr int kVecBytes = 16;
 constexpr int kVec64Registers = 4;
-#endif
-
-/// 1 where vector-extension values can be compared and shuffled (max pooling's lanes,
-/// the one-row GEMM's sums): GCC and Clang, but not nvcc's front end, which compiles a
-/// .cu file's host code and rejects comparisons of such values. There the plain loops
-/// run instead, with the same results (the GEMM's sums in another order).
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
-#define CONVKIT_VECTOR_OPS 1
-#else
-#define CONVKIT_VECTOR_OPS 0
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -102,4 +92,4 @@ struct Vec64 {
 };
 #endif
 
-}  // namespace convkit::backend::cpu
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY

@@ -1,4 +1,4 @@
-#pragma once
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // conv2d on the CPU, lowered to im2col + GEMM for the forward pass and both gradients.
 //
 // For one sample n and group g, with P = (C/g)*kh*kw patch rows and S = OH*OW columns:
@@ -7,36 +7,29 @@
 //   gw_g           += gy[n, g] * col^T
 //   gx[n, g]       += col2im(w_g^T * gy[n, g])
 // That is the double path. float layers other than pointwise ones compute the forward
-// pass and gw with output channels in the vector lanes (conv_lanes.hpp), and gx as
-// w_g^T * gy gathered into the phase planes of a ViewLayout (indirect_input_gradient_samples)
+// pass and gw with output channels in the vector lanes (channel_lanes.hpp), and gx as
+// w_g^T * gy gathered into the phase planes of a ViewLayout (channel_lane_input_gradient_samples)
 // instead of col2im; 3x3 stride-1 float layers with many channels go through Winograd
 // (winograd.hpp). Depthwise 3x3 and 5x5 layers with stride 1 take the row kernels
-// (conv_depthwise.hpp), other layers with one input channel per group and stride 1 the
-// direct kernel (conv_direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet
-// conv2) the batch lanes (conv_batch.hpp), strided layers whose kernel spans three
-// strides (AlexNet conv1) Winograd over phase planes for the forward pass and gx
-// (conv_phase_winograd.hpp; these two in AVX-512 builds), and pointwise layers
+// (depthwise.hpp), other layers with one input channel per group and stride 1 the
+// direct kernel (direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet
+// conv2) the image lanes (image_lanes.hpp), strided layers whose kernel spans three
+// strides (AlexNet conv1) the strided Winograd for the forward pass and gx
+// (strided_winograd.hpp; these two in AVX-512 builds), and pointwise layers
 // need no col matrix at all.
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
 
-#include "../../ops/geometry.hpp"
-#include "conv_algo.hpp"
-#include "conv_batch.hpp"
-#include "conv_depthwise.hpp"
-#include "conv_direct.hpp"
-#include "conv_lanes.hpp"
-#include "conv_phase_winograd.hpp"
-#include "elementwise.hpp"
-#include "gemm.hpp"
-#include "memory.hpp"
-#include "parallel.hpp"
+#include "../../../ops/geometry.hpp"
+#include "../elementwise.hpp"
+#include "../gemm.hpp"
+#include "../memory.hpp"
+#include "../parallel.hpp"
 #include "view_layout.hpp"
-#include "winograd.hpp"
 
-namespace convkit::backend::cpu {
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
 /// Unfolds `channels` planes of x (H, W each) into col (channels*kh*kw, OH*OW); zero padding.
 /// With i0, i1 only output rows [i0, i1) are unfolded, into col (channels*kh*kw,
@@ -114,17 +107,6 @@ inline int64_t im2col_band_rows(const Conv2dGeometry& g, int64_t P) {
   return std::clamp<int64_t>(rows, 1, g.OH);
 }
 
-/// True when a float layer's input gradient is gathered from w^T * gy in a ViewLayout
-/// (and its forward pass and weight gradient go through the lanes, conv_lanes.hpp): every
-/// layer that is neither pointwise nor taken by the direct kernel (one input channel per
-/// group, stride 1), and the direct kernel's layers too when the environment variable
-/// CONVKIT_CONV_ALGO=indirect forces it (the tests run both). double layers use im2col.
-inline bool use_indirect_conv(const Conv2dGeometry& g) {
-  if (g.is_pointwise()) return false;
-  if (!use_direct_conv(g)) return true;
-  return forced_conv_algo() == "indirect";
-}
-
 /// Where patch row (c, u, v)'s view starts in a group's Cg input channels laid out by
 /// ViewLayout: the shifted view that stands in for that row of the im2col matrix.
 inline std::vector<int64_t> view_shifts(const Conv2dGeometry& g, const ViewLayout& vl) {
@@ -135,23 +117,31 @@ inline std::vector<int64_t> view_shifts(const Conv2dGeometry& g, const ViewLayou
   return shift;
 }
 
+/// y for layer g by the kernel the selection table (select.hpp) gives this copy: T float or
+/// double, b may be null. `Copy` picks this instruction set's copy (kernels_by_isa.hpp).
 template <class T>
-void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
+void conv2d_forward_in(Copy, const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
+  const ConvKernel kernel = choose_conv_kernel<T>(g, kForward, Copy::isa);
   if constexpr (std::is_same_v<T, float>) {
-    if (use_winograd(g)) return winograd_conv2d_forward(g, x, w, b, y);
-#if CONVKIT_HAS_BATCH_LANES
-    if (use_batch_lanes(g)) return batch_lane_forward(g, x, w, b, y);
-    if (use_phase_winograd(g)) return phase_winograd_forward(g, x, w, b, y);
+    switch (kernel) {
+      case ConvKernel::winograd:
+        return winograd_conv2d_forward(g, x, w, b, y);
+#if CONVKIT_KERNEL_ISA == 2
+      case ConvKernel::image_lanes:
+        return image_lane_forward(g, x, w, b, y);
+      case ConvKernel::strided_winograd:
+        return strided_winograd_forward(g, x, w, b, y);
 #endif
+      case ConvKernel::channel_lanes:
+        return channel_lane_forward(g, x, w, b, y);
+      default:
+        break;
+    }
   }
-  if (use_depthwise_rows(g)) return depthwise_conv2d_forward(g, x, w, b, y);
-  constexpr bool kFloat = std::is_same_v<T, float>;
-  bool indirect = false;
-  if constexpr (kFloat) indirect = use_indirect_conv(g);
-  if (!indirect && use_direct_conv(g)) return direct_conv2d_forward(g, x, w, b, y);
-  if constexpr (kFloat) {
-    if (indirect) return lane_conv2d_forward(g, x, w, b, y);
-  }
+  if (kernel == ConvKernel::depthwise_rows) return depthwise_conv2d_forward(g, x, w, b, y);
+  if (kernel == ConvKernel::direct) return direct_conv2d_forward(g, x, w, b, y);
+  // pointwise or im2col: the GEMM, of the input itself or of its im2col matrix.
+  const bool pointwise = kernel == ConvKernel::pointwise;
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   // Each group's weights are packed once for all samples.
   std::vector<PreparedA<T>> weights;
@@ -159,18 +149,18 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   for (int64_t grp = 0; grp < g.groups; ++grp) weights.emplace_back(false, Og, P, w + grp * Og * P);
   // A large im2col matrix is unfolded a band of output rows at a time, so that the band
   // is still in cache when the GEMM packs it (the whole matrix of a 56x56 layer is 7 MB).
-  const int64_t rows = kFloat ? 0 : im2col_band_rows(g, P);
+  const int64_t rows = im2col_band_rows(g, P);
   // Samples run in parallel; each thread unfolds into its own im2col workspace.
   parallel_for(g.N, g.O * P * S, [&](int64_t n0, int64_t n1) {
-    Workspace<T> col(g.is_pointwise() ? 0 : static_cast<size_t>(P * rows * g.OW));
+    Workspace<T> col(pointwise ? 0 : static_cast<size_t>(P * rows * g.OW));
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
         T* yg = y + (n * g.O + grp * Og) * S;
         const PreparedA<T>& wg = weights[static_cast<size_t>(grp)];
-        if (g.is_pointwise()) {  // the input already is its col matrix
+        if (pointwise) {  // the input already is its col matrix
           wg.multiply(false, S, T(1), xg, T(0), yg);
-        } else if constexpr (!kFloat) {  // (float layers go through the lanes instead)
+        } else {
           for (int64_t i0 = 0; i0 < g.OH; i0 += rows) {
             const int64_t i1 = std::min(g.OH, i0 + rows), cols = (i1 - i0) * g.OW;
             im2col(g, Cg, xg, col.data(), i0, i1);
@@ -182,15 +172,16 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   });
 }
 
-/// The input gradient of samples [n0, n1) by use_indirect_conv's method, with the output
+/// The input gradient of samples [n0, n1) by the channel lanes' method, with the output
 /// gradient laid out Wq wide (zero in the junk columns): colT = w_g^T * gy_g; position k
 /// of each phase plane of the input gradient is the sum, over the taps reading that phase,
 /// of colT[tap][k - shift(tap)]; then cropped. It is gathered in register blocks
 /// (DirectBlock), not scattered: adding each row of colT at its shift makes every add wait
 /// on the previous row's overlapping stores (LeNet conv2's input gradient: 5% fewer cycles
 /// gathered).
-inline void indirect_input_gradient_samples(const Conv2dGeometry& g, const float* gy, float* gx,
-                                            const std::vector<PreparedA<float>>& weights_t, int64_t n0, int64_t n1) {
+inline void channel_lane_input_gradient_samples(const Conv2dGeometry& g, const float* gy, float* gx,
+                                                const std::vector<PreparedA<float>>& weights_t, int64_t n0,
+                                                int64_t n1) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   const ViewLayout vl(g);
   const int64_t run = vl.out_size(g);
@@ -231,56 +222,13 @@ inline void indirect_input_gradient_samples(const Conv2dGeometry& g, const float
     }
 }
 
-/// Any of gx, gw, gb may be null (that gradient is not needed). gw and gb are overwritten;
-/// gx too, or with `accumulate_gx` the input gradient is added to what it holds.
+/// gx and gw by the general kernels, each by its own (`gx_kernel`, `gw_kernel`: pointwise,
+/// channel_lanes or im2col); either may be null. gw is overwritten, gx too or with
+/// `accumulate_gx` (pointwise only) added to.
 template <class T>
-void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,
-                     bool accumulate_gx = false) {
-  constexpr bool kFloat = std::is_same_v<T, float>;
-  // Pointwise layers add in place: their GEMM reads the tiles of gx it adds to, which costs
-  // less than writing a fresh gradient and adding it in a second pass over memory (the
-  // 1x1 layer 32,256,28,28 -> 128, input gradient plus addition: 9.6-9.9 ms against
-  // 11.1-11.8). The other paths write theirs into a temporary, then add.
-  if (gx && accumulate_gx && !g.is_pointwise()) {
-    const int64_t n = g.N * g.C * g.H * g.W;
-    Workspace<T> fresh(static_cast<size_t>(n));
-    conv2d_backward(g, x, w, gy, fresh.data(), gw, gb);
-    axpy(n, T(1), fresh.data(), gx);
-    return;
-  }
-#if CONVKIT_HAS_BATCH_LANES
-  if constexpr (kFloat) {
-    if (use_batch_lanes(g)) {
-      if (gx) batch_lane_input_gradient(g, w, gy, gx);
-      if (gw) batch_lane_weight_gradient(g, x, gy, gw);
-      if (gb) bias_grad(g.N, g.O, g.OH * g.OW, gy, gb);
-      return;
-    }
-  }
-#endif
-  if (use_depthwise_rows(g)) return depthwise_conv2d_backward(g, x, w, gy, gx, gw, gb);
-  bool indirect = false;
-  if constexpr (kFloat) indirect = use_indirect_conv(g);
-  if (!indirect && use_direct_conv(g)) return direct_conv2d_backward(g, x, w, gy, gx, gw, gb);
-  if constexpr (std::is_same_v<T, float>) {
-#if CONVKIT_HAS_BATCH_LANES
-    if (gx && use_phase_winograd_input_gradient(g)) {
-      phase_winograd::input_gradient(g, w, gy, gx);
-      gx = nullptr;  // done: what follows computes gw and gb
-    }
-#endif
-    if (gx && use_winograd_input_gradient(g)) {
-      winograd_input_gradient(g, w, gy, gx);
-      gx = nullptr;  // done: what follows computes gw and gb
-    }
-    if (gw && use_winograd_weight_gradient(g)) {
-      winograd_weight_gradient(g, x, gy, gw);
-      gw = nullptr;
-    }
-  }
+void general_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                             ConvKernel gx_kernel, ConvKernel gw_kernel, bool accumulate_gx) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
-  if (gb) bias_grad(g.N, g.O, S, gy, gb);
-  if (!gx && !gw) return;
   const int64_t wsize = g.O * P;
   // Each thread sums the weight gradient of its samples into its own buffer (the first
   // thread straight into gw); the buffers are added up at the end.
@@ -292,6 +240,9 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
     weights_t.reserve(static_cast<size_t>(g.groups));
     for (int64_t grp = 0; grp < g.groups; ++grp) weights_t.emplace_back(true, P, Og, w + grp * Og * P);
   }
+  const bool gx_lanes = gx && gx_kernel == ConvKernel::channel_lanes;
+  const bool gw_lanes = gw && gw_kernel == ConvKernel::channel_lanes;
+  const bool needs_col = (gx && gx_kernel == ConvKernel::im2col) || (gw && gw_kernel == ConvKernel::im2col);
   std::vector<char> used(static_cast<size_t>(threads), 0);
   parallel_for(g.N, 2 * g.O * P * S, [&](int64_t n0, int64_t n1) {
     const int t = thread_index();
@@ -299,34 +250,29 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
     T* gw_local = gw ? (t == 0 ? gw : partial.data() + (t - 1) * wsize) : nullptr;
     if (gw_local) fill(wsize, gw_local, T(0));
     if constexpr (std::is_same_v<T, float>) {
-      if (indirect) {
-        if (gw_local) lane_weight_gradient_samples(g, x, gy, gw_local, n0, n1);
-        if (gx) indirect_input_gradient_samples(g, gy, gx, weights_t, n0, n1);
-        return;
-      }
+      if (gw_lanes) channel_lane_weight_gradient_samples(g, x, gy, gw_local, n0, n1);
+      if (gx_lanes) channel_lane_input_gradient_samples(g, gy, gx, weights_t, n0, n1);
     }
-    // Pointwise layers (either type) and double layers: im2col, or for pointwise layers
-    // the input itself, as the col matrix.
-    Workspace<T> col(g.is_pointwise() ? 0 : static_cast<size_t>(P * S));
+    if ((gx_lanes || !gx) && (gw_lanes || !gw)) return;
+    // The pointwise kernel's col matrix is the input itself; im2col's is unfolded.
+    Workspace<T> col(needs_col ? static_cast<size_t>(P * S) : 0);
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         const T* gyg = gy + (n * g.O + grp * Og) * S;
         const size_t xoff = static_cast<size_t>((n * g.C + grp * Cg) * g.H * g.W);
-        if (gw_local) {
+        if (gw_local && !gw_lanes) {
           const T* cols = x + xoff;
-          if constexpr (!kFloat) {
-            if (!g.is_pointwise()) {
-              im2col(g, Cg, x + xoff, col.data());
-              cols = col.data();
-            }
+          if (gw_kernel == ConvKernel::im2col) {
+            im2col(g, Cg, x + xoff, col.data());
+            cols = col.data();
           }
           gemm<T>(false, true, Og, P, S, T(1), gyg, cols, T(1), gw_local + grp * Og * P);
         }
-        if (gx) {
+        if (gx && !gx_lanes) {
           const PreparedA<T>& wt = weights_t[static_cast<size_t>(grp)];
-          if (g.is_pointwise()) {
+          if (gx_kernel == ConvKernel::pointwise) {
             wt.multiply(false, S, T(1), gyg, accumulate_gx ? T(1) : T(0), gx + xoff);
-          } else if constexpr (!kFloat) {
+          } else {
             wt.multiply(false, S, T(1), gyg, T(0), col.data());
             fill(Cg * g.H * g.W, gx + xoff, T(0));
             col2im_add(g, Cg, col.data(), gx + xoff);
@@ -341,4 +287,65 @@ void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* g
   }
 }
 
-}  // namespace convkit::backend::cpu
+/// Any of gx, gw, gb may be null (that gradient is not needed). gw and gb are overwritten;
+/// gx too, or with `accumulate_gx` the input gradient is added to what it holds. Each
+/// gradient takes the kernel the selection table gives its pass.
+template <class T>
+void conv2d_backward_in(Copy copy, const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,
+                        bool accumulate_gx) {
+  const ConvKernel kx = gx ? choose_conv_kernel<T>(g, kInputGradient, Copy::isa) : ConvKernel::im2col;
+  const ConvKernel kw = gw ? choose_conv_kernel<T>(g, kWeightGradient, Copy::isa) : ConvKernel::im2col;
+  // The pointwise kernel adds in place: its GEMM reads the tiles of gx it adds to, which
+  // costs less than writing a fresh gradient and adding it in a second pass over memory
+  // (the 1x1 layer 32,256,28,28 -> 128, input gradient plus addition: 9.6-9.9 ms against
+  // 11.1-11.8). The others write theirs into a temporary, then add.
+  if (gx && accumulate_gx && kx != ConvKernel::pointwise) {
+    const int64_t n = g.N * g.C * g.H * g.W;
+    Workspace<T> fresh(static_cast<size_t>(n));
+    conv2d_backward_in(copy, g, x, w, gy, fresh.data(), gw, gb, false);
+    axpy(n, T(1), fresh.data(), gx);
+    return;
+  }
+  // The direct and depthwise kernels compute all their gradients in one pass.
+  if (gx && gw && kx == kw && (kx == ConvKernel::direct || kx == ConvKernel::depthwise_rows)) {
+    if (kx == ConvKernel::direct) return direct_conv2d_backward(g, x, w, gy, gx, gw, gb);
+    return depthwise_conv2d_backward(g, x, w, gy, gx, gw, gb);
+  }
+  if (gb) bias_grad(g.N, g.O, g.OH * g.OW, gy, gb);
+  T* const none = nullptr;
+  const auto run = [&](ConvKernel kernel, T* gx_out, T* gw_out) {  // true when done
+    if (kernel == ConvKernel::direct) {
+      direct_conv2d_backward(g, x, w, gy, gx_out, gw_out, none);
+      return true;
+    }
+    if (kernel == ConvKernel::depthwise_rows) {
+      depthwise_conv2d_backward(g, x, w, gy, gx_out, gw_out, none);
+      return true;
+    }
+    if constexpr (std::is_same_v<T, float>) {
+      switch (kernel) {
+#if CONVKIT_KERNEL_ISA == 2
+        case ConvKernel::image_lanes:
+          if (gx_out) image_lane_input_gradient(g, w, gy, gx_out);
+          if (gw_out) image_lane_weight_gradient(g, x, gy, gw_out);
+          return true;
+        case ConvKernel::strided_winograd:  // the input gradient only (select.hpp)
+          strided_winograd::input_gradient(g, w, gy, gx_out);
+          return true;
+#endif
+        case ConvKernel::winograd:
+          if (gx_out) winograd_input_gradient(g, w, gy, gx_out);
+          if (gw_out) winograd_weight_gradient(g, x, gy, gw_out);
+          return true;
+        default:
+          break;
+      }
+    }
+    return false;
+  };
+  if (gx && run(kx, gx, none)) gx = nullptr;
+  if (gw && run(kw, none, gw)) gw = nullptr;
+  if (gx || gw) general_conv2d_backward(g, x, w, gy, gx, gw, kx, kw, accumulate_gx);
+}
+
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY

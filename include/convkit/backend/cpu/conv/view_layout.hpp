@@ -1,12 +1,12 @@
 #pragma once
 // The phase planes of a strided convolution's padded input, in which every tap is a
 // shifted view (the indirect input gradient, conv.hpp) and which Winograd over phase
-// planes convolves (conv_phase_winograd.hpp).
+// planes convolves (strided_winograd.hpp).
 #include <algorithm>
 #include <cstdint>
 
-#include "../../ops/geometry.hpp"
-#include "elementwise.hpp"
+#include "../../../ops/geometry.hpp"
+#include "../elementwise.hpp"
 
 namespace convkit::backend::cpu {
 
@@ -35,8 +35,8 @@ struct ViewLayout {
         phase_size(Hq * Wq + (g.kw - 1) * g.dw / g.sw),
         channel_size(g.sh * g.sw * phase_size) {}
   /// Phase planes of `rows` x `cols` values each, one after another with no slack: the
-  /// first rows and columns of g's (Winograd over phase planes writes its input gradient so,
-  /// conv_phase_winograd.hpp). Padded values past them are read by no output.
+  /// first rows and columns of g's (the strided Winograd writes its input gradient so,
+  /// strided_winograd.hpp). Padded values past them are read by no output.
   ViewLayout(const Conv2dGeometry& g, int64_t rows, int64_t cols)
       : Hq(rows), Wq(cols), phase_size(rows * cols), channel_size(g.sh * g.sw * phase_size) {}
   /// Elements of one output plane kept Wq wide.

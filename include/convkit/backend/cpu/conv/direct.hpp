@@ -1,4 +1,4 @@
-#pragma once
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // Direct convolution for one input channel per group (Cg == 1) and stride 1: depthwise
 // convolutions and single-channel inputs such as LeNet's first layer. There im2col + GEMM
 // multiplies skinny matrices. Here the input plane is copied once into a zero-padded
@@ -10,17 +10,12 @@
 #include <cstring>
 #include <vector>
 
-#include "../../ops/geometry.hpp"
-#include "elementwise.hpp"
-#include "memory.hpp"
-#include "parallel.hpp"
-#include "vec64.hpp"
+#include "../../../ops/geometry.hpp"
+#include "../elementwise.hpp"
+#include "../memory.hpp"
+#include "../parallel.hpp"
 
-namespace convkit::backend::cpu {
-
-inline bool use_direct_conv(const Conv2dGeometry& g) {
-  return g.in_per_group() == 1 && g.sh == 1 && g.sw == 1 && !g.is_pointwise();
-}
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
 /// The padded layout of one plane.
 struct PaddedPlane {
@@ -386,4 +381,4 @@ void direct_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, con
   }
 }
 
-}  // namespace convkit::backend::cpu
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY

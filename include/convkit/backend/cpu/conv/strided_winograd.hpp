@@ -1,4 +1,4 @@
-#pragma once
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // Strided float convolutions whose kernel spans three strides (2s < k <= 3s), AlexNet
 // conv1's 11x11 at stride 4 among them, as Winograd F(4x4, 3x3) over phase planes.
 //
@@ -27,63 +27,20 @@
 //
 // The input gradient is the same kernel's forward pass of the output gradient into the
 // phase planes (input_gradient); the weight gradient stays with the lane kernel
-// (conv_lanes.hpp). Compiled in AVX-512 builds only, with the batch lanes (conv_batch.hpp).
+// (channel_lanes.hpp). Only the AVX-512 copy has it, as it has the image lanes (image_lanes.hpp).
 #include <algorithm>
 #include <cstdint>
 
-#include "../../ops/geometry.hpp"
-#include "conv_algo.hpp"
-#include "conv_batch.hpp"  // CONVKIT_HAS_BATCH_LANES
-#include "memory.hpp"
-#include "parallel.hpp"
+#include "../../../ops/geometry.hpp"
+#include "../memory.hpp"
+#include "../parallel.hpp"
 #include "view_layout.hpp"
 
-#if CONVKIT_HAS_BATCH_LANES
-#include <immintrin.h>
-#endif
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
-namespace convkit::backend::cpu {
+#if CONVKIT_KERNEL_ISA == 2
 
-/// Input channels of the phase convolution: C * sh * sw.
-inline int64_t phase_channels(const Conv2dGeometry& g) { return g.C * g.sh * g.sw; }
-
-/// True when g's shape fits phase_winograd::Forward: one group, dilation 1, a kernel of
-/// three strides on each side (2 sh < kh <= 3 sh, and so for the columns), and 16 to 128
-/// phase channels with at least 16 output channels, where the elementwise products have
-/// enough to multiply and a block's transformed input (at most 590 KB) stays in the L2
-/// cache.
-inline bool phase_winograd_fits(const Conv2dGeometry& g) {
-  const int64_t phases = phase_channels(g);
-  return g.groups == 1 && g.dh == 1 && g.dw == 1 && 2 * g.sh < g.kh && g.kh <= 3 * g.sh && 2 * g.sw < g.kw &&
-         g.kw <= 3 * g.sw && phases >= 16 && phases <= 128 && g.O >= 16;
-}
-
-/// The input gradient of a layer that fits as a forward pass (phase_winograd::input_gradient):
-/// the output gradient, padded by 2, correlated with the flipped 3x3 sub-kernels into the
-/// C * sh * sw phase planes of (OH + 2) x (OW + 2) (every input value some output reads).
-inline Conv2dGeometry phase_gradient_geometry(const Conv2dGeometry& g) {
-  const int64_t phases = phase_channels(g);
-  return Conv2dGeometry{g.N, g.O, g.OH, g.OW, phases, 3, 3, 1, 1, 2, 2, 1, 1, 1, g.OH + 2, g.OW + 2};
-}
-
-/// True when a float layer's forward pass goes through phase_winograd::Forward: the
-/// AVX-512 kernels are built, the shape fits (phase_winograd_fits) and the stride
-/// is more than 1 (stride-1 3x3 layers have winograd.hpp). CONVKIT_CONV_ALGO=im2col or
-/// =indirect turns it off, to compare (the tests compare both against the reference).
-inline bool use_phase_winograd(const Conv2dGeometry& g) {
-  if (!CONVKIT_HAS_BATCH_LANES || !phase_winograd_fits(g) || (g.sh == 1 && g.sw == 1)) return false;
-  return !shape_kernels_off();
-}
-
-/// True when the input gradient of a layer goes through phase_winograd::input_gradient:
-/// its forward pass does, and the gradient's own shape fits (at most 128 output channels).
-inline bool use_phase_winograd_input_gradient(const Conv2dGeometry& g) {
-  return use_phase_winograd(g) && phase_winograd_fits(phase_gradient_geometry(g));
-}
-
-#if CONVKIT_HAS_BATCH_LANES
-
-namespace phase_winograd {
+namespace strided_winograd {
 
 constexpr int kAlpha = 6;                 ///< transformed values per side of a tile
 constexpr int kValues = kAlpha * kAlpha;  ///< transformed values per tile
@@ -208,7 +165,7 @@ CONVKIT_INLINE_BODY inline void store_interleaved(const __m512 (&col)[4], float*
   }
 }
 
-/// One layer's forward pass (phase_winograd_fits(g)): the weights are transformed once
+/// One layer's forward pass (strided_winograd_fits(g)): the weights are transformed once
 /// when it is made, then run() computes the outputs of a batch.
 class Forward {
  public:
@@ -435,13 +392,14 @@ inline void input_gradient(const Conv2dGeometry& g, const float* w, const float*
   });
 }
 
-}  // namespace phase_winograd
+}  // namespace strided_winograd
 
-/// The forward pass of a layer for which use_phase_winograd(g) holds.
-inline void phase_winograd_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
-  phase_winograd::Forward(g, w).run(x, b, y);
+/// The forward pass of a layer for which fits_strided_winograd(g) holds.
+inline void strided_winograd_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b,
+                                     float* y) {
+  strided_winograd::Forward(g, w).run(x, b, y);
 }
 
-#endif  // CONVKIT_HAS_BATCH_LANES
+#endif  // CONVKIT_KERNEL_ISA == 2
 
-}  // namespace convkit::backend::cpu
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY

@@ -1,8 +1,8 @@
-#pragma once
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // Depthwise convolution (one input and one output channel per group) with stride 1, no
 // row dilation and a 3x3 or 5x5 kernel, in register blocks of whole output rows.
 //
-// The direct kernel (conv_direct.hpp) sums one long run per tap, so every multiply-add
+// The direct kernel (direct.hpp) sums one long run per tap, so every multiply-add
 // loads its own input vector. Here a block holds R output rows of one 64-byte column of
 // positions; input row i of the block, shifted by tap column v, is loaded once and serves
 // the K taps (u, v) of the K output rows i - u it falls in: (R + K - 1) * K loads for
@@ -23,14 +23,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "../../ops/geometry.hpp"
-#include "conv_algo.hpp"
-#include "conv_direct.hpp"
-#include "elementwise.hpp"
-#include "memory.hpp"
-#include "parallel.hpp"
+#include "../../../ops/geometry.hpp"
+#include "../elementwise.hpp"
+#include "../memory.hpp"
+#include "../parallel.hpp"
 
-namespace convkit::backend::cpu {
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
 namespace depthwise {
 
@@ -194,22 +192,6 @@ void run_planes(const Plane& p, int64_t planes, int64_t channels, const T* in, c
 
 }  // namespace depthwise
 
-/// True when a layer goes through the depthwise row kernels: one input and one output
-/// channel per group, stride 1, no row dilation, a square 3x3 or 5x5 kernel, padding of
-/// at most K - 1 (so that its input gradient is a padded convolution too), and a compiler
-/// with vector extensions (GCC, Clang). CONVKIT_CONV_ALGO's forced methods turn it off.
-inline bool use_depthwise_rows(const Conv2dGeometry& g) {
-#if defined(__GNUC__) || defined(__clang__)
-  if (g.in_per_group() != 1 || g.out_per_group() != 1 || g.sh != 1 || g.sw != 1 || g.dh != 1) return false;
-  if (g.kh != g.kw || (g.kh != 3 && g.kh != 5)) return false;
-  if (g.ph > g.kh - 1 || g.pw > (g.kw - 1) * g.dw) return false;
-  return forced_conv_algo().empty();
-#else
-  (void)g;
-  return false;
-#endif
-}
-
 template <class T>
 void depthwise_conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
   const auto p = depthwise::Plane::make<T>(g.H, g.W, g.ph, g.pw, g.kh, g.dw);
@@ -287,4 +269,4 @@ void depthwise_conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, 
     direct_conv2d_backward(g, x, w, gy, static_cast<T*>(nullptr), gw, static_cast<T*>(nullptr));
 }
 
-}  // namespace convkit::backend::cpu
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY

@@ -1,4 +1,4 @@
-#pragma once
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // Winograd's F(2x2, 3x3) for 3x3, stride-1 float convolutions with many channels, for
 // the forward pass and both gradients (Lavin and Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016). Each 2x2 block of outputs (a tile) comes from a 4x4 block of input d:
@@ -18,25 +18,13 @@
 #include <utility>
 #include <vector>
 
-#include "../../ops/geometry.hpp"
-#include "conv_algo.hpp"
-#include "elementwise.hpp"
-#include "gemm.hpp"
-#include "memory.hpp"
-#include "parallel.hpp"
+#include "../../../ops/geometry.hpp"
+#include "../elementwise.hpp"
+#include "../gemm.hpp"
+#include "../memory.hpp"
+#include "../parallel.hpp"
 
-namespace convkit::backend::cpu {
-
-/// True when the forward pass (and the weight gradient) goes through Winograd: float, a
-/// 3x3 kernel, stride and dilation 1, one group, and at least 16 input and output
-/// channels (below that the products are too thin to gain). CONVKIT_CONV_ALGO=im2col or
-/// =indirect turns it off, to compare (the tests compare both against the reference).
-inline bool use_winograd(const Conv2dGeometry& g) {
-  if (!(g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.groups == 1 && g.C >= 16 &&
-        g.O >= 16 && g.OH >= 2 && g.OW >= 2))
-    return false;
-  return !shape_kernels_off();
-}
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
 namespace winograd {
 
@@ -333,7 +321,7 @@ void for_each_chunk(const Conv2dGeometry& g, const Layout& L, Body body) {
 
 }  // namespace winograd
 
-/// The forward pass by F(2x2, 3x3); see the file comment. use_winograd(g) must hold.
+/// The forward pass by F(2x2, 3x3); see the file comment. fits_winograd(g) must hold.
 inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
   using namespace winograd;
   const Layout L(g);
@@ -354,29 +342,7 @@ inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, con
   });
 }
 
-/// The input-gradient pass of a 3x3 stride-1 convolution as a forward one: gx is gy,
-/// padded by 2 - p, correlated with the weights flipped in space and with input and output
-/// channels swapped. Returns the geometry of that convolution.
-inline Conv2dGeometry input_gradient_geometry(const Conv2dGeometry& g) {
-  Conv2dGeometry t = g;
-  t.C = g.O;
-  t.O = g.C;
-  t.H = g.OH;
-  t.W = g.OW;
-  t.ph = 2 - g.ph;
-  t.pw = 2 - g.pw;
-  t.OH = g.H;
-  t.OW = g.W;
-  return t;
-}
-
-/// True when conv2d_backward computes gx by winograd_input_gradient.
-inline bool use_winograd_input_gradient(const Conv2dGeometry& g) {
-  return g.kh == 3 && g.kw == 3 && g.ph <= 2 && g.pw <= 2 && use_winograd(g) &&
-         use_winograd(input_gradient_geometry(g));
-}
-
-/// gx (overwritten) for use_winograd_input_gradient(g).
+/// gx (overwritten) for fits_winograd_input_gradient(g).
 inline void winograd_input_gradient(const Conv2dGeometry& g, const float* w, const float* gy, float* gx) {
   Workspace<float> flipped(static_cast<size_t>(g.C * g.O * 9));
   float* wt = flipped.data();
@@ -386,11 +352,7 @@ inline void winograd_input_gradient(const Conv2dGeometry& g, const float* w, con
   winograd_conv2d_forward(input_gradient_geometry(g), gy, wt, nullptr, gx);
 }
 
-/// True when conv2d_backward computes gw by winograd_weight_gradient: the layers whose
-/// forward pass is Winograd's.
-inline bool use_winograd_weight_gradient(const Conv2dGeometry& g) { return use_winograd(g); }
-
-/// gw (overwritten) for use_winograd_weight_gradient(g), in the forward pass's transformed
+/// gw (overwritten) for fits_winograd(g), in the forward pass's transformed
 /// space: with V = B^T d B per input tile and Mg = A dY A^T per output-gradient tile,
 ///   dU[xi] (O x C) = sum over tiles of Mg[xi] V[xi]^T,   gw = G^T dU G
 /// (the adjoint of each step of the forward). 16 products of O x C over the tiles, where
@@ -421,4 +383,4 @@ inline void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, co
   transform_weight_gradient(g.O, g.C, total, gw);
 }
 
-}  // namespace convkit::backend::cpu
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY

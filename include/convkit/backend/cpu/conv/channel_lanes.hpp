@@ -1,4 +1,4 @@
-#pragma once
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // float convolutions with output channels in the vector lanes: one 64-byte vector holds 16
 // output channels of one output position. The forward pass sums a block of positions in
 // registers over every tap (c, u, v) of the patch:
@@ -17,14 +17,13 @@
 #include <cstring>
 #include <vector>
 
-#include "../../ops/geometry.hpp"
-#include "conv_direct.hpp"
-#include "elementwise.hpp"
-#include "gemm_kernels.hpp"
-#include "memory.hpp"
-#include "parallel.hpp"
+#include "../../../ops/geometry.hpp"
+#include "../elementwise.hpp"
+#include "../gemm_kernels.hpp"
+#include "../memory.hpp"
+#include "../parallel.hpp"
 
-namespace convkit::backend::cpu {
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
 /// The input laid out so that every tap is one contiguous run over the output positions.
 ///
@@ -113,7 +112,8 @@ constexpr int kLanePairs = kVec64Registers == 32 ? 2 : 1;
 /// LaneBlock::compute is out of line where a block is long (16 positions on AVX-512, 6 on
 /// AVX): the call then costs nothing measurable and the forward pass compiles faster. SSE's
 /// blocks hold 2 positions, and out of line LeNet conv2's forward takes 22% longer there.
-#if defined(__AVX__)
+#undef CONVKIT_LANE_BLOCK  // each copy defines its own
+#if CONVKIT_KERNEL_ISA >= 1
 #define CONVKIT_LANE_BLOCK CONVKIT_NOINLINE
 #else
 #define CONVKIT_LANE_BLOCK
@@ -196,7 +196,7 @@ struct LaneBlock {
 /// dst[k * 16 + l] = rows[l][k] for k in [0, n): 16 rows of n values to n vectors of 16.
 inline void rows_to_lanes(const float* const* rows, int64_t n, float* dst) {
   int64_t k0 = 0;
-#if defined(__AVX512F__) && CONVKIT_X86_DISPATCH
+#if CONVKIT_KERNEL_ISA == 2
   for (; k0 + 16 <= n; k0 += 16) gemm_kernels::Avx512::transpose16(rows, k0, dst + k0 * kLaneChannels, kLaneChannels);
 #endif
   for (int64_t k = k0; k < n; ++k)
@@ -212,7 +212,7 @@ inline void lane_rows(const float* first, int64_t stride, int64_t count, const f
 
 /// The forward pass of a float layer that is not pointwise (conv2d_forward has checked
 /// Winograd and the direct kernel first).
-inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
+inline void channel_lane_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   const int64_t vectors = lane_vectors(g), lanes = vectors * kLaneChannels;  // per group
   const ColumnCopies cc(g);
@@ -243,7 +243,7 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
     constexpr int64_t kTile = kLanePositions * kLaneChannels;
     Workspace<float> xc(static_cast<size_t>(xsize)), tile(static_cast<size_t>(kLanePairs * kTile));
     fill(kLanePositions, xc.data() + xsize - kLanePositions, 0.0f);
-#if defined(__AVX512F__) && CONVKIT_X86_DISPATCH
+#if CONVKIT_KERNEL_ISA == 2
     const float* tile_rows[kLanePairs][kLanePositions];  // vector v's position p, for transpose16
     for (int v = 0; v < kLanePairs; ++v)
       for (int64_t p = 0; p < kLanePositions; ++p) tile_rows[v][p] = tile.data() + v * kTile + p * kLaneChannels;
@@ -274,7 +274,7 @@ inline void lane_conv2d_forward(const Conv2dGeometry& g, const float* x, const f
             for (int v = 0; v < pair; ++v) {
               const int64_t channels = std::min(kLaneChannels, Og - (vec + v) * kLaneChannels);  // real lanes
               float* yv = y + (n * g.O + grp * Og + (vec + v) * kLaneChannels) * S;
-#if defined(__AVX512F__) && CONVKIT_X86_DISPATCH
+#if CONVKIT_KERNEL_ISA == 2
               if (np == kLanePositions && channels == kLaneChannels) {  // 16 x 16: transposed in registers
                 gemm_kernels::Avx512::transpose16(tile_rows[v], 0, yv + k0, S);
                 continue;
@@ -347,8 +347,8 @@ struct LaneTapBlock {
 /// gradient turned into vectors of 16 channels per position (lanes past Og repeat the
 /// last channel's, see lane_rows); each block of kLaneTaps taps then sums over all positions in registers. The sums
 /// are kept as [group][vector][tap][16] and turned back at the end.
-inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x, const float* gy, float* gw_local,
-                                         int64_t n0, int64_t n1) {
+inline void channel_lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x, const float* gy,
+                                                 float* gw_local, int64_t n0, int64_t n1) {
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
   const int64_t vectors = lane_vectors(g);
   const ColumnCopies cc(g);
@@ -384,4 +384,4 @@ inline void lane_weight_gradient_samples(const Conv2dGeometry& g, const float* x
   }
 }
 
-}  // namespace convkit::backend::cpu
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY

@@ -1,5 +1,5 @@
-#pragma once
-// Winograd's F(4x4, 5x5) for the batch lanes' forward pass of 5x5 kernels (conv_batch.hpp;
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
+// Winograd's F(4x4, 5x5) for the image lanes' forward pass of 5x5 kernels (image_lanes.hpp;
 // Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016). Each 4x4 block
 // of outputs (a tile) of one output channel comes from the 8x8 block of input d under it:
 //   Y = A^T [ sum over c of (G g_c G^T) (.) (B^T d_c B) ] A
@@ -13,7 +13,7 @@
 // and oneDNN; in float the outputs are within about 4e-6 of the exact ones relative to the
 // largest (the direct sums: 1e-7), checked in the tests against the reference in double.
 //
-// Each 64-byte vector holds one value of 16 images (the batch lanes), so every transform is
+// Each 64-byte vector holds one value of 16 images (the image lanes), so every transform is
 // a few vector additions and multiply-adds with constants, with no shuffles; each tile's
 // elementwise products are for each of its transformed positions (xi) an O x C by C x 16
 // matrix product, U[xi] times V[xi]. LeNet conv2's forward, one thread: 1.25 M cycles, against
@@ -23,24 +23,16 @@
 #include <utility>
 #include <vector>
 
-#include "../../ops/geometry.hpp"
-#include "elementwise.hpp"
-#include "memory.hpp"
-#include "parallel.hpp"
+#include "../../../ops/geometry.hpp"
+#include "../elementwise.hpp"
+#include "../memory.hpp"
+#include "../parallel.hpp"
 
-#if CONVKIT_HAS_BATCH_LANES  // AVX-512 builds only: the intrinsics are x86's
-#include <immintrin.h>
-#endif
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
-namespace convkit::backend::cpu {
+#if CONVKIT_KERNEL_ISA == 2
 
-/// True when use_batch_lanes(g)'s forward pass goes through Winograd: a 5x5 kernel with at
-/// least 4 output rows and columns (one whole tile).
-inline bool use_batch_winograd(const Conv2dGeometry& g) { return g.kh == 5 && g.kw == 5 && g.OH >= 4 && g.OW >= 4; }
-
-#if CONVKIT_HAS_BATCH_LANES
-
-namespace batch_winograd {
+namespace image_winograd {
 
 constexpr int64_t kLanes = 16;  ///< images per vector
 
@@ -179,7 +171,7 @@ constexpr int64_t kChannels = 8;
 constexpr int64_t kMStride = (kMaxValues + 1) * kLanes;
 
 /// One tile of Mr x Mc outputs of O output channels for a block of 16 images. x is the
-/// tile's top-left input value of channel 0 in the padded batch layout (rows `row` floats
+/// tile's top-left input value of channel 0 in the padded image-lane layout (rows `row` floats
 /// apart, channels `channel` apart); U comes from transform_weights<Mr, Mc> with Opad
 /// output channels, a multiple of kChannels. Output channel o's value (i, j), plus bias[o],
 /// is stored at y + o * y_channel + i * y_row + 16 j. V (kMaxValues * C vectors), M
@@ -278,7 +270,7 @@ class Forward {
           rows(static_cast<size_t>(kMaxValues * kLanes)) {}
   };
 
-  /// The tiles of g (use_batch_winograd(g)) and its weights w[o][c][5][5] transformed.
+  /// The tiles of g (use_image_winograd(g)) and its weights w[o][c][5][5] transformed.
   Forward(const Conv2dGeometry& g, const float* w)
       : g_(g),
         Opad_((g.O + kChannels - 1) / kChannels * kChannels),
@@ -302,7 +294,7 @@ class Forward {
     if (shapes[3]) transform_weights<4, 4>(g.C, Opad_, wt.data(), t.data(), U(3));
   }
 
-  /// The outputs of one block of 16 images: X is its input in the padded batch layout
+  /// The outputs of one block of 16 images: X is its input in the padded image-lane layout
   /// (X[c][h + ph][w + pw][16]), Y receives [o][position][16] for o < O, bias[o] added.
   void block(const float* X, const float* bias, float* Y, Scratch& s) const {
     const int64_t Wp = g_.W + 2 * g_.pw, row = Wp * kLanes, channel = (g_.H + 2 * g_.ph) * row;
@@ -344,8 +336,8 @@ class Forward {
   std::vector<Tile> tiles_;  ///< every tile of one image
 };
 
-}  // namespace batch_winograd
+}  // namespace image_winograd
 
-#endif  // CONVKIT_HAS_BATCH_LANES
+#endif  // CONVKIT_KERNEL_ISA == 2
 
-}  // namespace convkit::backend::cpu
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY
