@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <convkit/backend/cpu/kernels_by_isa.hpp>  // the kernel copies, called directly below
 #include <convkit/convkit.hpp>
 #include <cstdlib>
 #include <limits>

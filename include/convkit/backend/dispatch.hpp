@@ -17,14 +17,18 @@
 #include "cpu/batch_norm.hpp"
 #include "cpu/elementwise.hpp"
 #include "cpu/gemm.hpp"
-#include "cpu/kernels_by_isa.hpp"
 #include "cpu/loss.hpp"
 #include "cpu/memory.hpp"
 #include "cpu/optim.hpp"
 #include "cpu/reference.hpp"
 
-// after every kernel header: declares their entry points compiled elsewhere, where asked
+// after every kernel header: declares the kernels' entry points (extern where CMake
+// compiles them once, backend/cpu/kernels.cpp), then defines the run-time-selected ones
+// unless they are compiled elsewhere
 #include "cpu/kernel_list.hpp"
+#if !defined(CONVKIT_SEPARATE_KERNELS) || defined(CONVKIT_KERNEL_DEFINITIONS) || defined(CONVKIT_ALL_GEMM_KERNELS)
+#include "cpu/kernels_by_isa.hpp"
+#endif
 
 #if defined(CONVKIT_WITH_CUDA)
 #include "cuda/api.hpp"

@@ -8,8 +8,46 @@
 // not compiled. One file, kernels.cpp, compiles them, once per program; CMake's
 // convkit::convkit target builds it into the static library convkit_kernels and links it.
 // Without the macro (pkg-config, a plain include) every file compiles what it uses, as
-// any header-only library does.
+// any header-only library does. With it, a file does not even read the convolution and
+// pooling kernels (kernels_by_isa.hpp): kernels.cpp defines CONVKIT_KERNEL_DEFINITIONS to
+// read them, and so may a test that calls a kernel directly.
 #include "../../ops/geometry.hpp"
+#include "adaptive_pool.hpp"
+#include "batch_norm.hpp"
+#include "gemm.hpp"
+#include "loss.hpp"
+#include "reference.hpp"
+
+namespace convkit::backend::cpu {
+
+// The entry points that run a kernel copy picked at run time, declared here and defined in
+// kernels_by_isa.hpp, which a file that only declares the kernels does not include.
+
+/// y = conv2d(x, w) + b for layer g (b may be null), by the kernel the selection table
+/// (conv/select.hpp) gives the forward pass on this CPU.
+template <class T>
+void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y);
+/// Any of gx, gw, gb may be null (that gradient is not needed). gw and gb are overwritten;
+/// gx too, or with `accumulate_gx` the input gradient is added to what it holds.
+template <class T>
+void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,
+                     bool accumulate_gx = false);
+/// y gets each window's maximum; argmax (may be null: inference) gets its flat index
+/// within the (H, W) plane.
+template <class T>
+void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax);
+/// gx gets the input gradient (each output's gradient added at its window's maximum), or
+/// has it added when `accumulate` is set.
+template <class T>
+void max_pool2d_backward(const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx, bool accumulate);
+/// y gets each window's mean (the count_include_pad rule of ops/geometry.hpp).
+template <class T>
+void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y);
+/// gx gets the input gradient, or has it added when `accumulate` is set.
+template <class T>
+void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate);
+
+}  // namespace convkit::backend::cpu
 
 /// Applies PREFIX (`extern template` or `template`) to each entry point for type T.
 // NOLINTBEGIN(bugprone-macro-parentheses): PREFIX and T are keywords and a type, not values

@@ -37,6 +37,7 @@
 #include "elementwise.hpp"
 #include "gemm.hpp"
 #include "gemm_kernels.hpp"
+#include "kernel_list.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"
 #if CONVKIT_X86_DISPATCH
@@ -139,42 +140,34 @@ void with_kernel_copy(F&& f) {
   }
 }
 
-/// y = conv2d(x, w) + b for layer g (b may be null), by the kernel the selection table
-/// (conv/select.hpp) gives the forward pass on this CPU.
+// The entry points declared in kernel_list.hpp (where conv2d_backward's default argument is).
+
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, T* y) {
   with_kernel_copy([&](auto copy) { conv2d_forward_in(copy, g, x, w, b, y); });
 }
 
-/// Any of gx, gw, gb may be null (that gradient is not needed). gw and gb are overwritten;
-/// gx too, or with `accumulate_gx` the input gradient is added to what it holds.
 template <class T>
 void conv2d_backward(const Conv2dGeometry& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,
-                     bool accumulate_gx = false) {
+                     bool accumulate_gx) {
   with_kernel_copy([&](auto copy) { conv2d_backward_in(copy, g, x, w, gy, gx, gw, gb, accumulate_gx); });
 }
 
-/// y gets each window's maximum; argmax (may be null: inference) gets its flat index
-/// within the (H, W) plane.
 template <class T>
 void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* argmax) {
   with_kernel_copy([&](auto copy) { max_pool2d_forward_in(copy, g, x, y, argmax); });
 }
 
-/// gx gets the input gradient (each output's gradient added at its window's maximum), or
-/// has it added when `accumulate` is set.
 template <class T>
 void max_pool2d_backward(const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx, bool accumulate) {
   with_kernel_copy([&](auto copy) { max_pool2d_backward_in(copy, g, argmax, gy, gx, accumulate); });
 }
 
-/// y gets each window's mean (PyTorch's count_include_pad rule, ops/geometry.hpp).
 template <class T>
 void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y) {
   with_kernel_copy([&](auto copy) { avg_pool2d_forward_in(copy, g, x, y); });
 }
 
-/// gx gets the input gradient, or has it added when `accumulate` is set.
 template <class T>
 void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
   with_kernel_copy([&](auto copy) { avg_pool2d_backward_in(copy, g, gy, gx, accumulate); });
