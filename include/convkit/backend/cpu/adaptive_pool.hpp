@@ -1,4 +1,4 @@
-#pragma once
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // Adaptive average pooling on the CPU: planes in parallel, each plane's bins by the shared
 // per-element bodies of backend/kernels.hpp (a thread owns whole planes, so the backward
 // pass's overlapping bins add up without races).
@@ -9,10 +9,10 @@
 #include "../kernels.hpp"
 #include "parallel.hpp"
 
-namespace convkit::backend::cpu {
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
 template <class T>
-void adaptive_avg_pool2d_forward(const AdaptivePool2dGeometry& g, const T* x, T* y) {
+void adaptive_avg_pool2d_forward_in(Copy, const AdaptivePool2dGeometry& g, const T* x, T* y) {
   // Each output reads about (H / OH + 1) * (W / OW + 1) inputs.
   const int64_t cost = g.H * g.W + g.OH * g.OW;
   parallel_for(g.N * g.C, cost, [&](int64_t p0, int64_t p1) {
@@ -24,7 +24,7 @@ void adaptive_avg_pool2d_forward(const AdaptivePool2dGeometry& g, const T* x, T*
 
 /// gx (overwritten, or added to when `accumulate`) from gy.
 template <class T>
-void adaptive_avg_pool2d_backward(const AdaptivePool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
+void adaptive_avg_pool2d_backward_in(Copy, const AdaptivePool2dGeometry& g, const T* gy, T* gx, bool accumulate) {
   const int64_t plane = g.H * g.W;
   parallel_for(g.N * g.C, plane + g.OH * g.OW, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
@@ -35,4 +35,4 @@ void adaptive_avg_pool2d_backward(const AdaptivePool2dGeometry& g, const T* gy, 
   });
 }
 
-}  // namespace convkit::backend::cpu
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY

@@ -1,4 +1,4 @@
-#pragma once
+// Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // Batch normalisation on the CPU: the per-channel work (statistics, running update, the
 // backward sums) is backend/kernels.hpp's, run with channels in parallel; the per-element
 // passes run a plane at a time, so their inner loops are contiguous and vectorise.
@@ -9,14 +9,15 @@
 #include "../kernels.hpp"
 #include "parallel.hpp"
 
-namespace convkit::backend::cpu {
+namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
 /// y = batch_norm(x) per kernels::batch_norm_channel; saved (2C) receives the mean and
 /// invstd the backward pass needs. weight, bias, running_mean, running_var may be null
 /// (the running statistics only in training).
 template <class T>
-void batch_norm_forward(const BatchNormGeometry& g, const T* x, const T* weight, const T* bias, T* running_mean,
-                        T* running_var, bool training, double momentum, double eps, T* saved, T* y) {
+void batch_norm_forward_in(Copy, const BatchNormGeometry& g, const T* x, const T* weight, const T* bias,
+                           T* running_mean, T* running_var, bool training, double momentum, double eps, T* saved,
+                           T* y) {
   parallel_for(g.C, training ? 4 * g.count() : 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c)
       kernels::batch_norm_channel(g, x, running_mean, running_var, training, momentum, eps, saved, c);
@@ -35,8 +36,8 @@ void batch_norm_forward(const BatchNormGeometry& g, const T* x, const T* weight,
 /// The gradients of batch_norm given gy: gx (overwritten, or skipped when null), and gw, gb
 /// (overwritten, where given). saved is the forward pass's.
 template <class T>
-void batch_norm_backward(const BatchNormGeometry& g, const T* x, const T* weight, const T* saved, const T* gy,
-                         bool training, T* gx, T* gw, T* gb) {
+void batch_norm_backward_in(Copy, const BatchNormGeometry& g, const T* x, const T* weight, const T* saved, const T* gy,
+                            bool training, T* gx, T* gw, T* gb) {
   std::vector<T> coef(static_cast<size_t>(3 * g.C));
   parallel_for(g.C, 4 * g.count(), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c)
@@ -58,4 +59,4 @@ void batch_norm_backward(const BatchNormGeometry& g, const T* x, const T* weight
   });
 }
 
-}  // namespace convkit::backend::cpu
+}  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY

@@ -27,4 +27,7 @@ struct Copy {
 #include "conv/strided_winograd.hpp"
 #include "conv/conv.hpp"
 #include "pool.hpp"
+#include "adaptive_pool.hpp"
+#include "batch_norm.hpp"
+#include "loss.hpp"
 // clang-format on

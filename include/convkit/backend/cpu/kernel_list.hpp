@@ -12,16 +12,14 @@
 // pooling kernels (kernels_by_isa.hpp): kernels.cpp defines CONVKIT_KERNEL_DEFINITIONS to
 // read them, and so may a test that calls a kernel directly.
 #include "../../ops/geometry.hpp"
-#include "adaptive_pool.hpp"
-#include "batch_norm.hpp"
 #include "gemm.hpp"
-#include "loss.hpp"
 #include "reference.hpp"
 
 namespace convkit::backend::cpu {
 
-// The entry points that run a kernel copy picked at run time, declared here and defined in
-// kernels_by_isa.hpp, which a file that only declares the kernels does not include.
+// The entry points that run a kernel copy picked at run time (convolution, pooling, batch
+// norm, the loss), declared here and defined in kernels_by_isa.hpp, which a file that only
+// declares the kernels does not include.
 
 /// y = conv2d(x, w) + b for layer g (b may be null), by the kernel the selection table
 /// (conv/select.hpp) gives the forward pass on this CPU.
@@ -46,6 +44,29 @@ void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y);
 /// gx gets the input gradient, or has it added when `accumulate` is set.
 template <class T>
 void avg_pool2d_backward(const Pool2dGeometry& g, const T* gy, T* gx, bool accumulate);
+/// y = adaptive_avg_pool2d(x): each output bin the mean of its (PyTorch's) input window.
+template <class T>
+void adaptive_avg_pool2d_forward(const AdaptivePool2dGeometry& g, const T* x, T* y);
+/// gx (overwritten, or added to when `accumulate`) from gy.
+template <class T>
+void adaptive_avg_pool2d_backward(const AdaptivePool2dGeometry& g, const T* gy, T* gx, bool accumulate);
+/// y = batch_norm(x) per kernels::batch_norm_channel; saved (2C) receives the mean and
+/// invstd the backward pass needs. weight, bias, running_mean, running_var may be null
+/// (the running statistics only in training).
+template <class T>
+void batch_norm_forward(const BatchNormGeometry& g, const T* x, const T* weight, const T* bias, T* running_mean,
+                        T* running_var, bool training, double momentum, double eps, T* saved, T* y);
+/// The gradients of batch_norm given gy: gx (overwritten, or skipped when null), and gw, gb
+/// (overwritten, where given). saved is the forward pass's.
+template <class T>
+void batch_norm_backward(const BatchNormGeometry& g, const T* x, const T* weight, const T* saved, const T* gy,
+                         bool training, T* gx, T* gw, T* gb);
+/// Returns the mean over the N rows of logsumexp(row) - row[label] (summed in double).
+template <class T>
+T cross_entropy_forward(int64_t N, int64_t K, const T* logits, const int64_t* labels);
+/// glogits = scale * (softmax(logits) - onehot(labels)) / N.
+template <class T>
+void cross_entropy_backward(int64_t N, int64_t K, const T* logits, const int64_t* labels, T scale, T* glogits);
 
 }  // namespace convkit::backend::cpu
 
