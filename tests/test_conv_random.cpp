@@ -746,7 +746,7 @@ TEST_CASE_TEMPLATE("conv2d backward adds into an existing gradient", T, float, d
 // gives the reference's answers, picked at run time through set_active_isa: LeNet's two
 // convolutions (the direct kernel; the image lanes or the channel lanes), a Winograd layer
 // and a depthwise one, forward and both gradients; max pooling equal in every copy (a
-// maximum is exact), the other pooling, batch norm and the loss to rounding.
+// maximum is exact), the other pooling, batch norm, the loss and the maps to rounding.
 TEST_CASE("each kernel copy this CPU runs matches the reference, picked at run time") {
   const cpu::Isa before = cpu::active_isa();
   int copies = 0;
@@ -776,10 +776,11 @@ TEST_CASE("each kernel copy this CPU runs matches the reference, picked at run t
       CHECK(max_rel_diff(as_double(x.grad()), ref.gx) < 1e-5);
       CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < 1e-5);
     }
-    // Max and average pooling, adaptive pooling, batch norm in training, the loss: outputs
-    // and input gradients.
+    // Max and average pooling, adaptive pooling, batch norm in training, the loss, and the
+    // elementwise maps (the logistic, a broadcast product): outputs and input gradients.
     std::vector<std::vector<float>> pooled;
-    for (int op = 0; op < 5; ++op) {
+    const auto scale = ck::Tensor<float>::uniform({5, 1, 1}, -1.f, 1.f, gen);
+    for (int op = 0; op < 7; ++op) {
       auto x = ck::Tensor<float>::uniform({3, 5, 13, 17}, -1.f, 1.f, gen).requires_grad_();
       const auto opt = ck::Pool2dOptions(3).stride(2).padding(1);
       const auto labels = std::vector<int64_t>{4, 0, 2};
@@ -788,7 +789,9 @@ TEST_CASE("each kernel copy this CPU runs matches the reference, picked at run t
                : op == 2 ? ck::adaptive_avg_pool2d(x, {4, 5})
                : op == 3 ? ck::batch_norm(x, ck::Tensor<float>(), ck::Tensor<float>(), ck::Tensor<float>(),
                                           ck::Tensor<float>(), true)
-                         : ck::cross_entropy(x.reshape({3, 5 * 13 * 17}), labels);
+               : op == 4 ? ck::cross_entropy(x.reshape({3, 5 * 13 * 17}), labels)
+               : op == 5 ? ck::sigmoid(x)
+                         : x * scale;
       (y * ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen)).sum().backward();
       pooled.push_back(y.to_vector());
       pooled.push_back(x.grad().to_vector());

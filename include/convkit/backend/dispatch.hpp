@@ -15,6 +15,7 @@
 #include "../ops/geometry.hpp"
 #include "cpu/elementwise.hpp"
 #include "cpu/gemm.hpp"
+#include "cpu/maps_by_isa.hpp"
 #include "cpu/memory.hpp"
 #include "cpu/optim.hpp"
 #include "cpu/reference.hpp"

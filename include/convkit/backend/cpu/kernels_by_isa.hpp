@@ -37,6 +37,7 @@
 #include "elementwise.hpp"
 #include "gemm.hpp"
 #include "gemm_kernels.hpp"
+#include "isa_dispatch.hpp"
 #include "kernel_list.hpp"
 #include "memory.hpp"
 #include "parallel.hpp"
@@ -44,101 +45,11 @@
 #include <immintrin.h>
 #endif
 
-// The copy for the build's own instruction set.
-#if CONVKIT_BUILD_ISA == 2
-#define CONVKIT_ISA_COPY isa_avx512
-#elif CONVKIT_BUILD_ISA == 1
-#define CONVKIT_ISA_COPY isa_avx2
-#else
-#define CONVKIT_ISA_COPY isa_generic
-#endif
-#define CONVKIT_KERNEL_ISA CONVKIT_BUILD_ISA
-#include "isa_copy.hpp"
-namespace convkit::backend::cpu {
-/// The copy for the build's own instruction set (the one every build has).
-namespace build_copy = CONVKIT_ISA_COPY;
-}  // namespace convkit::backend::cpu
-#undef CONVKIT_ISA_COPY
-#undef CONVKIT_KERNEL_ISA
-
-// A target pragma around a copy: every function defined between the two gets the target.
-#if defined(__clang__)
-#define CONVKIT_TARGET_BEGIN(isa) \
-  _Pragma(CONVKIT_STRINGIFY(clang attribute push(__attribute__((target(isa))), apply_to = function)))
-#define CONVKIT_TARGET_END _Pragma("clang attribute pop")
-#else
-#define CONVKIT_TARGET_BEGIN(isa) _Pragma("GCC push_options") _Pragma(CONVKIT_STRINGIFY(GCC target(isa)))
-#define CONVKIT_TARGET_END _Pragma("GCC pop_options")
-#endif
-#define CONVKIT_STRINGIFY(x) #x
-
-// GCC warns, in a copy above the build's instruction set, that passing its vectors by value
-// "changes the ABI" (every function in the copy has the same target, so no call crosses
-// it), and falsely of uninitialized values inside its AVX-512 intrinsics.
-#if defined(__GNUC__) && !defined(__clang__)
-#define CONVKIT_COPY_DIAGNOSTICS_BEGIN                                         \
-  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wpsabi\"") \
-      _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")                    \
-          _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
-#define CONVKIT_COPY_DIAGNOSTICS_END _Pragma("GCC diagnostic pop")
-#else
-#define CONVKIT_COPY_DIAGNOSTICS_BEGIN
-#define CONVKIT_COPY_DIAGNOSTICS_END
-#endif
-
-#if CONVKIT_ISA_COPIES && CONVKIT_BUILD_ISA < 1
-#define CONVKIT_ISA_COPY isa_avx2
-#define CONVKIT_KERNEL_ISA 1
-CONVKIT_COPY_DIAGNOSTICS_BEGIN
-CONVKIT_TARGET_BEGIN("avx2,fma")
-#include "isa_copy.hpp"
-CONVKIT_TARGET_END
-CONVKIT_COPY_DIAGNOSTICS_END
-#undef CONVKIT_ISA_COPY
-#undef CONVKIT_KERNEL_ISA
-#endif
-
-#if CONVKIT_ISA_COPIES && CONVKIT_BUILD_ISA < 2
-#define CONVKIT_ISA_COPY isa_avx512
-#define CONVKIT_KERNEL_ISA 2
-CONVKIT_COPY_DIAGNOSTICS_BEGIN
-CONVKIT_TARGET_BEGIN("avx512f,avx2,fma")
-#include "isa_copy.hpp"
-CONVKIT_TARGET_END
-CONVKIT_COPY_DIAGNOSTICS_END
-#undef CONVKIT_ISA_COPY
-#undef CONVKIT_KERNEL_ISA
-#endif
+#define CONVKIT_PER_ISA_HEADER "isa_copy.hpp"
+#include "each_isa.hpp"
+#undef CONVKIT_PER_ISA_HEADER
 
 namespace convkit::backend::cpu {
-
-/// The instruction set whose kernel copy runs now: active_isa() where that copy is
-/// compiled, else the build's own.
-inline Isa kernel_isa() {
-  const Isa isa = active_isa();
-  return kernel_copy_compiled(isa) ? isa : static_cast<Isa>(CONVKIT_BUILD_ISA);
-}
-
-/// Calls f with the tag (Copy) of kernel_isa()'s copy.
-template <class F>
-void with_kernel_copy(F&& f) {
-  switch (kernel_isa()) {
-#if CONVKIT_BUILD_ISA <= 2 && (CONVKIT_ISA_COPIES || CONVKIT_BUILD_ISA == 2)
-    case Isa::avx512:
-      return f(isa_avx512::Copy{});
-#endif
-#if CONVKIT_BUILD_ISA <= 1 && (CONVKIT_ISA_COPIES || CONVKIT_BUILD_ISA == 1)
-    case Isa::avx2:
-      return f(isa_avx2::Copy{});
-#endif
-#if CONVKIT_BUILD_ISA == 0
-    case Isa::generic:
-      return f(isa_generic::Copy{});
-#endif
-    default:  // not reached: kernel_isa() names a compiled copy
-      return f(build_copy::Copy{});
-  }
-}
 
 // The entry points declared in kernel_list.hpp (where conv2d_backward's default argument is).
 
