@@ -24,7 +24,7 @@
 // compiles them once, backend/cpu/kernels.cpp), then defines the run-time-selected ones
 // unless they are compiled elsewhere
 #include "cpu/kernel_list.hpp"
-#if !defined(CONVKIT_SEPARATE_KERNELS) || defined(CONVKIT_KERNEL_DEFINITIONS) || defined(CONVKIT_ALL_GEMM_KERNELS)
+#if !defined(CONVKIT_SEPARATE_KERNELS) || defined(CONVKIT_KERNEL_DEFINITIONS)
 #include "cpu/kernels_by_isa.hpp"
 #endif
 

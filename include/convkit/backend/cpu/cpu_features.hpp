@@ -88,13 +88,11 @@ inline bool cpu_supports(Isa isa) {
 
 /// True when this build carries `isa`'s micro-kernel. A kernel that can never be the best
 /// on a CPU able to run the binary is left out (a -march=native build on an AVX-512 machine
-/// has only the AVX-512 one), which keeps compile time down; CONVKIT_ALL_GEMM_KERNELS keeps
-/// them all (the tests use it to check every kernel).
+/// has only the AVX-512 one), which keeps compile time down; a build without -march has
+/// all three, and its tests check each.
 inline constexpr bool kernel_compiled(Isa isa) {
 #if !CONVKIT_X86_DISPATCH
   constexpr bool avx512 = false, avx2 = false, generic = true;
-#elif defined(CONVKIT_ALL_GEMM_KERNELS)
-  constexpr bool avx512 = true, avx2 = true, generic = true;
 #else
   constexpr bool avx512 = true;
 #if defined(__AVX512F__)

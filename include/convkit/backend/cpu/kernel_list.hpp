@@ -92,9 +92,7 @@ void cross_entropy_backward(int64_t N, int64_t K, const T* logits, const int64_t
   PREFIX void corr2d_backward<T>(int64_t, int64_t, int64_t, int64_t, const T*, const T*, const T*, T*, T*);
 // NOLINTEND(bugprone-macro-parentheses)
 
-// CONVKIT_ALL_GEMM_KERNELS (test_gemm) compiles the GEMM with every micro-kernel, which
-// the shared copy does not have: such a file compiles all it uses itself.
-#if defined(CONVKIT_SEPARATE_KERNELS) && !defined(CONVKIT_ALL_GEMM_KERNELS)
+#if defined(CONVKIT_SEPARATE_KERNELS)
 namespace convkit::backend::cpu {
 CONVKIT_CPU_KERNELS(extern template, float)
 CONVKIT_CPU_KERNELS(extern template, double)
