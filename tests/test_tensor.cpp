@@ -189,7 +189,7 @@ TEST_CASE("the CPU GEMM handles every transpose combination") {
     }
 }
 
-// The vectorisable float exp behind sigmoid (ops/functors.hpp): accurate to ~1e-7 over its
+// The vectorisable float exp behind sigmoid (core/functors.hpp): accurate to ~1e-7 over its
 // range, saturating beyond it, NaN in NaN out.
 TEST_CASE("exp_float matches double exp within 2e-7 and saturates outside [-87, 88]") {
   double worst = 0;

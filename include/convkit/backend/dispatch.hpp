@@ -12,7 +12,7 @@
 
 #include "../core/device.hpp"
 #include "../core/error.hpp"
-#include "../ops/geometry.hpp"
+#include "../core/geometry.hpp"
 #include "cpu/elementwise.hpp"
 #include "cpu/gemm.hpp"
 #include "cpu/maps_by_isa.hpp"

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "../ops/geometry.hpp"
+#include "../core/geometry.hpp"
 
 #if defined(__CUDA_ARCH__)
 #define CK_ATOMIC_ADD(ptr, value) atomicAdd((ptr), (value))

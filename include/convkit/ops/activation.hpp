@@ -1,8 +1,8 @@
 #pragma once
-// sigmoid, relu, tanh: the per-element math is in functors.hpp.
+// sigmoid, relu, tanh: the per-element math is in core/functors.hpp.
 #include "../backend/dispatch.hpp"
+#include "../core/functors.hpp"
 #include "common.hpp"
-#include "functors.hpp"
 
 namespace convkit {
 namespace detail {

@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "../backend/dispatch.hpp"
+#include "../core/functors.hpp"
 #include "common.hpp"
-#include "functors.hpp"
 
 namespace convkit {
 

@@ -2,7 +2,7 @@
 // The per-element update rules of the optimizers, written once for every backend.
 #include <cmath>
 
-#include "../ops/geometry.hpp"  // CK_HOST_DEVICE
+#include "../core/geometry.hpp"  // CK_HOST_DEVICE
 
 namespace convkit::optim {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "../../ops/geometry.hpp"
+#include "../../core/geometry.hpp"
 #include "parallel.hpp"
 
 namespace convkit::backend::cpu {

@@ -11,7 +11,7 @@
 // any header-only library does. With it, a file does not even read the convolution and
 // pooling kernels (kernels_by_isa.hpp): kernels.cpp defines CONVKIT_KERNEL_DEFINITIONS to
 // read them, and so may a test that calls a kernel directly.
-#include "../../ops/geometry.hpp"
+#include "../../core/geometry.hpp"
 #include "gemm.hpp"
 #include "reference.hpp"
 
@@ -38,7 +38,7 @@ void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, PoolIndex* ar
 /// has it added when `accumulate` is set.
 template <class T>
 void max_pool2d_backward(const Pool2dGeometry& g, const PoolIndex* argmax, const T* gy, T* gx, bool accumulate);
-/// y gets each window's mean (the count_include_pad rule of ops/geometry.hpp).
+/// y gets each window's mean (the count_include_pad rule of core/geometry.hpp).
 template <class T>
 void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y);
 /// gx gets the input gradient, or has it added when `accumulate` is set.

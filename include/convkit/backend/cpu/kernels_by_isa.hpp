@@ -29,7 +29,7 @@
 #include <utility>
 #include <vector>
 
-#include "../../ops/geometry.hpp"
+#include "../../core/geometry.hpp"
 #include "../kernels.hpp"
 #include "conv/select.hpp"
 #include "conv/view_layout.hpp"

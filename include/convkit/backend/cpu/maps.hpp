@@ -1,5 +1,5 @@
 // Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (maps_by_isa.hpp).
-// The elementwise maps: each op's per-element math (ops/functors.hpp) in a loop that
+// The elementwise maps: each op's per-element math (core/functors.hpp) in a loop that
 // vectorises for the copy's instruction set (the functor, defined outside the copy, is
 // inlined into it).
 namespace convkit::backend::cpu::CONVKIT_ISA_COPY {

@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../../ops/geometry.hpp"
+#include "../../core/geometry.hpp"
 #include "elementwise.hpp"
 #include "isa_dispatch.hpp"
 #include "parallel.hpp"

@@ -9,7 +9,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../../ops/geometry.hpp"
+#include "../../core/geometry.hpp"
 #include "../kernels.hpp"
 #include "elementwise.hpp"
 #include "parallel.hpp"

@@ -3,7 +3,7 @@
 // They are slow on purpose and obviously right; tests hold every fast path to them.
 #include <cstdint>
 
-#include "../../ops/geometry.hpp"
+#include "../../core/geometry.hpp"
 
 namespace convkit::backend::cpu {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "../../core/device.hpp"
-#include "../../ops/geometry.hpp"
+#include "../../core/geometry.hpp"
 
 namespace convkit::backend::cuda {
 

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <vector>
 
-#include "../../ops/functors.hpp"
+#include "../../core/functors.hpp"
 #include "../../optim/rules.hpp"
 #include "../kernels.hpp"
 #include "api.hpp"

@@ -4,7 +4,7 @@
 // kernel's index arithmetic without a GPU.
 #include <cstdint>
 
-#include "../../ops/geometry.hpp"  // CK_HOST_DEVICE
+#include "../../core/geometry.hpp"  // CK_HOST_DEVICE
 
 namespace convkit::backend::cuda {
 

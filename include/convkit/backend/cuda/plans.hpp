@@ -5,7 +5,7 @@
 // very same plans with emulated launches on the CPU (tests/test_emulated_launch.cpp).
 #include <cstdint>
 
-#include "../../ops/geometry.hpp"
+#include "../../core/geometry.hpp"
 #include "../kernels.hpp"
 
 namespace convkit::backend::cuda {

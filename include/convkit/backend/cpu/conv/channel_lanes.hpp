@@ -17,7 +17,7 @@
 #include <cstring>
 #include <vector>
 
-#include "../../../ops/geometry.hpp"
+#include "../../../core/geometry.hpp"
 #include "../elementwise.hpp"
 #include "../gemm_kernels.hpp"
 #include "../memory.hpp"

@@ -22,7 +22,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../../../ops/geometry.hpp"
+#include "../../../core/geometry.hpp"
 #include "../elementwise.hpp"
 #include "../gemm.hpp"
 #include "../memory.hpp"

@@ -23,7 +23,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../../../ops/geometry.hpp"
+#include "../../../core/geometry.hpp"
 #include "../elementwise.hpp"
 #include "../memory.hpp"
 #include "../parallel.hpp"

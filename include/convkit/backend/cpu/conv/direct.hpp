@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "../../../ops/geometry.hpp"
+#include "../../../core/geometry.hpp"
 #include "../elementwise.hpp"
 #include "../memory.hpp"
 #include "../parallel.hpp"

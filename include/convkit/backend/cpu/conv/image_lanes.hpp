@@ -27,7 +27,7 @@
 #include <optional>
 #include <vector>
 
-#include "../../../ops/geometry.hpp"
+#include "../../../core/geometry.hpp"
 #include "../elementwise.hpp"
 #include "../gemm_kernels.hpp"
 #include "../memory.hpp"

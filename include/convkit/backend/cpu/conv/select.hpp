@@ -17,7 +17,7 @@
 #include <type_traits>
 
 #include "../../../core/error.hpp"
-#include "../../../ops/geometry.hpp"
+#include "../../../core/geometry.hpp"
 #include "../cpu_features.hpp"
 
 namespace convkit::backend::cpu {

@@ -31,7 +31,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "../../../ops/geometry.hpp"
+#include "../../../core/geometry.hpp"
 #include "../memory.hpp"
 #include "../parallel.hpp"
 #include "view_layout.hpp"

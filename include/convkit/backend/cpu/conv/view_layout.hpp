@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "../../../ops/geometry.hpp"
+#include "../../../core/geometry.hpp"
 #include "../elementwise.hpp"
 
 namespace convkit::backend::cpu {

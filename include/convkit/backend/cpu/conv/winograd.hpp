@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "../../../ops/geometry.hpp"
+#include "../../../core/geometry.hpp"
 #include "../elementwise.hpp"
 #include "../gemm.hpp"
 #include "../memory.hpp"

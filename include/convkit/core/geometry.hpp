@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../core/shape.hpp"
+#include "shape.hpp"
 
 #if defined(__CUDACC__)
 #define CK_HOST_DEVICE __host__ __device__
