@@ -1,20 +1,21 @@
 #pragma once
 // The convolution, pooling, batch norm and loss kernels compiled once per instruction set
-// and picked at run time, so that a program built for plain x86-64 runs the AVX-512 kernels on an AVX-512
-// machine and the AVX2 ones on an AVX2 machine, with no -march and no macro to set.
+// and picked at run time, so that a program built for plain x86-64 runs the AVX-512
+// kernels on an AVX-512 machine and the AVX2 ones on an AVX2 machine, with no -march and
+// no macro to set.
 //
-// isa_copy.hpp lists the kernels. It is included once for the build's own instruction set
-// (CONVKIT_BUILD_ISA: what the compiler flags give, no target attribute) and, on x86 with
-// GCC or Clang, once more for each instruction set above it, under a target pragma that
-// gives every function in it that instruction set. Each copy has its own namespace named
-// for its instruction set (isa_generic, isa_avx2, isa_avx512), so that two files built
-// with different flags can never give one function two bodies. A -march=native build on
-// an AVX-512 machine compiles one copy; a build with no -march compiles three.
+// isa_copy.hpp lists the kernels; each_isa.hpp includes that list once for the build's own
+// instruction set (CONVKIT_BUILD_ISA: what the compiler flags give, no target attribute)
+// and, on x86 with GCC or Clang, once more for each instruction set above it, under a
+// target pragma that gives every function in it that instruction set. Each copy has its
+// own namespace named for its instruction set (isa_generic, isa_avx2, isa_avx512), so that
+// two files built with different flags can never give one function two bodies. A
+// -march=native build on an AVX-512 machine compiles one copy; a build with no -march three.
 //
-// The entry points below (conv2d_forward, max_pool2d_forward, batch_norm_forward, ...) run the copy for
-// active_isa(), the instruction set the GEMM uses too: the best this CPU runs, or the one
-// the environment variable CONVKIT_ISA names (generic, avx2, avx512), so that the tests
-// run every copy the machine can.
+// The entry points below (conv2d_forward, max_pool2d_forward, batch_norm_forward, ...) run
+// the copy for active_isa(), the instruction set the GEMM uses too: the best this CPU
+// runs, or the one the environment variable CONVKIT_ISA names (generic, avx2, avx512), so
+// that the tests run every copy the machine can (isa_dispatch.hpp).
 //
 // Everything the copies use from outside is included here first: a header first included
 // under a target pragma would compile its functions for that instruction set only.
