@@ -809,3 +809,62 @@ TEST_CASE("each kernel copy this CPU runs matches the reference, picked at run t
   CHECK(copies >= 1);
   MESSAGE(copies << " kernel copies run on this CPU");
 }
+
+// The selection table (conv/select.hpp) on the benchmark's layers: which kernel each pass
+// takes, by instruction set. The forward pass and both gradients ask the same table.
+TEST_CASE("the selection table picks the documented kernel for each pass of the benchmark layers") {
+  if (std::getenv("CONVKIT_CONV_ALGO")) return;  // a forced kernel changes every answer
+  using K = cpu::ConvKernel;
+  const auto geometry = [](ck::Shape x, ck::Shape w, const ck::Conv2dOptions& opt) {
+    return ck::conv2d_geometry("conv2d", ck::Tensor<float>::zeros(x), ck::Tensor<float>::zeros(w), ck::Tensor<float>(),
+                               opt);
+  };
+  struct Row {
+    const char* layer;
+    ck::Conv2dGeometry g;
+    K avx512[3], avx2[3];  // forward, input gradient, weight gradient
+  };
+  const std::vector<Row> rows = {
+      {"LeNet conv1",
+       geometry({256, 1, 28, 28}, {6, 1, 5, 5}, ck::Conv2dOptions().padding(2)),
+       {K::direct, K::direct, K::direct},
+       {K::direct, K::direct, K::direct}},
+      {"LeNet conv2",
+       geometry({256, 6, 14, 14}, {16, 6, 5, 5}, ck::Conv2dOptions()),
+       {K::image_lanes, K::image_lanes, K::image_lanes},
+       {K::channel_lanes, K::channel_lanes, K::channel_lanes}},
+      {"3x3, 256 channels",
+       geometry({32, 256, 14, 14}, {256, 256, 3, 3}, ck::Conv2dOptions().padding(1)),
+       {K::winograd, K::winograd, K::winograd},
+       {K::winograd, K::winograd, K::winograd}},
+      {"AlexNet conv1",
+       geometry({8, 1, 224, 224}, {96, 1, 11, 11}, ck::Conv2dOptions().stride(4).padding(1)),
+       {K::strided_winograd, K::strided_winograd, K::channel_lanes},
+       {K::channel_lanes, K::channel_lanes, K::channel_lanes}},
+      {"1x1",
+       geometry({32, 256, 28, 28}, {128, 256, 1, 1}, ck::Conv2dOptions()),
+       {K::pointwise, K::pointwise, K::pointwise},
+       {K::pointwise, K::pointwise, K::pointwise}},
+      {"depthwise 3x3",
+       geometry({32, 128, 28, 28}, {128, 1, 3, 3}, ck::Conv2dOptions().padding(1).groups(128)),
+       {K::depthwise_rows, K::depthwise_rows, K::depthwise_rows},
+       {K::depthwise_rows, K::depthwise_rows, K::depthwise_rows}},
+  };
+  const cpu::ConvPass passes[3] = {cpu::kForward, cpu::kInputGradient, cpu::kWeightGradient};
+  for (const Row& r : rows)
+    for (int p = 0; p < 3; ++p) {
+      CAPTURE(r.layer);
+      CAPTURE(p);
+      CHECK(cpu::choose_conv_kernel<float>(r.g, passes[p], cpu::Isa::avx512) == r.avx512[p]);
+      CHECK(cpu::choose_conv_kernel<float>(r.g, passes[p], cpu::Isa::avx2) == r.avx2[p]);
+      CHECK(cpu::choose_conv_kernel<float>(r.g, passes[p], cpu::Isa::generic) == r.avx2[p]);
+      // double has no float-only kernel: the direct, depthwise and pointwise kernels or im2col
+      const K d = cpu::choose_conv_kernel<double>(r.g, passes[p], cpu::Isa::avx512);
+      CHECK((d == K::direct || d == K::depthwise_rows || d == K::pointwise || d == K::im2col));
+    }
+  // Every kernel has a name CONVKIT_CONV_ALGO accepts, and the table ends with a row that fits anything.
+  for (K k : {K::pointwise, K::im2col, K::channel_lanes, K::direct, K::depthwise_rows, K::winograd, K::image_lanes,
+              K::strided_winograd})
+    CHECK(std::string(cpu::conv_kernel_name(k)) != "?");
+  CHECK(cpu::kConvKernelTable[std::size(cpu::kConvKernelTable) - 1].kernel == K::im2col);
+}
