@@ -91,22 +91,8 @@ inline bool cpu_supports(Isa isa) {
 /// has only the AVX-512 one), which keeps compile time down; a build without -march has
 /// all three, and its tests check each.
 inline constexpr bool kernel_compiled(Isa isa) {
-#if !CONVKIT_X86_DISPATCH
-  constexpr bool avx512 = false, avx2 = false, generic = true;
-#else
-  constexpr bool avx512 = true;
-#if defined(__AVX512F__)
-  constexpr bool avx2 = false;     // whatever runs this binary has AVX-512
-#else
-  constexpr bool avx2 = true;
-#endif
-#if defined(__AVX2__) && defined(__FMA__)
-  constexpr bool generic = false;  // whatever runs this binary has AVX2 and FMA
-#else
-  constexpr bool generic = true;
-#endif
-#endif
-  return isa == Isa::avx512 ? avx512 : isa == Isa::avx2 ? avx2 : generic;
+  const int level = static_cast<int>(isa);
+  return CONVKIT_X86_DISPATCH ? level >= CONVKIT_BUILD_ISA : level == CONVKIT_BUILD_ISA;
 }
 
 /// True when this build has `isa`'s kernel and this CPU can run it.
