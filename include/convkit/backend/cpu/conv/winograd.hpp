@@ -31,26 +31,38 @@ namespace winograd {
 constexpr int kTileValues = 16;  // a 4x4 transformed tile
 constexpr int64_t kBlock = 8;    // tiles per vector pass of a transform (see for_blocks)
 
+/// (o, c) pairs per block of the weight transforms: the 16 matrices of U lie 4 * O * C
+/// bytes apart, a power of two for most layers, so single floats stored to (or loaded
+/// from) all 16 at once map to one set of the caches and evict each other (ResNet's
+/// 512-channel layers spent about 150 cycles per kernel that way). A block goes through a
+/// small buffer and reaches each matrix as whole cache lines.
+constexpr int64_t kWeightBlock = 64;
+
 /// U[xi] = (G g G^T)[xi] for every (o, c): 16 matrices of O x C, xi = 4 * row + column.
 /// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
 inline void transform_weights(int64_t O, int64_t C, const float* w, float* U) {
-  const int64_t OC = O * C;
-  parallel_for(OC, 64, [&](int64_t oc0, int64_t oc1) {
-    for (int64_t oc = oc0; oc < oc1; ++oc) {
-      const float* k = w + oc * 9;
-      float t[4][3];  // G g: the rows
-      for (int j = 0; j < 3; ++j) {
-        t[0][j] = k[j];
-        t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
-        t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
-        t[3][j] = k[6 + j];
+  const int64_t OC = O * C, blocks = (OC + kWeightBlock - 1) / kWeightBlock;
+  parallel_for(blocks, 64 * kWeightBlock, [&](int64_t b0, int64_t b1) {
+    alignas(64) float u[kTileValues][kWeightBlock];
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t oc0 = b * kWeightBlock, n = std::min(kWeightBlock, OC - oc0);
+      for (int64_t j = 0; j < n; ++j) {
+        const float* k = w + (oc0 + j) * 9;
+        float t[4][3];  // G g: the rows
+        for (int c = 0; c < 3; ++c) {
+          t[0][c] = k[c];
+          t[1][c] = 0.5f * (k[c] + k[3 + c] + k[6 + c]);
+          t[2][c] = 0.5f * (k[c] - k[3 + c] + k[6 + c]);
+          t[3][c] = k[6 + c];
+        }
+        for (int i = 0; i < 4; ++i) {  // (G g) G^T: the columns
+          u[4 * i + 0][j] = t[i][0];
+          u[4 * i + 1][j] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+          u[4 * i + 2][j] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+          u[4 * i + 3][j] = t[i][2];
+        }
       }
-      for (int i = 0; i < 4; ++i) {  // (G g) G^T: the columns
-        U[(4 * i + 0) * OC + oc] = t[i][0];
-        U[(4 * i + 1) * OC + oc] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-        U[(4 * i + 2) * OC + oc] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-        U[(4 * i + 3) * OC + oc] = t[i][2];
-      }
+      for (int xi = 0; xi < kTileValues; ++xi) copy_short(u[xi], n, U + xi * OC + oc0);
     }
   });
 }
@@ -246,24 +258,30 @@ inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, 
 }
 
 /// gw[o][c] = G^T dU[.][o][c] G, the adjoint of transform_weights: dU holds 16 matrices
-/// of O x C (the gradient with respect to U); gw, (O, C, 3, 3), is overwritten.
+/// of O x C (the gradient with respect to U); gw, (O, C, 3, 3), is overwritten. Blocks of
+/// kWeightBlock pairs, as transform_weights.
 inline void transform_weight_gradient(int64_t O, int64_t C, const float* dU, float* gw) {
-  const int64_t OC = O * C;
-  parallel_for(OC, 64, [&](int64_t oc0, int64_t oc1) {
-    for (int64_t oc = oc0; oc < oc1; ++oc) {
-      float u[4][4];
-      for (int xi = 0; xi < 16; ++xi) u[xi / 4][xi % 4] = dU[xi * OC + oc];
-      float t[3][4];  // G^T u, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]
-      for (int j = 0; j < 4; ++j) {
-        t[0][j] = u[0][j] + 0.5f * (u[1][j] + u[2][j]);
-        t[1][j] = 0.5f * (u[1][j] - u[2][j]);
-        t[2][j] = 0.5f * (u[1][j] + u[2][j]) + u[3][j];
-      }
-      float* k = gw + oc * 9;
-      for (int i = 0; i < 3; ++i) {  // (G^T u) G
-        k[3 * i] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
-        k[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
-        k[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+  const int64_t OC = O * C, blocks = (OC + kWeightBlock - 1) / kWeightBlock;
+  parallel_for(blocks, 64 * kWeightBlock, [&](int64_t b0, int64_t b1) {
+    alignas(64) float du[kTileValues][kWeightBlock];
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t oc0 = b * kWeightBlock, n = std::min(kWeightBlock, OC - oc0);
+      for (int xi = 0; xi < kTileValues; ++xi) copy_short(dU + xi * OC + oc0, n, du[xi]);
+      for (int64_t j = 0; j < n; ++j) {
+        float u[4][4];
+        for (int xi = 0; xi < kTileValues; ++xi) u[xi / 4][xi % 4] = du[xi][j];
+        float t[3][4];  // G^T u, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]
+        for (int c = 0; c < 4; ++c) {
+          t[0][c] = u[0][c] + 0.5f * (u[1][c] + u[2][c]);
+          t[1][c] = 0.5f * (u[1][c] - u[2][c]);
+          t[2][c] = 0.5f * (u[1][c] + u[2][c]) + u[3][c];
+        }
+        float* k = gw + (oc0 + j) * 9;
+        for (int i = 0; i < 3; ++i) {  // (G^T u) G
+          k[3 * i] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+          k[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
+          k[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+        }
       }
     }
   });
@@ -321,18 +339,26 @@ void for_each_chunk(const Conv2dGeometry& g, const Layout& L, Body body) {
 
 }  // namespace winograd
 
-/// The forward pass by F(2x2, 3x3); see the file comment. fits_winograd(g) must hold.
-inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
-  using namespace winograd;
-  const Layout L(g);
-  Workspace<float> U(static_cast<size_t>(kTileValues * g.O * g.C));
-  transform_weights(g.O, g.C, w, U.data());
-  // Each U[xi] is packed once for all chunks, the 16 of them in parallel.
-  std::array<std::optional<PreparedA<float>>, kTileValues> weights;
-  parallel_for(kTileValues, g.O * g.C, [&](int64_t x0, int64_t x1) {
+namespace winograd {
+
+/// The 16 transformed weight matrices, each packed for its product with V: op(U[xi]) is
+/// O x C of the convolution they serve.
+using PackedWeights = std::array<std::optional<PreparedA<float>>, kTileValues>;
+
+/// Packs op(U[source(xi)]) for each xi, the 16 in parallel: (rows, cols) stored as such,
+/// or stored transposed (cols, rows) when `transposed`.
+template <class Source>
+void pack_weights(bool transposed, int64_t rows, int64_t cols, const float* U, Source source, PackedWeights& packed) {
+  parallel_for(kTileValues, rows * cols, [&](int64_t x0, int64_t x1) {
     for (int64_t xi = x0; xi < x1; ++xi)
-      weights[static_cast<size_t>(xi)].emplace(false, g.O, g.C, U.data() + xi * g.O * g.C);
+      packed[static_cast<size_t>(xi)].emplace(transposed, rows, cols, U + source(static_cast<int>(xi)) * rows * cols);
   });
+}
+
+/// y of g from x with the weights transformed and packed; b may be null.
+inline void forward_packed(const Conv2dGeometry& g, const PackedWeights& weights, const float* x, const float* b,
+                           float* y) {
+  const Layout L(g);
   for_each_chunk(g, L, [&](bool, int64_t r0, int64_t r1, int64_t T, float* V, float* M, float* scratch) {
     transform_input(g, L, x, r0, r1, T, V, scratch);
     for (int xi = 0; xi < kTileValues; ++xi)
@@ -342,14 +368,34 @@ inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, con
   });
 }
 
-/// gx (overwritten) for fits_winograd_input_gradient(g).
+}  // namespace winograd
+
+/// The forward pass by F(2x2, 3x3); see the file comment. fits_winograd(g) must hold.
+inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
+  using namespace winograd;
+  Workspace<float> U(static_cast<size_t>(kTileValues * g.O * g.C));
+  transform_weights(g.O, g.C, w, U.data());
+  PackedWeights weights;  // each U[xi] packed once for all chunks
+  pack_weights(
+      false, g.O, g.C, U.data(), [](int xi) { return xi; }, weights);
+  forward_packed(g, weights, x, b, y);
+}
+
+/// gx (overwritten) for fits_winograd_input_gradient(g): the forward pass of gy
+/// (input_gradient_geometry) with each kernel flipped in both directions and the channels
+/// swapped. The flipped kernel needs no transform of its own: with J the 3x3 exchange
+/// matrix, G J = P G where P swaps the first and last of four rows, so
+/// G (J w J) G^T = P U P^T, U with rows and columns 0 and 3 exchanged; swapping channels
+/// transposes each matrix. The forward's U, packed transposed, serves.
 inline void winograd_input_gradient(const Conv2dGeometry& g, const float* w, const float* gy, float* gx) {
-  Workspace<float> flipped(static_cast<size_t>(g.C * g.O * 9));
-  float* wt = flipped.data();
-  for (int64_t o = 0; o < g.O; ++o)
-    for (int64_t c = 0; c < g.C; ++c)
-      for (int k = 0; k < 9; ++k) wt[(c * g.O + o) * 9 + k] = w[(o * g.C + c) * 9 + (8 - k)];
-  winograd_conv2d_forward(input_gradient_geometry(g), gy, wt, nullptr, gx);
+  using namespace winograd;
+  Workspace<float> U(static_cast<size_t>(kTileValues * g.O * g.C));
+  transform_weights(g.O, g.C, w, U.data());
+  const auto swap03 = [](int i) { return i == 0 ? 3 : i == 3 ? 0 : i; };
+  PackedWeights weights;
+  pack_weights(
+      true, g.C, g.O, U.data(), [&](int xi) { return 4 * swap03(xi / 4) + swap03(xi % 4); }, weights);
+  forward_packed(input_gradient_geometry(g), weights, gy, nullptr, gx);
 }
 
 /// gw (overwritten) for fits_winograd(g), in the forward pass's transformed
