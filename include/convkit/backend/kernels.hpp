@@ -322,16 +322,12 @@ CK_HOST_DEVICE void channel_sums(const BatchNormGeometry& g, const T* x, const T
   }
 }
 
-/// Two doubles, returned by the functions channel_sums calls.
-struct StatPair {
-  double v[2];
+/// What the function channel_sums calls returns: one value per sum.
+template <int Sums>
+struct StatValues {
+  double v[Sums];  ///< the values
+  /// Value j.
   CK_HOST_DEVICE double operator[](int j) const { return v[j]; }
-};
-
-/// One double (see StatPair).
-struct StatOne {
-  double v;
-  CK_HOST_DEVICE double operator[](int) const { return v; }
 };
 
 /// Channel c's statistics, the running statistics' update (training) and saved[c], saved[C + c].
@@ -344,14 +340,14 @@ CK_HOST_DEVICE void batch_norm_channel(const BatchNormGeometry& g, const T* x, T
   if (training) {
     double s[1], q[1];
     channel_sums(
-        g, x, x, c, [](double v, double) { return StatOne{v}; }, s);
+        g, x, x, c, [](double v, double) { return StatValues<1>{{v}}; }, s);
     const double M = static_cast<double>(g.count());
     mean = s[0] / M;
     channel_sums(
         g, x, x, c,
         [mean](double v, double) {
           const double d = v - mean;
-          return StatOne{d * d};
+          return StatValues<1>{{d * d}};
         },
         q);
     var = q[0] / M;
@@ -395,7 +391,7 @@ CK_HOST_DEVICE void batch_norm_grad_channel(const BatchNormGeometry& g, const T*
   channel_sums(
       g, gy, x, c,
       [mean, invstd](double d, double v) {
-        return StatPair{{d, d * (v - mean) * invstd}};
+        return StatValues<2>{{d, d * (v - mean) * invstd}};
       },
       sums);
   const double sg = sums[0], sgx = sums[1];

@@ -8,8 +8,9 @@
 // per tile and channel pair where direct convolution needs 36, so 2.25x fewer flops. The
 // transforms are additions. The tiles run in chunks of whole tile rows, small enough
 // that a chunk's V and products stay in cache; chunks run in parallel. The input
-// gradient is the forward pass of the output gradient (winograd_input_gradient), the
-// weight gradient the adjoint of each step of the forward (winograd_weight_gradient).
+// gradient is the forward pass of the output gradient with the forward's transformed
+// weights, transposed and permuted (winograd_input_gradient), the weight gradient the
+// adjoint of each step of the forward (winograd_weight_gradient).
 #include <algorithm>
 #include <array>
 #include <cstdint>
