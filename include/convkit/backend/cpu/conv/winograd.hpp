@@ -35,8 +35,10 @@ constexpr int64_t kBlock = 8;    // tiles per vector pass of a transform (see fo
 /// (o, c) pairs per block of the weight transforms: the 16 matrices of U lie 4 * O * C
 /// bytes apart, a power of two for most layers, so single floats stored to (or loaded
 /// from) all 16 at once map to one set of the caches and evict each other (ResNet's
-/// 512-channel layers spent about 150 cycles per kernel that way). A block goes through a
-/// small buffer and reaches each matrix as whole cache lines.
+/// 512-channel layers spent about 150 cycles per kernel that way). A block goes through
+/// small buffers: it reaches each matrix as whole cache lines, and its kernels, stored
+/// one after another, are turned into nine rows of the block so that the transform runs
+/// across the block in vectors.
 constexpr int64_t kWeightBlock = 64;
 
 /// U[xi] = (G g G^T)[xi] for every (o, c): 16 matrices of O x C, xi = 4 * row + column.
@@ -44,17 +46,20 @@ constexpr int64_t kWeightBlock = 64;
 inline void transform_weights(int64_t O, int64_t C, const float* w, float* U) {
   const int64_t OC = O * C, blocks = (OC + kWeightBlock - 1) / kWeightBlock;
   parallel_for(blocks, 64 * kWeightBlock, [&](int64_t b0, int64_t b1) {
+    alignas(64) float k[9][kWeightBlock];
     alignas(64) float u[kTileValues][kWeightBlock];
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t oc0 = b * kWeightBlock, n = std::min(kWeightBlock, OC - oc0);
-      for (int64_t j = 0; j < n; ++j) {
-        const float* k = w + (oc0 + j) * 9;
+      const float* src = w + oc0 * 9;
+      for (int64_t j = 0; j < n; ++j)
+        for (int m = 0; m < 9; ++m) k[m][j] = src[j * 9 + m];
+      CONVKIT_SIMD for (int64_t j = 0; j < n; ++j) {
         float t[4][3];  // G g: the rows
         for (int c = 0; c < 3; ++c) {
-          t[0][c] = k[c];
-          t[1][c] = 0.5f * (k[c] + k[3 + c] + k[6 + c]);
-          t[2][c] = 0.5f * (k[c] - k[3 + c] + k[6 + c]);
-          t[3][c] = k[6 + c];
+          t[0][c] = k[c][j];
+          t[1][c] = 0.5f * (k[c][j] + k[3 + c][j] + k[6 + c][j]);
+          t[2][c] = 0.5f * (k[c][j] - k[3 + c][j] + k[6 + c][j]);
+          t[3][c] = k[6 + c][j];
         }
         for (int i = 0; i < 4; ++i) {  // (G g) G^T: the columns
           u[4 * i + 0][j] = t[i][0];
@@ -265,25 +270,26 @@ inline void transform_weight_gradient(int64_t O, int64_t C, const float* dU, flo
   const int64_t OC = O * C, blocks = (OC + kWeightBlock - 1) / kWeightBlock;
   parallel_for(blocks, 64 * kWeightBlock, [&](int64_t b0, int64_t b1) {
     alignas(64) float du[kTileValues][kWeightBlock];
+    alignas(64) float k[9][kWeightBlock];
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t oc0 = b * kWeightBlock, n = std::min(kWeightBlock, OC - oc0);
       for (int xi = 0; xi < kTileValues; ++xi) copy_short(dU + xi * OC + oc0, n, du[xi]);
-      for (int64_t j = 0; j < n; ++j) {
-        float u[4][4];
-        for (int xi = 0; xi < kTileValues; ++xi) u[xi / 4][xi % 4] = du[xi][j];
+      CONVKIT_SIMD for (int64_t j = 0; j < n; ++j) {
         float t[3][4];  // G^T u, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]
         for (int c = 0; c < 4; ++c) {
-          t[0][c] = u[0][c] + 0.5f * (u[1][c] + u[2][c]);
-          t[1][c] = 0.5f * (u[1][c] - u[2][c]);
-          t[2][c] = 0.5f * (u[1][c] + u[2][c]) + u[3][c];
+          t[0][c] = du[c][j] + 0.5f * (du[4 + c][j] + du[8 + c][j]);
+          t[1][c] = 0.5f * (du[4 + c][j] - du[8 + c][j]);
+          t[2][c] = 0.5f * (du[4 + c][j] + du[8 + c][j]) + du[12 + c][j];
         }
-        float* k = gw + (oc0 + j) * 9;
         for (int i = 0; i < 3; ++i) {  // (G^T u) G
-          k[3 * i] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
-          k[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
-          k[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+          k[3 * i][j] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+          k[3 * i + 1][j] = 0.5f * (t[i][1] - t[i][2]);
+          k[3 * i + 2][j] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
         }
       }
+      float* dst = gw + oc0 * 9;
+      for (int64_t j = 0; j < n; ++j)
+        for (int m = 0; m < 9; ++m) dst[j * 9 + m] = k[m][j];
     }
   });
 }
