@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs convkit's benchmarks and the same shapes through PyTorch (Debian's python3-torch) in
-# one invocation, with 2 threads and with 1, and prints one table with the ratios.
+# one invocation, with 2 threads and with 1, and prints one table with the ratios; then a
+# shared machine, training from image files, and the training steps against PyTorch 2.15.
 # Usage: bash benchmarks/run.sh [--runs R] [--filter S] [--isa avx2] [--rounds N]
 #   --rounds N (2): both sides run N times, alternately; each case takes the round with
 #   the lowest median, for convkit and PyTorch alike (compare.py).
@@ -74,3 +75,9 @@ echo
 bash benchmarks/shared_machine.sh "$BUILD_DIR"
 echo
 bash benchmarks/folder_epoch.sh "$BUILD_DIR" 3
+# The training steps against the current PyTorch (2.15 from pip, eager and torch.compile;
+# its venv is made on first use, about 5 GB). CONVKIT_SKIP_TORCH2=1 leaves it out.
+if [ "${CONVKIT_SKIP_TORCH2:-0}" != 1 ]; then
+  echo
+  bash benchmarks/torch2_steps.sh "$BUILD_DIR"
+fi
