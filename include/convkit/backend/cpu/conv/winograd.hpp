@@ -41,35 +41,42 @@ constexpr int64_t kBlock = 8;    // tiles per vector pass of a transform (see fo
 /// across the block in vectors.
 constexpr int64_t kWeightBlock = 64;
 
+/// Calls body(oc0, n) for the blocks of kWeightBlock (o, c) pairs of an O x C layer, pairs
+/// [oc0, oc0 + n), the blocks in parallel.
+template <class Body>
+void for_weight_blocks(int64_t O, int64_t C, Body body) {
+  const int64_t OC = O * C, blocks = (OC + kWeightBlock - 1) / kWeightBlock;
+  parallel_for(blocks, 64 * kWeightBlock, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) body(b * kWeightBlock, std::min(kWeightBlock, OC - b * kWeightBlock));
+  });
+}
+
 /// U[xi] = (G g G^T)[xi] for every (o, c): 16 matrices of O x C, xi = 4 * row + column.
 /// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
 inline void transform_weights(int64_t O, int64_t C, const float* w, float* U) {
-  const int64_t OC = O * C, blocks = (OC + kWeightBlock - 1) / kWeightBlock;
-  parallel_for(blocks, 64 * kWeightBlock, [&](int64_t b0, int64_t b1) {
+  const int64_t OC = O * C;
+  for_weight_blocks(O, C, [&](int64_t oc0, int64_t n) {
     alignas(64) float k[9][kWeightBlock];
     alignas(64) float u[kTileValues][kWeightBlock];
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t oc0 = b * kWeightBlock, n = std::min(kWeightBlock, OC - oc0);
-      const float* src = w + oc0 * 9;
-      for (int64_t j = 0; j < n; ++j)
-        for (int m = 0; m < 9; ++m) k[m][j] = src[j * 9 + m];
-      CONVKIT_SIMD for (int64_t j = 0; j < n; ++j) {
-        float t[4][3];  // G g: the rows
-        for (int c = 0; c < 3; ++c) {
-          t[0][c] = k[c][j];
-          t[1][c] = 0.5f * (k[c][j] + k[3 + c][j] + k[6 + c][j]);
-          t[2][c] = 0.5f * (k[c][j] - k[3 + c][j] + k[6 + c][j]);
-          t[3][c] = k[6 + c][j];
-        }
-        for (int i = 0; i < 4; ++i) {  // (G g) G^T: the columns
-          u[4 * i + 0][j] = t[i][0];
-          u[4 * i + 1][j] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-          u[4 * i + 2][j] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-          u[4 * i + 3][j] = t[i][2];
-        }
+    const float* src = w + oc0 * 9;
+    for (int64_t j = 0; j < n; ++j)
+      for (int m = 0; m < 9; ++m) k[m][j] = src[j * 9 + m];
+    CONVKIT_SIMD for (int64_t j = 0; j < n; ++j) {
+      float t[4][3];  // G g: the rows
+      for (int c = 0; c < 3; ++c) {
+        t[0][c] = k[c][j];
+        t[1][c] = 0.5f * (k[c][j] + k[3 + c][j] + k[6 + c][j]);
+        t[2][c] = 0.5f * (k[c][j] - k[3 + c][j] + k[6 + c][j]);
+        t[3][c] = k[6 + c][j];
       }
-      for (int xi = 0; xi < kTileValues; ++xi) copy_short(u[xi], n, U + xi * OC + oc0);
+      for (int i = 0; i < 4; ++i) {  // (G g) G^T: the columns
+        u[4 * i + 0][j] = t[i][0];
+        u[4 * i + 1][j] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+        u[4 * i + 2][j] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+        u[4 * i + 3][j] = t[i][2];
+      }
     }
+    for (int xi = 0; xi < kTileValues; ++xi) copy_short(u[xi], n, U + xi * OC + oc0);
   });
 }
 
@@ -267,30 +274,27 @@ inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, 
 /// of O x C (the gradient with respect to U); gw, (O, C, 3, 3), is overwritten. Blocks of
 /// kWeightBlock pairs, as transform_weights.
 inline void transform_weight_gradient(int64_t O, int64_t C, const float* dU, float* gw) {
-  const int64_t OC = O * C, blocks = (OC + kWeightBlock - 1) / kWeightBlock;
-  parallel_for(blocks, 64 * kWeightBlock, [&](int64_t b0, int64_t b1) {
+  const int64_t OC = O * C;
+  for_weight_blocks(O, C, [&](int64_t oc0, int64_t n) {
     alignas(64) float du[kTileValues][kWeightBlock];
     alignas(64) float k[9][kWeightBlock];
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t oc0 = b * kWeightBlock, n = std::min(kWeightBlock, OC - oc0);
-      for (int xi = 0; xi < kTileValues; ++xi) copy_short(dU + xi * OC + oc0, n, du[xi]);
-      CONVKIT_SIMD for (int64_t j = 0; j < n; ++j) {
-        float t[3][4];  // G^T u, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]
-        for (int c = 0; c < 4; ++c) {
-          t[0][c] = du[c][j] + 0.5f * (du[4 + c][j] + du[8 + c][j]);
-          t[1][c] = 0.5f * (du[4 + c][j] - du[8 + c][j]);
-          t[2][c] = 0.5f * (du[4 + c][j] + du[8 + c][j]) + du[12 + c][j];
-        }
-        for (int i = 0; i < 3; ++i) {  // (G^T u) G
-          k[3 * i][j] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
-          k[3 * i + 1][j] = 0.5f * (t[i][1] - t[i][2]);
-          k[3 * i + 2][j] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
-        }
+    for (int xi = 0; xi < kTileValues; ++xi) copy_short(dU + xi * OC + oc0, n, du[xi]);
+    CONVKIT_SIMD for (int64_t j = 0; j < n; ++j) {
+      float t[3][4];  // G^T u, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]
+      for (int c = 0; c < 4; ++c) {
+        t[0][c] = du[c][j] + 0.5f * (du[4 + c][j] + du[8 + c][j]);
+        t[1][c] = 0.5f * (du[4 + c][j] - du[8 + c][j]);
+        t[2][c] = 0.5f * (du[4 + c][j] + du[8 + c][j]) + du[12 + c][j];
       }
-      float* dst = gw + oc0 * 9;
-      for (int64_t j = 0; j < n; ++j)
-        for (int m = 0; m < 9; ++m) dst[j * 9 + m] = k[m][j];
+      for (int i = 0; i < 3; ++i) {  // (G^T u) G
+        k[3 * i][j] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+        k[3 * i + 1][j] = 0.5f * (t[i][1] - t[i][2]);
+        k[3 * i + 2][j] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+      }
     }
+    float* dst = gw + oc0 * 9;
+    for (int64_t j = 0; j < n; ++j)
+      for (int m = 0; m < 9; ++m) dst[j * 9 + m] = k[m][j];
   });
 }
 
