@@ -100,7 +100,7 @@ struct Args {
                "  --seed N          seed for initialisation, dropout and shuffling (0)\n"
                "  --limit N         train on the first N images only (quick runs)\n"
                "  --test-limit N    evaluate on the first N test images only\n"
-               "  --save PATH       write the trained parameters and buffers (safetensors) to PATH\n"
+               "  --save PATH       write the parameters and buffers (safetensors) to PATH after every epoch\n"
                "  --resume PATH     start from the parameters and buffers in PATH\n"
                "  --evaluate PATH   only evaluate the checkpoint in PATH on the test set\n"
                "  --export-onnx PATH  write the trained network as ONNX (evaluation mode) to PATH\n"
@@ -222,8 +222,15 @@ int run(const Args& args, const Job& job, const TrainSet& train_set, const TestS
   if (resize_in_loader) train_iter.resize(args.resize, args.resize);
   ck::optim::SGD<float> trainer(net.parameters(), args.lr);
   const std::string what = args.format == "idx" ? "Fashion-MNIST" : args.data;
+  // With --save, every epoch leaves a checkpoint: a long run that stops loses one epoch at most.
+  const auto checkpoint = [&](int epoch) {
+    if (args.save.empty() || epoch == args.epochs) return;
+    ck::io::save(net, args.save);
+    std::printf("epoch %d's parameters and buffers saved to %s\n", epoch, args.save.c_str());
+    std::fflush(stdout);
+  };
   examples::fit(net, train_iter, test_iter, classes, trainer, device, args.epochs,
-                std::string(spec.title) + " on " + what, args.plot, parallel);
+                std::string(spec.title) + " on " + what, args.plot, parallel, checkpoint);
 #if defined(CONVKIT_WITH_MPI)
   if (ddp && job.rank == 0 && ddp->steps() > 0)
     std::printf(

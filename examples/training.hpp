@@ -66,10 +66,11 @@ struct Parallel {
 /// Trains `net` for `epochs`, printing a line per epoch and saving the curves to `plot_path`
 /// after each ("none": no plot), then prints the summary lines and the confusion matrix
 /// (labels index `classes`). In a data-parallel job the epoch's figures are the job's.
+/// `after_epoch(n)` runs on the printing process after epoch n's line (a checkpoint, say).
 inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data::DataLoader<float>& test_iter,
                      const std::vector<std::string>& classes, ck::optim::Optimizer<float>& trainer, ck::Device device,
                      int epochs, const std::string& title, const std::string& plot_path,
-                     const Parallel& parallel = Parallel()) {
+                     const Parallel& parallel = Parallel(), const std::function<void(int)>& after_epoch = {}) {
   auto total = [&](double v) { return parallel.sum ? parallel.sum(v) : v; };
   ck::util::LinePlot plot("epoch", "training loss");
   plot.set_title(title);
@@ -122,6 +123,7 @@ inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data
                 r.train_acc, r.test_acc, static_cast<double>(seen) / secs);
     std::fflush(stdout);
     if (plot_path != "none") plot.save_svg(plot_path);
+    if (after_epoch) after_epoch(epoch + 1);
   }
   if (!parallel.prints) return r;
   std::printf("loss %.3f, train acc %.3f, test acc %.3f\n", r.train_loss, r.train_acc, r.test_acc);
