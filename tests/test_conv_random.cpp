@@ -61,6 +61,9 @@ ck::Tensor<double> as_double(const ck::Tensor<float>& t) {
   return ck::Tensor<double>::from_vector(std::vector<double>(v.begin(), v.end()), t.shape());
 }
 
+/// A double tensor as it is (so that templated tests can call as_double on either type).
+ck::Tensor<double> as_double(const ck::Tensor<double>& t) { return t; }
+
 /// Draws a random layer (its channel counts from `channels`, which is given the group
 /// count and returns {C, O}) and checks the forward pass and all three gradients against
 /// the reference. Returns false for a draw whose kernel does not fit (tested in test_errors).
@@ -171,6 +174,57 @@ TEST_CASE("random conv2d on batches of 16 to 40 images (image lanes) match the r
   }
   ck::set_num_threads(before);
   CHECK(tested > 30);
+}
+
+// Deep layers on small output planes (at most 4x4) of 16 or more images take the position
+// GEMMs (position_gemm.hpp), in float and double: one product per output position and tap
+// inside the input. Kernels 1x2 to 4x4 with padding, stride and dilation up to 2 (so that
+// positions read 0 to all of their taps, and some input positions none), 32 to 48
+// channels, 1 to 3 threads, bias or none; unless CONVKIT_CONV_ALGO names another kernel,
+// every drawn layer must take the position GEMMs for all three passes.
+TEST_CASE_TEMPLATE("random conv2d on small planes (position GEMMs) match the reference", T, float, double) {
+  const int before = ck::num_threads();
+  ck::Generator gen(1717);
+  const Pick pick{gen};
+  const char* algo = std::getenv("CONVKIT_CONV_ALGO");
+  const bool expected = !algo || std::string(algo) == "position_gemm";
+  const double tol = std::is_same<T, double>::value ? 1e-12 : 2e-6;
+  int tested = 0;
+  for (int trial = 0; trial < 50; ++trial) {
+    const int64_t N = pick(16, 24), C = pick(32, 48), O = pick(32, 48), kh = pick(1, 4), kw = pick(1, 4);
+    const int64_t sh = pick(1, 2), sw = pick(1, 2), dh = pick(1, 2), dw = pick(1, 2);
+    const int64_t ph = pick(0, 2), pw = pick(0, 2), H = pick(1, 7), W = pick(1, 7);
+    const int64_t OH = (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1, OW = (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+    if (H + 2 * ph < dh * (kh - 1) + 1 || W + 2 * pw < dw * (kw - 1) + 1 || OH * OW > cpu::kPositionMaxPlane) continue;
+    if (kh * kw == 1) continue;  // a 1x1 layer goes to the channel lanes or the pointwise GEMM
+    const int threads = static_cast<int>(pick(1, 3));
+    ck::set_num_threads(threads);
+    const auto opt = ck::Conv2dOptions().stride({sh, sw}).padding({ph, pw}).dilation({dh, dw});
+    auto x = ck::Tensor<T>::uniform({N, C, H, W}, T(-1), T(1), gen).requires_grad_();
+    auto w = ck::Tensor<T>::uniform({O, C, kh, kw}, T(-1), T(1), gen).requires_grad_();
+    const bool bias = trial % 2 == 0;
+    auto b = bias ? ck::Tensor<T>::uniform({O}, T(-1), T(1), gen).requires_grad_() : ck::Tensor<T>();
+    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " stride " << opt.stride().str()
+                  << " padding " << opt.padding().str() << " dilation " << opt.dilation().str() << " threads "
+                  << threads);
+    const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
+    for (const cpu::ConvPass pass : {cpu::kForward, cpu::kInputGradient, cpu::kWeightGradient})
+      CHECK((cpu::choose_conv_kernel<T>(g, pass, cpu::kernel_isa()) == cpu::ConvKernel::position_gemm) == expected);
+    auto y = ck::conv2d(x, w, b, opt);
+    auto yd = ck::reference::conv2d(as_double(x.detach()), as_double(w.detach()),
+                                    bias ? as_double(b.detach()) : ck::Tensor<double>(), opt);
+    CHECK(max_rel_diff(as_double(y.detach()), yd) < tol);
+    auto gy = ck::Tensor<T>::uniform(y.shape(), T(-1), T(1), gen);
+    (y * gy).sum().backward();
+    auto ref = ck::reference::conv2d_backward(as_double(x.detach()), as_double(w.detach()),
+                                              bias ? as_double(b.detach()) : ck::Tensor<double>(), as_double(gy), opt);
+    CHECK(max_rel_diff(as_double(x.grad()), ref.gx) < tol);
+    CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < tol);
+    if (bias) CHECK(max_rel_diff(as_double(b.grad()), ref.gb) < tol);
+    ++tested;
+  }
+  ck::set_num_threads(before);
+  CHECK(tested > 20);
 }
 
 // 5x5 float layers in the image lanes take Winograd's F(4x4, 5x5) forward: 4x4 tiles, then
@@ -849,6 +903,18 @@ TEST_CASE("the selection table picks the documented kernel for each pass of the 
        geometry({32, 128, 28, 28}, {128, 1, 3, 3}, ck::Conv2dOptions().padding(1).groups(128)),
        {K::depthwise_rows, K::depthwise_rows, K::depthwise_rows},
        {K::depthwise_rows, K::depthwise_rows, K::depthwise_rows}},
+      {"ResNet-18 stage 4, 3x3 on 3x3 planes",
+       geometry({64, 512, 3, 3}, {512, 512, 3, 3}, ck::Conv2dOptions().padding(1)),
+       {K::position_gemm, K::position_gemm, K::position_gemm},
+       {K::position_gemm, K::position_gemm, K::position_gemm}},
+      {"ResNet-18 stage 4, 3x3 stride 2 from 6x6",
+       geometry({64, 256, 6, 6}, {512, 256, 3, 3}, ck::Conv2dOptions().stride(2).padding(1)),
+       {K::position_gemm, K::position_gemm, K::position_gemm},
+       {K::position_gemm, K::position_gemm, K::position_gemm}},
+      {"ResNet-18 stage 3, 3x3 on 6x6 planes",
+       geometry({64, 256, 6, 6}, {256, 256, 3, 3}, ck::Conv2dOptions().padding(1)),
+       {K::winograd, K::winograd, K::winograd},
+       {K::winograd, K::winograd, K::winograd}},
   };
   const cpu::ConvPass passes[3] = {cpu::kForward, cpu::kInputGradient, cpu::kWeightGradient};
   for (const Row& r : rows)
@@ -858,13 +924,14 @@ TEST_CASE("the selection table picks the documented kernel for each pass of the 
       CHECK(cpu::choose_conv_kernel<float>(r.g, passes[p], cpu::Isa::avx512) == r.avx512[p]);
       CHECK(cpu::choose_conv_kernel<float>(r.g, passes[p], cpu::Isa::avx2) == r.avx2[p]);
       CHECK(cpu::choose_conv_kernel<float>(r.g, passes[p], cpu::Isa::generic) == r.avx2[p]);
-      // double has no float-only kernel: the direct, depthwise and pointwise kernels or im2col
+      // double has no float-only kernel: the direct, depthwise, pointwise and position
+      // kernels or im2col
       const K d = cpu::choose_conv_kernel<double>(r.g, passes[p], cpu::Isa::avx512);
-      CHECK((d == K::direct || d == K::depthwise_rows || d == K::pointwise || d == K::im2col));
+      CHECK((d == K::direct || d == K::depthwise_rows || d == K::pointwise || d == K::position_gemm || d == K::im2col));
     }
   // Every kernel has a name CONVKIT_CONV_ALGO accepts, and the table ends with a row that fits anything.
   for (K k : {K::pointwise, K::im2col, K::channel_lanes, K::direct, K::depthwise_rows, K::winograd, K::image_lanes,
-              K::strided_winograd})
+              K::strided_winograd, K::position_gemm})
     CHECK(std::string(cpu::conv_kernel_name(k)) != "?");
   CHECK(cpu::kConvKernelTable[std::size(cpu::kConvKernelTable) - 1].kernel == K::im2col);
 }

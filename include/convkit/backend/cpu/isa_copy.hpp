@@ -15,6 +15,7 @@
 #include "conv/image_lanes_winograd.hpp"
 #include "conv/image_lanes.hpp"
 #include "conv/strided_winograd.hpp"
+#include "conv/position_gemm.hpp"
 #include "conv/conv.hpp"
 #include "pool.hpp"
 #include "adaptive_pool.hpp"

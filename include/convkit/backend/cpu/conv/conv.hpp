@@ -15,7 +15,8 @@
 // direct kernel (direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet
 // conv2) the image lanes (image_lanes.hpp), strided layers whose kernel spans three
 // strides (AlexNet conv1) the strided Winograd for the forward pass and gx
-// (strided_winograd.hpp; these two in AVX-512 builds), and pointwise layers
+// (strided_winograd.hpp; these two in AVX-512 builds), deep layers on output planes of at
+// most 4x4 one GEMM per output position and tap (position_gemm.hpp), and pointwise layers
 // need no col matrix at all.
 #include <algorithm>
 #include <cstdint>
@@ -140,6 +141,7 @@ void conv2d_forward_in(Copy, const Conv2dGeometry& g, const T* x, const T* w, co
   }
   if (kernel == ConvKernel::depthwise_rows) return depthwise_conv2d_forward(g, x, w, b, y);
   if (kernel == ConvKernel::direct) return direct_conv2d_forward(g, x, w, b, y);
+  if (kernel == ConvKernel::position_gemm) return position_gemm_forward(g, x, w, b, y);
   // pointwise or im2col: the GEMM, of the input itself or of its im2col matrix.
   const bool pointwise = kernel == ConvKernel::pointwise;
   const int64_t Cg = g.in_per_group(), Og = g.out_per_group(), P = g.patch(), S = g.OH * g.OW;
@@ -312,6 +314,8 @@ void conv2d_backward_in(Copy copy, const Conv2dGeometry& g, const T* x, const T*
     return depthwise_conv2d_backward(g, x, w, gy, gx, gw, gb);
   }
   if (gb) bias_grad(g.N, g.O, g.OH * g.OW, gy, gb);
+  // The position GEMMs' two gradients share one layout of gy by position.
+  if (gx && gw && kx == kw && kx == ConvKernel::position_gemm) return position_gemm_backward(g, x, w, gy, gx, gw);
   T* const none = nullptr;
   const auto run = [&](ConvKernel kernel, T* gx_out, T* gw_out) {  // true when done
     if (kernel == ConvKernel::direct) {
@@ -320,6 +324,10 @@ void conv2d_backward_in(Copy copy, const Conv2dGeometry& g, const T* x, const T*
     }
     if (kernel == ConvKernel::depthwise_rows) {
       depthwise_conv2d_backward(g, x, w, gy, gx_out, gw_out, none);
+      return true;
+    }
+    if (kernel == ConvKernel::position_gemm) {
+      position_gemm_backward(g, x, w, gy, gx_out, gw_out);
       return true;
     }
     if constexpr (std::is_same_v<T, float>) {

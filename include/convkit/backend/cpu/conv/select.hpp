@@ -32,6 +32,7 @@ enum class ConvKernel {
   winograd,          ///< float 3x3 stride 1, many channels: F(2x2, 3x3) (winograd.hpp)
   image_lanes,       ///< float, 16 or more small images: 16 images per vector (image_lanes.hpp)
   strided_winograd,  ///< float, a kernel of three strides: F(4x4, 3x3) per phase (strided_winograd.hpp)
+  position_gemm,     ///< deep layers on small planes: a GEMM per output position and tap (position_gemm.hpp)
 };
 
 /// The three passes of a convolution, as bits of ConvKernelRule::passes.
@@ -151,6 +152,18 @@ inline bool fits_strided_winograd_input_gradient(const Conv2dGeometry& g) {
   return fits_strided_winograd(g) && strided_winograd_fits(phase_gradient_geometry(g));
 }
 
+/// The position GEMMs' largest output plane, in positions (4x4).
+constexpr int64_t kPositionMaxPlane = 16;
+
+/// True when g fits the position GEMMs: one group, a kernel of more than one tap (a 1x1
+/// layer's positions are single products; ResNet-18's strided 1x1 shortcut runs faster in
+/// the channel lanes), a small output plane (kPositionMaxPlane; on 6x6 planes Winograd and
+/// the channel lanes win), at least 32 input and output channels and 16 images, so that
+/// each product (O x C times C x images) fills the GEMM's panels.
+inline bool fits_position_gemm(const Conv2dGeometry& g) {
+  return g.groups == 1 && g.kh * g.kw > 1 && g.OH * g.OW <= kPositionMaxPlane && g.C >= 32 && g.O >= 32 && g.N >= 16;
+}
+
 namespace select_detail {
 inline bool any_shape(const Conv2dGeometry&) { return true; }
 inline bool pointwise(const Conv2dGeometry& g) { return g.is_pointwise(); }
@@ -173,6 +186,8 @@ struct ConvKernelRule {
 /// type, the instruction set in use and the shape, runs. A kernel may have more than one
 /// row when its place in the order differs between passes.
 inline constexpr ConvKernelRule kConvKernelTable[] = {
+    {ConvKernel::position_gemm, "position_gemm", kAllPasses, Isa::generic, false, false, fits_position_gemm,
+     "no padding taps multiplied (49 of 81 products on a 3x3 plane), every product the batch wide"},
     {ConvKernel::winograd, "winograd", kForward, Isa::generic, true, false, fits_winograd,
      "2.25x fewer multiplications than direct sums; the products are 16 GEMMs"},
     {ConvKernel::image_lanes, "image_lanes", kAllPasses, Isa::avx512, true, false, fits_image_lanes,
