@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The training steps (LeNet and BN-LeNet at batch 256, ResNet-18 at batch 64 and 96x96)
 # against PyTorch 2 (pip, in a venv: eager, with the better of oneDNN on and off, and
-# torch.compile), 2 threads, medians; prints one markdown table with the ratios
-# (above 1: convkit faster). The venv is made on first use (about 5 GB).
+# torch.compile), 2 threads; prints one markdown table with the ratios (above 1: convkit
+# faster). On a shared virtual machine a step's time swings by a third from one minute to
+# the next, so the three programs take turns for CONVKIT_TORCH2_ROUNDS rounds (3): each
+# figure is the median over the rounds of each run's median (the ratio column gives the
+# range of the rounds' ratios too), and beside it the fastest run of all rounds, which a
+# busy neighbour can only slow down. The venv is made on first use (about 5 GB).
 #   bash benchmarks/torch2_steps.sh [BUILD_DIR] [VENV]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,26 +19,40 @@ fi
 cmake --build "$build" -j "$(nproc)" --target bench > /dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$build/benchmarks/bench" --threads 2 --filter train_step > "$out/convkit.tsv"
-"$venv/bin/python" benchmarks/torch_peer.py --threads 2 --filter train_step > "$out/eager.tsv" 2> /dev/null
-"$venv/bin/python" benchmarks/torch_peer.py --threads 2 --filter train_step --compile > "$out/compiled.tsv" 2> /dev/null
+rounds=${CONVKIT_TORCH2_ROUNDS:-3}
+for round in $(seq "$rounds"); do
+  "$build/benchmarks/bench" --threads 2 --filter train_step > "$out/convkit.$round.tsv"
+  "$venv/bin/python" benchmarks/torch_peer.py --threads 2 --filter train_step > "$out/eager.$round.tsv" 2> /dev/null
+  "$venv/bin/python" benchmarks/torch_peer.py --threads 2 --filter train_step --compile > "$out/compiled.$round.tsv" 2> /dev/null
+done
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $("$venv/bin/python" -c 'import torch; print("PyTorch", torch.__version__)' 2> /dev/null)"
-python3 - "$out" << 'PY'
-import sys
-def read(path):
+python3 - "$out" "$rounds" << 'PY'
+import statistics, sys
+def read(path):  # name -> (median, fastest run)
     rows = {}
     for line in open(path):
         parts = line.rstrip("\n").split("\t")
         if len(parts) == 5:
-            rows[parts[0]] = float(parts[1])
+            rows[parts[0]] = (float(parts[1]), float(parts[2]))
     return rows
-d = sys.argv[1]
-ours, eager, compiled = read(d + "/convkit.tsv"), read(d + "/eager.tsv"), read(d + "/compiled.tsv")
+d, rounds = sys.argv[1], int(sys.argv[2])
+runs = {k: [read(f"{d}/{k}.{r}.tsv") for r in range(1, rounds + 1)] for k in ("convkit", "eager", "compiled")}
+print(f"{rounds} rounds. ms: the median of the rounds' medians, then the fastest run of all; ratio: of those")
+print("medians (the lowest and highest round's ratio), then of the fastest runs")
 print("| training step | convkit ms | PyTorch eager ms | ratio | torch.compile ms | ratio |")
 print("|---|---|---|---|---|---|")
-for name in ours:
-    e, c = eager.get(name), compiled.get(name)
-    fmt = lambda v: f"{v:.2f}" if v else "-"
-    ratio = lambda v: f"{v / ours[name]:.2f}x" if v else "-"
-    print(f"| {name} | {ours[name]:.2f} | {fmt(e)} | {ratio(e)} | {fmt(c)} | {ratio(c)} |")
+for name in runs["convkit"][0]:
+    ours = [r[name][0] for r in runs["convkit"]]
+    ours_min = min(r[name][1] for r in runs["convkit"])
+    def cols(kind):
+        if any(name not in r for r in runs[kind]):
+            return "-", "-"
+        theirs = [r[name][0] for r in runs[kind]]
+        theirs_min = min(r[name][1] for r in runs[kind])
+        ratios = [t / o for t, o in zip(theirs, ours)]
+        med = statistics.median(theirs)
+        return (f"{med:.2f}; {theirs_min:.2f}",
+                f"{med / statistics.median(ours):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}); {theirs_min / ours_min:.2f}x")
+    e, c = cols("eager"), cols("compiled")
+    print(f"| {name} | {statistics.median(ours):.2f}; {ours_min:.2f} | {e[0]} | {e[1]} | {c[0]} | {c[1]} |")
 PY
