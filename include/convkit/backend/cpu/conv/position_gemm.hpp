@@ -27,7 +27,9 @@ namespace position_gemm {
 
 /// One product: output position p reads input position q through tap t.
 struct Pair {
-  int64_t p, t, q;
+  int64_t p;  ///< the output position, i * OW + j
+  int64_t t;  ///< the tap, u * kw + v
+  int64_t q;  ///< the input position it reads, hi * W + wi
 };
 
 /// Every (output position, tap) pair whose input lies inside the plane, in order of p, then t.
@@ -63,6 +65,7 @@ void relayout(int64_t N, int64_t C, int64_t Q, const T* src, T* dst, bool to_pla
 template <class T>
 class TapWeights {
  public:
+  /// Lays out and prepares the weights w of layer g: w_t, or with `transposed` w_t^T.
   TapWeights(const Conv2dGeometry& g, const T* w, bool transposed)
       : taps_(g.kh * g.kw), by_tap_(static_cast<size_t>(taps_ * g.O * g.C)), prepared_(static_cast<size_t>(taps_)) {
     const int64_t O = g.O, C = g.C, K = taps_;
