@@ -47,9 +47,12 @@ def timed(fn, runs):
     return ms
 
 
+def wanted(name, args):
+    """True when --filter selects the case (every case is timed only when wanted)."""
+    return not args.filter or args.filter in name
+
+
 def report(name, ms, args):
-    if args.filter and args.filter not in name:
-        return
     print(f"{name}\t{statistics.median(ms):.4f}\t{ms[0]:.4f}\t{ms[-1]:.4f}\t{len(ms)}", flush=True)
 
 
@@ -117,7 +120,7 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     for name, n, c, h, w, o, k, s, pad, g in CONV_CASES:
-        if args.filter and args.filter not in name:
+        if not wanted(name, args):
             continue
         x = torch.rand(n, c, h, w) * 2 - 1
         wt = (torch.rand(o, c // g, k, k) * 2 - 1) * 0.1
@@ -144,19 +147,24 @@ def main():
                 f()
         return run
 
-    report("maxpool3s2p1_fwd", timed(no_grad(lambda: F.max_pool2d(x, 3, 2, 1)), args.runs), args)
-    report("maxpool3s2p1_fwdbwd", timed(lambda: F.max_pool2d(xg, 3, 2, 1).sum().backward(), args.runs), args)
-    report("avgpool2s2_fwd", timed(no_grad(lambda: F.avg_pool2d(x, 2, 2)), args.runs), args)
-    report("avgpool2s2_fwdbwd", timed(lambda: F.avg_pool2d(xg, 2, 2).sum().backward(), args.runs), args)
-
+    cases = [
+        ("maxpool3s2p1_fwd", lambda: timed(no_grad(lambda: F.max_pool2d(x, 3, 2, 1)), args.runs)),
+        ("maxpool3s2p1_fwdbwd", lambda: timed(lambda: F.max_pool2d(xg, 3, 2, 1).sum().backward(), args.runs)),
+        ("avgpool2s2_fwd", lambda: timed(no_grad(lambda: F.avg_pool2d(x, 2, 2)), args.runs)),
+        ("avgpool2s2_fwdbwd", lambda: timed(lambda: F.avg_pool2d(xg, 2, 2).sum().backward(), args.runs)),
+    ]
     net = lenet()
-    report("lenet_train_step_b256", best_of_mkldnn(training_step(net, (256, 1, 28, 28), 0.9), max(args.runs, 20)),
-           args)
     one = torch.rand(1, 1, 28, 28)
-    report("lenet_infer_b1", best_of_mkldnn(no_grad(lambda: net(one)), max(args.runs, 200)), args)
-
-    for name, net, shape, lr, runs in STEP_CASES(args)[1:]:
-        report(name, best_of_mkldnn(training_step(net, shape, lr), runs), args)
+    cases += [
+        ("lenet_train_step_b256",
+         lambda: best_of_mkldnn(training_step(net, (256, 1, 28, 28), 0.9), max(args.runs, 20))),
+        ("lenet_infer_b1", lambda: best_of_mkldnn(no_grad(lambda: net(one)), max(args.runs, 200))),
+    ]
+    for name, case_net, shape, lr, runs in STEP_CASES(args)[1:]:
+        cases.append((name, lambda n=case_net, sh=shape, l=lr, r=runs: best_of_mkldnn(training_step(n, sh, l), r)))
+    for name, run in cases:
+        if wanted(name, args):
+            report(name, run(), args)
     return 0
 
 
@@ -165,7 +173,7 @@ def compiled_steps(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     for name, net, shape, lr, runs in STEP_CASES(args):
-        if args.filter and args.filter not in name:
+        if not wanted(name, args):
             continue
         step = training_step(net, shape, lr, torch.compile(net))
         step()  # compiles
