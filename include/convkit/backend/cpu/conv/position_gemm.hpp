@@ -144,16 +144,18 @@ void position_gemm_backward(const Conv2dGeometry& g, const T* x, const T* w, con
     Workspace<T> xq(static_cast<size_t>(Q * C * N)), gwt(static_cast<size_t>(K * O * C));
     pg::relayout(N, C, Q, x, xq.data(), false);
     // Tap t's sum over its positions is one product: its positions' gy and x side by side.
+    std::stable_sort(pairs.begin(), pairs.end(), [](const pg::Pair& a, const pg::Pair& b) { return a.t < b.t; });
     Workspace<T> a(static_cast<size_t>(O * S * N)), bt(static_cast<size_t>(C * S * N));
+    size_t end = 0;
     for (int64_t t = 0; t < K; ++t) {
-      std::vector<pg::Pair> mine;
-      for (const pg::Pair& r : pairs)
-        if (r.t == t) mine.push_back(r);
-      const int64_t m = static_cast<int64_t>(mine.size()), L = m * N;
+      const size_t begin = end;  // tap t's pairs: [begin, end)
+      while (end < pairs.size() && pairs[end].t == t) ++end;
+      const pg::Pair* mine = pairs.data() + begin;
+      const int64_t m = static_cast<int64_t>(end - begin), L = m * N;
       parallel_for(O + C, m * N, [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; ++r)
           for (int64_t k = 0; k < m; ++k) {
-            const pg::Pair& pr = mine[static_cast<size_t>(k)];
+            const pg::Pair& pr = mine[k];
             const T* src = r < O ? gyq.data() + (pr.p * O + r) * N : xq.data() + (pr.q * C + r - O) * N;
             T* dst = r < O ? a.data() + r * L + k * N : bt.data() + (r - O) * L + k * N;
             std::copy(src, src + N, dst);
