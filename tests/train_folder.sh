@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `train --format folder` end to end: Fashion-MNIST written as PNG class folders by
 # export_images (600 + 600 images), then two epochs of BN-LeNet from them with two loader
-# workers, a checkpoint, and its evaluation. Exit 77 (ctest: Skipped) when Fashion-MNIST is not installed.
+# workers, a checkpoint after each epoch, and its evaluation. Exit 77 (ctest: Skipped) when Fashion-MNIST is not installed.
 #   train_folder.sh EXPORT_IMAGES TRAIN WORKDIR
 set -euo pipefail
 export_images=$1 train=$2 work=$3
@@ -16,6 +16,7 @@ rm -rf "$work" && mkdir -p "$work"
   --plot none --workers 2 --save "$work/bn.safetensors" --export-onnx "$work/bn.onnx" | tee "$work/log"
 test -s "$work/bn.onnx"
 grep -q "in 10 classes" "$work/log"
+grep -q "^epoch 1's parameters and buffers saved to $work/bn.safetensors" "$work/log"  # --save checkpoints every epoch
 acc=$(sed -n 's/^epoch 2: .*test acc \([0-9.]*\).*/\1/p' "$work/log")
 echo "test accuracy after two epochs on 600 images: $acc"
 awk -v a="$acc" 'BEGIN { exit !(a > 0.4) }'
