@@ -20,6 +20,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -101,7 +102,9 @@ struct Args {
                "  --limit N         train on the first N images only (quick runs)\n"
                "  --test-limit N    evaluate on the first N test images only\n"
                "  --save PATH       write the parameters and buffers (safetensors) to PATH after every epoch\n"
-               "  --resume PATH     start from the parameters and buffers in PATH\n"
+               "  --resume PATH     start from the parameters and buffers in PATH; a checkpoint --save wrote\n"
+               "                    for the same model and data goes on after its last epoch (same shuffle\n"
+               "                    order as an unbroken run; dropout's random stream starts afresh)\n"
                "  --evaluate PATH   only evaluate the checkpoint in PATH on the test set\n"
                "  --export-onnx PATH  write the trained network as ONNX (evaluation mode) to PATH\n"
                "  --plot PATH       the training curves as SVG (train.svg; 'none' to skip)\n"
@@ -167,6 +170,46 @@ struct Job {
 #endif
 };
 
+// What a checkpoint of train says about its run, in the safetensors metadata, so that
+// --resume goes on after its last epoch.
+constexpr const char* kModelKey = "convkit.train.model";
+constexpr const char* kDataKey = "convkit.train.data";
+constexpr const char* kEpochsKey = "convkit.train.epochs";  // "loss train_acc test_acc" per epoch, ';' between
+
+std::string data_id(const Args& args) { return args.format + ":" + args.data; }
+
+ck::io::Metadata run_metadata(const Args& args, const std::vector<examples::EpochRecord>& records) {
+  std::string epochs;
+  for (const auto& r : records) {
+    char line[96];
+    std::snprintf(line, sizeof line, "%s%.6g %.6g %.6g", epochs.empty() ? "" : ";", r.loss, r.train_acc, r.test_acc);
+    epochs += line;
+  }
+  return {{kModelKey, args.model}, {kDataKey, data_id(args)}, {kEpochsKey, epochs}};
+}
+
+/// The epochs already done by the run that wrote a checkpoint with `metadata`: none unless
+/// it was this model on this data. Throws ck::Error on malformed figures.
+std::vector<examples::EpochRecord> resumed_epochs(const Args& args, const ck::io::Metadata& metadata) {
+  const auto get = [&](const char* key) {
+    const auto it = metadata.find(key);
+    return it == metadata.end() ? std::string() : it->second;
+  };
+  std::vector<examples::EpochRecord> records;
+  if (get(kModelKey) != args.model || get(kDataKey) != data_id(args)) return records;
+  std::istringstream all(get(kEpochsKey));
+  for (std::string line; std::getline(all, line, ';');) {
+    std::istringstream in(line);
+    examples::EpochRecord r;
+    std::string rest;
+    if (!(in >> r.loss >> r.train_acc >> r.test_acc) || (in >> rest))
+      throw ck::Error(ck::detail::cat("train: --resume ", args.resume, ": the metadata's epoch figures '", line,
+                                      "' are not three numbers"));
+    records.push_back(r);
+  }
+  return records;
+}
+
 /// Trains (or evaluates) on any pair of datasets of 1-channel images.
 template <class TrainSet, class TestSet>
 int run(const Args& args, const Job& job, const TrainSet& train_set, const TestSet& test_set,
@@ -176,7 +219,12 @@ int run(const Args& args, const Job& job, const TrainSet& train_set, const TestS
   ck::Generator gen(args.seed);
   examples::Net net = spec.make(gen);
   ck::nn::init::initialize(net, ck::nn::init::Scheme::XavierUniform, gen);  // d2l's init_cnn
-  if (!args.resume.empty()) ck::io::load(net, args.resume);
+  std::vector<examples::EpochRecord> history;  // every epoch's figures, a resumed run's included
+  if (!args.resume.empty()) {
+    ck::io::Metadata metadata;
+    ck::io::load(net, args.resume, &metadata);
+    history = resumed_epochs(args, metadata);
+  }
   const ck::Device device = ck::usable_device(args.device == "cuda" ? ck::Device::cuda() : ck::Device::cpu());
   ck::data::DataLoader<float> test_iter(test_set, options);
   // The images are resized an example at a time: the whole set at 224x224 would take 12 GB.
@@ -216,21 +264,28 @@ int run(const Args& args, const Job& job, const TrainSet& train_set, const TestS
       std::printf("; data-parallel over %d processes (%lld examples each a step)", job.size,
                   static_cast<long long>(args.batch_size / job.size));
     std::printf("\n");
+    if (!args.resume.empty() && history.empty())
+      std::printf("starting from the parameters and buffers in %s\n", args.resume.c_str());
+    else if (!args.resume.empty())
+      std::printf("resuming after epoch %zu, from %s%s\n", history.size(), args.resume.c_str(),
+                  static_cast<int>(history.size()) >= args.epochs ? " (no epoch left to train: see --epochs)" : "");
   }
   ck::data::DataLoader<float> train_iter(
       train_set, ck::data::DataLoaderOptions(options).shuffle(true).seed(args.seed).shard(job.rank, job.size));
   if (resize_in_loader) train_iter.resize(args.resize, args.resize);
+  train_iter.skip_epochs(history.size());  // the shuffle goes on where the saved run stopped
   ck::optim::SGD<float> trainer(net.parameters(), args.lr);
   const std::string what = args.format == "idx" ? "Fashion-MNIST" : args.data;
   // With --save, every epoch leaves a checkpoint: a long run that stops loses one epoch at most.
-  const auto checkpoint = [&](int epoch) {
+  const auto checkpoint = [&](int epoch, const std::vector<examples::EpochRecord>& records) {
+    history = records;
     if (args.save.empty() || epoch == args.epochs) return;
-    ck::io::save(net, args.save);
+    ck::io::save(net, args.save, run_metadata(args, history));
     std::printf("epoch %d's parameters and buffers saved to %s\n", epoch, args.save.c_str());
     std::fflush(stdout);
   };
   examples::fit(net, train_iter, test_iter, classes, trainer, device, args.epochs,
-                std::string(spec.title) + " on " + what, args.plot, parallel, checkpoint);
+                std::string(spec.title) + " on " + what, args.plot, parallel, checkpoint, history);
 #if defined(CONVKIT_WITH_MPI)
   if (ddp && job.rank == 0 && ddp->steps() > 0)
     std::printf(
@@ -242,7 +297,7 @@ int run(const Args& args, const Job& job, const TrainSet& train_set, const TestS
 #endif
   if (job.rank != 0) return 0;  // rank 0 alone writes files
   if (!args.save.empty()) {
-    ck::io::save(net, args.save);
+    ck::io::save(net, args.save, run_metadata(args, history));
     std::printf("parameters and buffers saved to %s\n", args.save.c_str());
   }
   if (!args.export_onnx.empty()) {

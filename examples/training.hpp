@@ -9,6 +9,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace examples {
 
@@ -63,21 +64,39 @@ struct Parallel {
   bool prints = true;                    ///< this process prints and plots (rank 0)
 };
 
-/// Trains `net` for `epochs`, printing a line per epoch and saving the curves to `plot_path`
-/// after each ("none": no plot), then prints the summary lines and the confusion matrix
-/// (labels index `classes`). In a data-parallel job the epoch's figures are the job's.
-/// `after_epoch(n)` runs on the printing process after epoch n's line (a checkpoint, say).
+/// One epoch's figures, as printed.
+struct EpochRecord {
+  double loss = 0, train_acc = 0, test_acc = 0;
+};
+
+/// Trains `net` up to epoch `epochs`, printing a line per epoch and saving the curves to
+/// `plot_path` after each ("none": no plot), then prints the summary lines and the confusion
+/// matrix (labels index `classes`). In a data-parallel job the epoch's figures are the job's.
+/// `records` holds the epochs a resumed run already did: training starts after them, and
+/// the plot shows them too. `after_epoch(n, records)` runs on the printing process after
+/// epoch n's line, with every epoch's figures so far (a checkpoint, say).
 inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data::DataLoader<float>& test_iter,
                      const std::vector<std::string>& classes, ck::optim::Optimizer<float>& trainer, ck::Device device,
                      int epochs, const std::string& title, const std::string& plot_path,
-                     const Parallel& parallel = Parallel(), const std::function<void(int)>& after_epoch = {}) {
+                     const Parallel& parallel = Parallel(),
+                     const std::function<void(int, const std::vector<EpochRecord>&)>& after_epoch = {},
+                     std::vector<EpochRecord> records = {}) {
   auto total = [&](double v) { return parallel.sum ? parallel.sum(v) : v; };
   ck::util::LinePlot plot("epoch", "training loss");
   plot.set_title(title);
   plot.set_right_axis("accuracy", 0, 1);
   plot.set_xlim(0, epochs);
   RunResult r;
-  for (int epoch = 0; epoch < epochs; ++epoch) {
+  for (size_t e = 0; e < records.size(); ++e) {  // a resumed run's epochs: their end points
+    const auto at = static_cast<double>(e + 1);
+    plot.add("train loss", at, records[e].loss);
+    plot.add("train acc", at, records[e].train_acc, ck::util::Axis::Right);
+    plot.add("test acc", at, records[e].test_acc, ck::util::Axis::Right);
+    r.train_loss = records[e].loss;
+    r.train_acc = records[e].train_acc;
+    r.test_acc = records[e].test_acc;
+  }
+  for (int epoch = static_cast<int>(records.size()); epoch < epochs; ++epoch) {
     double loss_sum = 0;
     int64_t correct = 0, seen = 0, step = 0;
     const int64_t steps = train_iter.num_batches();
@@ -118,17 +137,19 @@ inline RunResult fit(Net& net, ck::data::DataLoader<float>& train_iter, ck::data
     r.examples += seen;
     r.test_acc = evaluate(net, test_iter, device, classes).accuracy();
     plot.add("test acc", epoch + 1, r.test_acc, ck::util::Axis::Right);
+    records.push_back({r.train_loss, r.train_acc, r.test_acc});
     if (!parallel.prints) continue;
     std::printf("epoch %d: loss %.3f, train acc %.3f, test acc %.3f, %.1f examples/sec\n", epoch + 1, r.train_loss,
                 r.train_acc, r.test_acc, static_cast<double>(seen) / secs);
     std::fflush(stdout);
     if (plot_path != "none") plot.save_svg(plot_path);
-    if (after_epoch) after_epoch(epoch + 1);
+    if (after_epoch) after_epoch(epoch + 1, records);
   }
   if (!parallel.prints) return r;
   std::printf("loss %.3f, train acc %.3f, test acc %.3f\n", r.train_loss, r.train_acc, r.test_acc);
-  std::printf("%.1f examples/sec on %s\n", r.seconds > 0 ? static_cast<double>(r.examples) / r.seconds : 0.0,
-              device.str().c_str());
+  if (r.examples > 0)
+    std::printf("%.1f examples/sec on %s\n", r.seconds > 0 ? static_cast<double>(r.examples) / r.seconds : 0.0,
+                device.str().c_str());
   const auto cm = evaluate(net, test_iter, device, classes);
   std::printf("\nconfusion matrix on the test set (rows: true class, columns: predicted)\n%s", cm.str().c_str());
   if (plot_path != "none" && epochs > 0) std::printf("training curves written to %s\n", plot_path.c_str());

@@ -185,6 +185,12 @@ TEST_CASE("DataLoader: every example once per epoch, reproducible shuffle, parti
   ck::data::DataLoader<float> again(ds, 5, true, 123);
   again.begin();
   CHECK(again.order() == epochs[0]);  // the same seed, the same first epoch
+  ck::data::DataLoader<float> resumed(ds, 5, true, 123);
+  resumed.skip_epochs(1);  // a run resumed after epoch 1
+  CHECK(resumed.epoch() == 1);
+  resumed.begin();
+  CHECK(resumed.order() == epochs[1]);
+  CHECK(resumed.epoch() == 2);
   // The batch holds the images of the shuffled indices.
   const auto b0 = *again.begin();
   const int64_t src = again.order()[0];
@@ -253,6 +259,34 @@ TEST_CASE("checkpoints: bit-exact round trip, atomic save, validation on load") 
   CHECK(contains(e, "0.weight"));
   CHECK(contains(e, "shape"));
   CHECK(contains(error_of([&] { ck::io::save(net, "/nonexistent-dir/x.safetensors"); }), "cannot create"));
+}
+
+TEST_CASE("checkpoints: metadata round trip, with quotes and control characters, and 'format' kept") {
+  const std::string path = temp_dir() + "/meta.safetensors";
+  auto net = ck::models::lenet<float>();
+  const ck::io::Metadata written{{"convkit.epoch", "3"}, {"note", "a \"quoted\"\tline\nand \\ more"}, {"empty", ""}};
+  ck::io::save(net, path, written);
+  ck::io::Metadata read;
+  auto other = ck::models::lenet<float>();
+  ck::io::load(other, path, &read);
+  CHECK(read.size() == 4);
+  CHECK(read.at("format") == "pt");  // what PyTorch's loaders expect
+  for (const auto& [key, value] : written) CHECK(read.at(key) == value);
+  ck::io::Metadata via_file;
+  CHECK(ck::io::load_safetensors(path, &via_file).size() == other.state().size());
+  CHECK(via_file == read);
+
+  ck::io::save(net, path, {{"format", "mine"}});
+  CHECK_NOTHROW(ck::io::load(other, path, &read));
+  CHECK(read == ck::io::Metadata{{"format", "mine"}});
+
+  // A file that fails a check leaves the caller's metadata as it was.
+  auto cut = read_file(path);
+  cut.resize(cut.size() - 4);
+  write_file(path + ".cut", cut, false);
+  ck::io::Metadata untouched{{"kept", "yes"}};
+  CHECK_THROWS_AS(ck::io::load(other, path + ".cut", &untouched), ck::Error);
+  CHECK(untouched == ck::io::Metadata{{"kept", "yes"}});
 }
 
 TEST_CASE("checkpoints: the independently written d2l LeNet reproduces the golden logits") {

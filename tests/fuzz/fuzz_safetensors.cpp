@@ -1,12 +1,13 @@
 // libFuzzer target: a safetensors file held in memory, parsed and validated, and every
-// tensor it accepts converted to float and double tensors.
+// tensor it accepts converted to float and double tensors, its metadata kept.
 #include <convkit/io/safetensors.hpp>
 #include <cstddef>
 #include <cstdint>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    for (const auto& [name, stored] : convkit::io::parse_safetensors(data, size, "fuzz")) {
+    convkit::io::Metadata metadata;
+    for (const auto& [name, stored] : convkit::io::parse_safetensors(data, size, "fuzz", &metadata)) {
       (void)stored.as<float>();
       (void)stored.as<double>();
     }

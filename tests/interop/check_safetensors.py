@@ -1,9 +1,11 @@
 """Reads a convkit checkpoint with the official safetensors package and checks that every
 name, dtype, shape and value matches the text dump written beside it (bit-exact: float32
-parameters and running statistics, int64 batch counts, as PyTorch's state_dict holds them)."""
+parameters and running statistics, int64 batch counts, as PyTorch's state_dict holds them),
+and that its metadata reads back as written."""
 import sys
 
 import numpy as np
+from safetensors import safe_open
 from safetensors.numpy import load_file
 
 
@@ -26,6 +28,12 @@ def main(checkpoint: str, dump: str) -> int:
             print(f"{name}: got {got.dtype} {got.shape}, expected {want.dtype} {want.shape} (values equal: "
                   f"{got.shape == want.shape and np.array_equal(got, want)})")
             return 1
+    with safe_open(checkpoint, framework="numpy") as f:
+        metadata = f.metadata()
+    want_metadata = {"format": "pt", "convkit.note": 'one "step"\nof SGD'}
+    if metadata != want_metadata:
+        print(f"metadata {metadata!r}, expected {want_metadata!r}")
+        return 1
     print(f"safetensors read {len(tensors)} tensors from {checkpoint}: names, shapes and values match")
     return 0
 

@@ -1,7 +1,6 @@
 // Writes a BN-LeNet checkpoint after one training step (parameters and buffers, the batch
-// count as int64) and a text dump of the same values, for the Python check
-// (tests/interop/check_safetensors.py) that reads the checkpoint with the official
-// safetensors package.
+// count as int64, and a metadata entry with a quote and a newline) and a text dump of the same values, for the Python
+// check (tests/interop/check_safetensors.py) that reads the checkpoint with the official safetensors package.
 #include <convkit/convkit.hpp>
 #include <cstdio>
 
@@ -17,7 +16,7 @@ int main(int argc, char** argv) {
   const auto loss = ck::cross_entropy(net(x), std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
   loss.backward();
   opt.step();
-  ck::io::save(net, argv[1]);
+  ck::io::save(net, argv[1], {{"convkit.note", "one \"step\"\nof SGD"}});
   std::FILE* f = std::fopen(argv[2], "w");
   if (!f) return 1;
   for (const auto& entry : net.state()) {

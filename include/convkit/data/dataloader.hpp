@@ -183,6 +183,14 @@ class DataLoader {
   /// The end of the epoch.
   Iterator end() const { return Iterator(this, num_batches()); }
 
+  /// Passes over `n` epochs without serving them: the shuffle and the random transforms
+  /// then go on as if those epochs had run, so a run resumed after epoch n sees the
+  /// orders the uninterrupted run would have seen.
+  void skip_epochs(uint64_t n) {
+    state_->stop_workers();
+    for (uint64_t i = 0; i < n; ++i) state_->draw_order();
+  }
+
   /// Batch number b of the current epoch, assembled in the calling thread.
   Batch<T> make_batch(int64_t b) const {
     CK_CHECK(b >= 0 && b < num_batches(), "DataLoader: batch ", b, " out of range for ", num_batches(),
@@ -257,14 +265,19 @@ class DataLoader {
       return options.drop_last() ? total() / b : (total() + b - 1) / b;
     }
 
-    void start_epoch() {
-      stop_workers();
+    /// Counts an epoch and draws its order.
+    void draw_order() {
       ++epoch;
       order.resize(static_cast<size_t>(size));
       std::iota(order.begin(), order.end(), int64_t(0));
       if (options.shuffle())  // Fisher-Yates with the seeded generator: the same seed, the same epochs
         for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle_gen.below(i)]);
       for (size_t i = 0; static_cast<int64_t>(order.size()) < total(); ++i) order.push_back(order[i]);  // shards
+    }
+
+    void start_epoch() {
+      stop_workers();
+      draw_order();
       next_claim = consumed = 0;
       stopping = false;
       ready.clear();

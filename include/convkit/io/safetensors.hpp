@@ -5,6 +5,8 @@
 //
 // Saving writes a temporary file beside the target and renames it over the target, so a
 // crash never leaves a half-written checkpoint. Loading validates every field first.
+// The header's "__metadata__" (string -> string, as in the official package) carries what
+// a checkpoint says about itself, such as the epoch a training run saved it after.
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +24,10 @@
 #include "json.hpp"
 
 namespace convkit::io {
+
+/// A checkpoint's "__metadata__": string keys to string values (safetensors allows nothing
+/// else). save() always writes "format": "pt" unless the caller gives another value.
+using Metadata = std::map<std::string, std::string>;
 
 namespace detail {
 inline bool little_endian() {
@@ -102,10 +108,16 @@ RawTensor raw_tensor(const std::string& name, const Tensor<T>& t, bool as_intege
   return r;
 }
 
-/// Writes the tensors to `path` atomically (temporary file, then rename).
-inline void write_safetensors(const std::string& path, const std::vector<RawTensor>& tensors) {
+/// Writes the tensors and `metadata` to `path` atomically (temporary file, then rename).
+inline void write_safetensors(const std::string& path, const std::vector<RawTensor>& tensors,
+                              const Metadata& metadata = {}) {
   CK_CHECK(little_endian(), "save_safetensors: big-endian hosts are not supported");
-  std::string header = "{\"__metadata__\":{\"format\":\"pt\"}";
+  Metadata all = metadata;
+  all.emplace("format", "pt");  // (kept when the caller gives one)
+  std::string header = "{\"__metadata__\":{";
+  for (auto it = all.begin(); it != all.end(); ++it)
+    header += (it == all.begin() ? "" : ",") + json_quote(it->first) + ":" + json_quote(it->second);
+  header += "}";
   size_t offset = 0;
   for (const RawTensor& t : tensors) {
     header += "," + json_quote(t.name) + ":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
@@ -168,7 +180,7 @@ struct Span {
 };
 
 inline std::map<std::string, StoredTensor> parse_safetensors_checked(const unsigned char* data, size_t size,
-                                                                     const std::string& what) {
+                                                                     const std::string& what, Metadata* metadata) {
   CK_CHECK(size >= 8, what, " is too short (", size, " bytes) to be a safetensors file");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= uint64_t(data[i]) << (8 * i);
@@ -185,8 +197,10 @@ inline std::map<std::string, StoredTensor> parse_safetensors_checked(const unsig
   for (const auto& [name, entry] : root.object) {
     if (name == "__metadata__") {
       CK_CHECK(entry.kind == Json::Kind::Object, what, ": __metadata__ is not an object");
-      for (const auto& [key, value] : entry.object)
+      for (const auto& [key, value] : entry.object) {
         CK_CHECK(value.kind == Json::Kind::String, what, ": __metadata__ value '", key, "' is not a string");
+        if (metadata) (*metadata)[key] = value.string;
+      }
       continue;
     }
     const std::string where = convkit::detail::cat(what, " tensor '", name, "'");
@@ -240,12 +254,16 @@ inline std::map<std::string, StoredTensor> parse_safetensors_checked(const unsig
 }  // namespace detail
 
 /// Parses and validates a safetensors file held in memory (F32 and F64 are supported);
-/// `what` names the source in errors. Anything malformed gives a ck::Error.
+/// `what` names the source in errors. Anything malformed gives a ck::Error. With
+/// `metadata`, the header's "__metadata__" entries are stored there too.
 inline std::map<std::string, StoredTensor> parse_safetensors(const unsigned char* data, size_t size,
-                                                             const std::string& what) {
+                                                             const std::string& what, Metadata* metadata = nullptr) {
   CK_CHECK(detail::little_endian(), "load_safetensors: big-endian hosts are not supported");
   try {
-    return detail::parse_safetensors_checked(data, size, what);
+    Metadata read;
+    auto tensors = detail::parse_safetensors_checked(data, size, what, &read);
+    if (metadata) *metadata = std::move(read);  // only from a file that passed every check
+    return tensors;
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {  // e.g. std::bad_alloc: still a ck::Error for the caller
@@ -253,19 +271,21 @@ inline std::map<std::string, StoredTensor> parse_safetensors(const unsigned char
   }
 }
 
-/// Reads and validates every tensor of a safetensors file (F32 and F64 are supported).
-inline std::map<std::string, StoredTensor> load_safetensors(const std::string& path) {
+/// Reads and validates every tensor of a safetensors file (F32 and F64 are supported), and
+/// with `metadata` its "__metadata__" entries.
+inline std::map<std::string, StoredTensor> load_safetensors(const std::string& path, Metadata* metadata = nullptr) {
   const std::vector<unsigned char> file = read_regular_file(path, "load_safetensors", UINT64_MAX);
-  return parse_safetensors(file.data(), file.size(), "load_safetensors: '" + path + "'");
+  return parse_safetensors(file.data(), file.size(), "load_safetensors: '" + path + "'", metadata);
 }
 
 /// Saves every parameter and buffer of `module` under its state_dict name ("0.weight",
-/// "1.running_mean"), counts such as num_batches_tracked as int64, as PyTorch saves them.
+/// "1.running_mean"), counts such as num_batches_tracked as int64, as PyTorch saves them,
+/// with `metadata` in the header (safetensors.torch.save_file's metadata argument).
 template <class T>
-void save(const nn::Module<T>& module, const std::string& path) {
+void save(const nn::Module<T>& module, const std::string& path, const Metadata& metadata = {}) {
   std::vector<detail::RawTensor> raw;
   for (const auto& entry : module.state()) raw.push_back(detail::raw_tensor(entry.name, entry.tensor, entry.integer));
-  detail::write_safetensors(path, raw);
+  detail::write_safetensors(path, raw, metadata);
 }
 
 /// Copies tensors read from a checkpoint into `module`'s parameters and buffers: every one
@@ -306,10 +326,12 @@ void load_tensors(nn::Module<T>& module, const std::map<std::string, StoredTenso
 
 /// Loads parameters and buffers saved by save() (or by PyTorch's safetensors.torch.save_file
 /// of a state_dict) into `module`: every one must be present with the same shape, and
-/// nothing else.
+/// nothing else. With `metadata`, the file's "__metadata__" entries are stored there.
 template <class T>
-void load(nn::Module<T>& module, const std::string& path) {
-  load_tensors(module, load_safetensors(path), "'" + path + "'");
+void load(nn::Module<T>& module, const std::string& path, Metadata* metadata = nullptr) {
+  Metadata read;
+  load_tensors(module, load_safetensors(path, &read), "'" + path + "'");
+  if (metadata) *metadata = std::move(read);
 }
 
 }  // namespace convkit::io
