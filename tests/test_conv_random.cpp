@@ -11,6 +11,7 @@
 #include <convkit/convkit.hpp>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -642,14 +643,22 @@ TEST_CASE_TEMPLATE("random max pooling configurations match a plain loop", T, fl
   CHECK(tested > 150);
 }
 
-// 3x3 stride-1 float layers with 16 or more channels take Winograd's F(2x2, 3x3) forward
-// (backend/cpu/conv/winograd.hpp): against the reference loops over sizes that leave odd
-// output rows and columns, paddings 0-2, with and without bias, several chunks of tiles.
-TEST_CASE("Winograd 3x3 forward matches the reference") {
+// 3x3 stride-1 float layers with 16 or more channels take Winograd's forward pass
+// (backend/cpu/conv/winograd.hpp): F(4x4, 3x3) on output planes of 8x8 or more, else
+// F(2x2, 3x3). Against the reference over sizes that leave partial tiles at the right and
+// bottom edges, paddings 0-2, with and without bias, several chunks of tiles; both tile
+// sizes must be drawn. F(4x4, 3x3)'s transforms have larger constants: 1e-5 against 2e-6.
+namespace {
+double winograd_tolerance(cpu::ConvKernel kernel) { return kernel == cpu::ConvKernel::winograd_f4 ? 1e-5 : 2e-6; }
+}  // namespace
+
+TEST_CASE("Winograd 3x3 forward matches the reference, with 2x2 and 4x4 tiles") {
+  if (std::getenv("CONVKIT_CONV_ALGO")) return;  // the test counts the kernels the table picks
   ck::Generator gen(31);
   const Pick pick{gen};
-  for (int trial = 0; trial < 24; ++trial) {
-    const int64_t N = pick(1, 3), C = pick(16, 40), O = pick(16, 40), H = pick(3, 21), W = pick(3, 21);
+  std::map<cpu::ConvKernel, int> drawn;
+  for (int trial = 0; trial < 32; ++trial) {
+    const int64_t N = pick(1, 3), C = pick(16, 40), O = pick(16, 40), H = pick(3, 27), W = pick(3, 27);
     const int64_t pad = pick(0, 2);
     if (H + 2 * pad < 4 || W + 2 * pad < 4) continue;  // Winograd needs two output rows and columns
     const auto opt = ck::Conv2dOptions().padding(pad);
@@ -657,51 +666,76 @@ TEST_CASE("Winograd 3x3 forward matches the reference") {
     auto w = ck::Tensor<float>::uniform({O, C, 3, 3}, -1.f, 1.f, gen);
     const bool bias = trial % 2 == 0;
     auto b = bias ? ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen) : ck::Tensor<float>();
-    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << pad);
+    const auto kernel =
+        cpu::choose_conv_kernel<float>(ck::conv2d_geometry("conv2d", x, w, b, opt), cpu::kForward, cpu::active_isa());
+    REQUIRE((kernel == cpu::ConvKernel::winograd || kernel == cpu::ConvKernel::winograd_f4));
+    ++drawn[kernel];
+    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << pad << " kernel "
+                  << cpu::conv_kernel_name(kernel));
     auto y = ck::conv2d(x, w, b, opt);
     auto yd = ck::reference::conv2d(as_double(x), as_double(w), bias ? as_double(b) : ck::Tensor<double>(), opt);
-    CHECK(max_rel_diff(as_double(y), yd) < 2e-6);
+    CHECK(max_rel_diff(as_double(y), yd) < winograd_tolerance(kernel));
   }
+  CHECK(drawn[cpu::ConvKernel::winograd] >= 5);
+  CHECK(drawn[cpu::ConvKernel::winograd_f4] >= 5);
 }
 
 // The same layers' gradients: conv2d_backward computes the input gradient by Winograd (as
 // the forward pass of gy with flipped, transposed weights) and the weight gradient in
 // Winograd's transformed space; the bias gradient takes the usual path.
-TEST_CASE("Winograd 3x3 gradients match the reference") {
+TEST_CASE("Winograd 3x3 gradients match the reference, with 2x2 and 4x4 tiles") {
+  if (std::getenv("CONVKIT_CONV_ALGO")) return;  // the test counts the kernels the table picks
   ck::Generator gen(32);
   const Pick pick{gen};
-  for (int trial = 0; trial < 16; ++trial) {
-    const int64_t N = pick(1, 3), C = pick(16, 40), O = pick(16, 40), H = pick(4, 19), W = pick(4, 19);
+  std::map<cpu::ConvKernel, int> drawn;
+  for (int trial = 0; trial < 24; ++trial) {
+    const int64_t N = pick(1, 3), C = pick(16, 40), O = pick(16, 40), H = pick(4, 25), W = pick(4, 25);
     const int64_t pad = pick(0, 2);
     const auto opt = ck::Conv2dOptions().padding(pad);
     auto x = ck::Tensor<float>::uniform({N, C, H, W}, -1.f, 1.f, gen).requires_grad_();
     auto w = ck::Tensor<float>::uniform({O, C, 3, 3}, -1.f, 1.f, gen).requires_grad_();
     auto b = ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen).requires_grad_();
-    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << pad);
+    const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
+    const auto kx = cpu::choose_conv_kernel<float>(g, cpu::kInputGradient, cpu::active_isa());
+    const auto kw = cpu::choose_conv_kernel<float>(g, cpu::kWeightGradient, cpu::active_isa());
+    ++drawn[kx];
+    ++drawn[kw];
+    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << pad << " kernels "
+                  << cpu::conv_kernel_name(kx) << ", " << cpu::conv_kernel_name(kw));
     auto y = ck::conv2d(x, w, b, opt);
     auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
     (y * gy).sum().backward();
     auto ref = ck::reference::conv2d_backward(as_double(x.detach()), as_double(w.detach()), as_double(b.detach()),
                                               as_double(gy), opt);
-    CHECK(max_rel_diff(as_double(x.grad()), ref.gx) < 2e-6);
-    CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < 2e-6);
+    CHECK(max_rel_diff(as_double(x.grad()), ref.gx) < winograd_tolerance(kx));
+    CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < winograd_tolerance(kw));
     CHECK(max_rel_diff(as_double(b.grad()), ref.gb) < 2e-6);
   }
+  CHECK(drawn[cpu::ConvKernel::winograd] >= 5);
+  CHECK(drawn[cpu::ConvKernel::winograd_f4] >= 5);
 }
 
 // A batch large enough for several chunks of tiles per thread: each thread's weight
-// gradient sums its chunks before the threads' sums are added.
+// gradient sums its chunks before the threads' sums are added (29x29: F(4x4, 3x3); 7 rows
+// of 200: F(2x2, 3x3)).
 TEST_CASE("Winograd 3x3 weight gradient sums over many chunks of tiles") {
   ck::Generator gen(33);
   const auto opt = ck::Conv2dOptions().padding(1);
-  auto x = ck::Tensor<float>::uniform({5, 16, 29, 29}, -1.f, 1.f, gen);  // 15 x 15 tiles per image
-  auto w = ck::Tensor<float>::uniform({20, 16, 3, 3}, -1.f, 1.f, gen).requires_grad_();
-  auto y = ck::conv2d(x, w, ck::Tensor<float>(), opt);
-  auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
-  (y * gy).sum().backward();
-  auto ref =
-      ck::reference::conv2d_backward(as_double(x), as_double(w.detach()), ck::Tensor<double>(), as_double(gy), opt);
-  CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < 2e-6);
+  for (const int64_t rows : {29, 7}) {
+    auto x = ck::Tensor<float>::uniform({5, 16, rows, rows == 29 ? 29 : 200}, -1.f, 1.f, gen);
+    auto w = ck::Tensor<float>::uniform({20, 16, 3, 3}, -1.f, 1.f, gen).requires_grad_();
+    auto y = ck::conv2d(x, w, ck::Tensor<float>(), opt);
+    auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
+    (y * gy).sum().backward();
+    auto ref =
+        ck::reference::conv2d_backward(as_double(x), as_double(w.detach()), ck::Tensor<double>(), as_double(gy), opt);
+    const auto kernel = cpu::choose_conv_kernel<float>(ck::conv2d_geometry("conv2d", x, w, ck::Tensor<float>(), opt),
+                                                       cpu::kWeightGradient, cpu::active_isa());
+    CAPTURE(rows);
+    if (!std::getenv("CONVKIT_CONV_ALGO"))
+      CHECK(kernel == (rows == 29 ? cpu::ConvKernel::winograd_f4 : cpu::ConvKernel::winograd));
+    CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < winograd_tolerance(kernel));
+  }
 }
 
 // A second backward through a pooling layer into a leaf adds straight into the existing
@@ -889,8 +923,24 @@ TEST_CASE("the selection table picks the documented kernel for each pass of the 
        {K::channel_lanes, K::channel_lanes, K::channel_lanes}},
       {"3x3, 256 channels",
        geometry({32, 256, 14, 14}, {256, 256, 3, 3}, ck::Conv2dOptions().padding(1)),
+       {K::winograd_f4, K::winograd_f4, K::winograd_f4},
+       {K::winograd_f4, K::winograd_f4, K::winograd_f4}},
+      {"ResNet-18 stage 1, 3x3 on 24x24 planes",
+       geometry({64, 64, 24, 24}, {64, 64, 3, 3}, ck::Conv2dOptions().padding(1)),
+       {K::winograd_f4, K::winograd_f4, K::winograd_f4},
+       {K::winograd_f4, K::winograd_f4, K::winograd_f4}},
+      {"8x8 output from a 10x10 input without padding (F(4x4, 3x3)'s smallest); its input gradient is 10x10",
+       geometry({4, 16, 10, 10}, {16, 16, 3, 3}, ck::Conv2dOptions()),
+       {K::winograd_f4, K::winograd_f4, K::winograd_f4},
+       {K::winograd_f4, K::winograd_f4, K::winograd_f4}},
+      {"7x7 output: F(2x2, 3x3)",
+       geometry({4, 16, 7, 7}, {16, 16, 3, 3}, ck::Conv2dOptions().padding(1)),
        {K::winograd, K::winograd, K::winograd},
        {K::winograd, K::winograd, K::winograd}},
+      {"8x8 output from 6x6 with padding 2: the input gradient (6x6) takes F(2x2, 3x3)",
+       geometry({4, 16, 6, 6}, {16, 16, 3, 3}, ck::Conv2dOptions().padding(2)),
+       {K::winograd_f4, K::winograd, K::winograd_f4},
+       {K::winograd_f4, K::winograd, K::winograd_f4}},
       {"AlexNet conv1",
        geometry({8, 1, 224, 224}, {96, 1, 11, 11}, ck::Conv2dOptions().stride(4).padding(1)),
        {K::strided_winograd, K::strided_winograd, K::channel_lanes},
@@ -930,8 +980,8 @@ TEST_CASE("the selection table picks the documented kernel for each pass of the 
       CHECK((d == K::direct || d == K::depthwise_rows || d == K::pointwise || d == K::position_gemm || d == K::im2col));
     }
   // Every kernel has a name CONVKIT_CONV_ALGO accepts, and the table ends with a row that fits anything.
-  for (K k : {K::pointwise, K::im2col, K::channel_lanes, K::direct, K::depthwise_rows, K::winograd, K::image_lanes,
-              K::strided_winograd, K::position_gemm})
+  for (K k : {K::pointwise, K::im2col, K::channel_lanes, K::direct, K::depthwise_rows, K::winograd, K::winograd_f4,
+              K::image_lanes, K::strided_winograd, K::position_gemm})
     CHECK(std::string(cpu::conv_kernel_name(k)) != "?");
   CHECK(cpu::kConvKernelTable[std::size(cpu::kConvKernelTable) - 1].kernel == K::im2col);
 }

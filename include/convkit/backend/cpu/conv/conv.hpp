@@ -10,14 +10,12 @@
 // pass and gw with output channels in the vector lanes (channel_lanes.hpp), and gx as
 // w_g^T * gy gathered into the phase planes of a ViewLayout (channel_lane_input_gradient_samples)
 // instead of col2im; 3x3 stride-1 float layers with many channels go through Winograd
-// (winograd.hpp). Depthwise 3x3 and 5x5 layers with stride 1 take the row kernels
-// (depthwise.hpp), other layers with one input channel per group and stride 1 the
-// direct kernel (direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet
-// conv2) the image lanes (image_lanes.hpp), strided layers whose kernel spans three
-// strides (AlexNet conv1) the strided Winograd for the forward pass and gx
-// (strided_winograd.hpp; these two in AVX-512 builds), deep layers on output planes of at
-// most 4x4 one GEMM per output position and tap (position_gemm.hpp), and pointwise layers
-// need no col matrix at all.
+// (winograd.hpp: F(4x4, 3x3) on planes of 8x8 outputs or more, else F(2x2, 3x3)). Depthwise 3x3 and 5x5 layers with
+// stride 1 take the row kernels (depthwise.hpp), other layers with one input channel per group and stride 1 the direct
+// kernel (direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet conv2) the image lanes
+// (image_lanes.hpp), strided layers whose kernel spans three strides (AlexNet conv1) the strided Winograd for the
+// forward pass and gx (strided_winograd.hpp; these two in AVX-512 builds), deep layers on output planes of at most 4x4
+// one GEMM per output position and tap (position_gemm.hpp), and pointwise layers need no col matrix at all.
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -126,7 +124,9 @@ void conv2d_forward_in(Copy, const Conv2dGeometry& g, const T* x, const T* w, co
   if constexpr (std::is_same_v<T, float>) {
     switch (kernel) {
       case ConvKernel::winograd:
-        return winograd_conv2d_forward(g, x, w, b, y);
+        return winograd_conv2d_forward<2>(g, x, w, b, y);
+      case ConvKernel::winograd_f4:
+        return winograd_conv2d_forward<4>(g, x, w, b, y);
 #if CONVKIT_KERNEL_ISA == 2
       case ConvKernel::image_lanes:
         return image_lane_forward(g, x, w, b, y);
@@ -342,8 +342,12 @@ void conv2d_backward_in(Copy copy, const Conv2dGeometry& g, const T* x, const T*
           return true;
 #endif
         case ConvKernel::winograd:
-          if (gx_out) winograd_input_gradient(g, w, gy, gx_out);
-          if (gw_out) winograd_weight_gradient(g, x, gy, gw_out);
+          if (gx_out) winograd_input_gradient<2>(g, w, gy, gx_out);
+          if (gw_out) winograd_weight_gradient<2>(g, x, gy, gw_out);
+          return true;
+        case ConvKernel::winograd_f4:
+          if (gx_out) winograd_input_gradient<4>(g, w, gy, gx_out);
+          if (gw_out) winograd_weight_gradient<4>(g, x, gy, gw_out);
           return true;
         default:
           break;

@@ -30,6 +30,7 @@ enum class ConvKernel {
   direct,            ///< one input channel per group, stride 1 (direct.hpp)
   depthwise_rows,    ///< depthwise 3x3 and 5x5, stride 1, in blocks of rows (depthwise.hpp)
   winograd,          ///< float 3x3 stride 1, many channels: F(2x2, 3x3) (winograd.hpp)
+  winograd_f4,       ///< the same on planes of 8x8 outputs or more: F(4x4, 3x3) (winograd.hpp)
   image_lanes,       ///< float, 16 or more small images: 16 images per vector (image_lanes.hpp)
   strided_winograd,  ///< float, a kernel of three strides: F(4x4, 3x3) per phase (strided_winograd.hpp)
   position_gemm,     ///< deep layers on small planes: a GEMM per output position and tap (position_gemm.hpp)
@@ -72,6 +73,17 @@ inline bool fits_winograd(const Conv2dGeometry& g) {
          g.O >= 16 && g.OH >= 2 && g.OW >= 2;
 }
 
+/// The fewest output rows and columns F(4x4, 3x3) takes: on 6x6 planes its two 4x4 tiles
+/// a side make as many products as F(2x2, 3x3)'s three (144 per channel pair), with
+/// costlier transforms; on 12x12 planes it makes 324 against 576.
+constexpr int64_t kWinogradF4MinPlane = 8;
+
+/// True when g fits Winograd's F(4x4, 3x3): it fits F(2x2, 3x3) and has at least
+/// kWinogradF4MinPlane output rows and columns.
+inline bool fits_winograd_f4(const Conv2dGeometry& g) {
+  return fits_winograd(g) && g.OH >= kWinogradF4MinPlane && g.OW >= kWinogradF4MinPlane;
+}
+
 /// The input-gradient pass of a 3x3 stride-1 convolution as a forward one: gx is gy,
 /// padded by 2 - p, correlated with the weights flipped in space and with input and output
 /// channels swapped. Returns the geometry of that convolution.
@@ -92,6 +104,12 @@ inline Conv2dGeometry input_gradient_geometry(const Conv2dGeometry& g) {
 /// (input_gradient_geometry), which needs padding of at most 2.
 inline bool fits_winograd_input_gradient(const Conv2dGeometry& g) {
   return fits_winograd(g) && g.ph <= 2 && g.pw <= 2 && fits_winograd(input_gradient_geometry(g));
+}
+
+/// True when g's input gradient fits F(4x4, 3x3): as a forward pass of the output
+/// gradient, it fits the input gradient's F(2x2, 3x3) and fits_winograd_f4.
+inline bool fits_winograd_f4_input_gradient(const Conv2dGeometry& g) {
+  return fits_winograd_input_gradient(g) && fits_winograd_f4(input_gradient_geometry(g));
 }
 
 constexpr int64_t kImageLanes = 16;  ///< images per vector of the image lanes (64 bytes of float)
@@ -188,6 +206,8 @@ struct ConvKernelRule {
 inline constexpr ConvKernelRule kConvKernelTable[] = {
     {ConvKernel::position_gemm, "position_gemm", kAllPasses, Isa::generic, false, false, fits_position_gemm,
      "no padding taps multiplied (49 of 81 products on a 3x3 plane), every product the batch wide"},
+    {ConvKernel::winograd_f4, "winograd_f4", kForward, Isa::generic, true, false, fits_winograd_f4,
+     "4x fewer multiplications than direct sums, 1.8x fewer than F(2x2, 3x3); 36 GEMMs"},
     {ConvKernel::winograd, "winograd", kForward, Isa::generic, true, false, fits_winograd,
      "2.25x fewer multiplications than direct sums; the products are 16 GEMMs"},
     {ConvKernel::image_lanes, "image_lanes", kAllPasses, Isa::avx512, true, false, fits_image_lanes,
@@ -200,6 +220,10 @@ inline constexpr ConvKernelRule kConvKernelTable[] = {
      "each input row loaded once serves the K taps of K output rows"},
     {ConvKernel::direct, "direct", kAllPasses, Isa::generic, false, false, fits_direct,
      "one long multiply-add per tap over a padded plane, where im2col's GEMM is skinny"},
+    {ConvKernel::winograd_f4, "winograd_f4", kWeightGradient, Isa::generic, true, false, fits_winograd_f4,
+     "the adjoint of the forward pass's transforms, the same 36 GEMMs"},
+    {ConvKernel::winograd_f4, "winograd_f4", kInputGradient, Isa::generic, true, false, fits_winograd_f4_input_gradient,
+     "the forward pass of the output gradient with the kernel flipped"},
     {ConvKernel::winograd, "winograd", kWeightGradient, Isa::generic, true, false, fits_winograd,
      "the adjoint of the forward pass's transforms, the same 16 GEMMs"},
     {ConvKernel::winograd, "winograd", kInputGradient, Isa::generic, true, false, fits_winograd_input_gradient,

@@ -1,16 +1,18 @@
 // Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
-// Winograd's F(2x2, 3x3) for 3x3, stride-1 float convolutions with many channels, for
+// Winograd's F(m x m, 3x3) for 3x3, stride-1 float convolutions with many channels, for
 // the forward pass and both gradients (Lavin and Gray, "Fast Algorithms for
-// Convolutional Neural Networks", 2016). Each 2x2 block of outputs (a tile) comes from a 4x4 block of input d:
+// Convolutional Neural Networks", 2016), with output tiles of m = 2 or m = 4. Each m x m
+// block of outputs (a tile) comes from an a x a block of input d, a = m + 2:
 //   Y = A^T [ (G g G^T) (.) (B^T d B) ] A
-// where (.) multiplies elementwise. Summed over input channels, the 16 elementwise
-// products are 16 matrix products U[xi] (O x C) * V[xi] (C x tiles): 16 multiplications
-// per tile and channel pair where direct convolution needs 36, so 2.25x fewer flops. The
-// transforms are additions. The tiles run in chunks of whole tile rows, small enough
-// that a chunk's V and products stay in cache; chunks run in parallel. The input
-// gradient is the forward pass of the output gradient with the forward's transformed
-// weights, transposed and permuted (winograd_input_gradient), the weight gradient the
-// adjoint of each step of the forward (winograd_weight_gradient).
+// where (.) multiplies elementwise. Summed over input channels, the a^2 elementwise
+// products are a^2 matrix products U[xi] (O x C) * V[xi] (C x tiles): per output and
+// channel pair, F(2x2, 3x3) makes 16 / 4 = 4 multiplications and F(4x4, 3x3) 36 / 16 =
+// 2.25, where direct convolution makes 9. The transforms are additions and multiplications
+// by constants (Tile). The tiles run in chunks of whole tile rows, small enough that a
+// chunk's V and products stay in cache; chunks run in parallel. The input gradient is the
+// forward pass of the output gradient with the weights flipped and transposed
+// (winograd_input_gradient), the weight gradient the adjoint of each step of the forward
+// (winograd_weight_gradient).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -18,6 +20,10 @@
 #include <optional>
 #include <utility>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "../../../core/geometry.hpp"
 #include "../elementwise.hpp"
@@ -29,8 +35,120 @@ namespace convkit::backend::cpu::CONVKIT_ISA_COPY {
 
 namespace winograd {
 
-constexpr int kTileValues = 16;  // a 4x4 transformed tile
-constexpr int64_t kBlock = 8;    // tiles per vector pass of a transform (see for_blocks)
+constexpr int64_t kBlock = 8;  // tiles per vector pass of a transform (see for_blocks)
+
+/// F(M x M, 3x3)'s one-dimensional transforms, each applied to the columns of a tile and
+/// then to its rows: input (B^T), output (A^T), the weights' (G), and the adjoints of the
+/// output's and the weights' for the gradients.
+template <int M>
+struct Tile;
+
+/// F(2x2, 3x3) at the points 0, 1, -1 and infinity: B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0;
+/// 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+template <>
+struct Tile<2> {
+  static constexpr int m = 2;              ///< outputs per side of a tile
+  static constexpr int alpha = 4;          ///< inputs (and transformed values) per side
+  static constexpr int values = 16;        ///< transformed values per tile
+  static constexpr int64_t min_plane = 2;  ///< the fewest output rows and columns it takes
+  static CONVKIT_INLINE_BODY inline void input(const float (&d)[4], float (&v)[4]) {
+    v[0] = d[0] - d[2];
+    v[1] = d[1] + d[2];
+    v[2] = d[2] - d[1];
+    v[3] = d[1] - d[3];
+  }
+  static CONVKIT_INLINE_BODY inline void output(const float (&s)[4], float (&y)[2]) {
+    y[0] = s[0] + s[1] + s[2];
+    y[1] = s[1] - s[2] - s[3];
+  }
+  static CONVKIT_INLINE_BODY inline void output_adjoint(const float (&y)[2], float (&s)[4]) {
+    s[0] = y[0];
+    s[1] = y[0] + y[1];
+    s[2] = y[0] - y[1];
+    s[3] = -y[1];
+  }
+  static CONVKIT_INLINE_BODY inline void weights(const float (&g)[3], float (&u)[4]) {
+    u[0] = g[0];
+    u[1] = 0.5f * (g[0] + g[1] + g[2]);
+    u[2] = 0.5f * (g[0] - g[1] + g[2]);
+    u[3] = g[2];
+  }
+  static CONVKIT_INLINE_BODY inline void weights_adjoint(const float (&u)[4], float (&g)[3]) {
+    g[0] = u[0] + 0.5f * (u[1] + u[2]);
+    g[1] = 0.5f * (u[1] - u[2]);
+    g[2] = 0.5f * (u[1] + u[2]) + u[3];
+  }
+};
+
+/// F(4x4, 3x3) at the points 0, 1, -1, 2, -1/2 and infinity, as strided_winograd.hpp's
+/// (its kG says why these points: 2.5-3 times less rounding error in float than Lavin and
+/// Gray's 0, +-1, +-2). B^T's rows are scaled to integers (exact in float), G's by the
+/// inverse: B^T = [2 3 -4 -3 2 0; 0 -2 -5 -1 2 0; 0 2 1 -5 2 0; 0 -1 -2 1 2 0;
+/// 0 2 -1 -2 1 0; 0 2 3 -4 -3 2], A^T = [1 1 1 1 1 0; 0 1 -1 2 -1/2 0; 0 1 1 4 1/4 0;
+/// 0 1 -1 8 -1/8 1], G = [1/2 0 0; -1/6 -1/6 -1/6; 1/6 -1/6 1/6; 1/30 1/15 2/15;
+/// -16/15 8/15 -4/15; 0 0 1/2].
+template <>
+struct Tile<4> {
+  static constexpr int m = 4;              ///< outputs per side of a tile
+  static constexpr int alpha = 6;          ///< inputs (and transformed values) per side
+  static constexpr int values = 36;        ///< transformed values per tile
+  static constexpr int64_t min_plane = 4;  ///< the fewest output rows and columns it takes
+  static CONVKIT_INLINE_BODY inline void input(const float (&x)[6], float (&v)[6]) {
+    const float a = x[1] - x[3], b = x[4] - x[2];
+    v[0] = 2.0f * (x[0] + x[4]) + 3.0f * a - 4.0f * x[2];
+    v[1] = 2.0f * (x[4] - x[1]) - 5.0f * x[2] - x[3];
+    v[2] = 2.0f * (x[1] + x[4]) + x[2] - 5.0f * x[3];
+    v[3] = 2.0f * b - a;
+    v[4] = 2.0f * a + b;
+    v[5] = 2.0f * (x[1] + x[5]) - 3.0f * b - 4.0f * x[3];
+  }
+  static CONVKIT_INLINE_BODY inline void output(const float (&s)[6], float (&y)[4]) {
+    const float s12 = s[1] + s[2], d12 = s[1] - s[2];
+    y[0] = s[0] + s12 + s[3] + s[4];
+    y[1] = d12 + 2.0f * s[3] - 0.5f * s[4];
+    y[2] = s12 + 4.0f * s[3] + 0.25f * s[4];
+    y[3] = d12 + 8.0f * s[3] - 0.125f * s[4] + s[5];
+  }
+  static CONVKIT_INLINE_BODY inline void output_adjoint(const float (&y)[4], float (&s)[6]) {
+    const float even = y[0] + y[2], odd = y[1] + y[3];
+    s[0] = y[0];
+    s[1] = even + odd;
+    s[2] = even - odd;
+    s[3] = y[0] + 2.0f * y[1] + 4.0f * y[2] + 8.0f * y[3];
+    s[4] = y[0] - 0.5f * y[1] + 0.25f * y[2] - 0.125f * y[3];
+    s[5] = y[3];
+  }
+  static CONVKIT_INLINE_BODY inline void weights(const float (&g)[3], float (&u)[6]) {
+    u[0] = 0.5f * g[0];
+    u[1] = (g[0] + g[1] + g[2]) * (-1.0f / 6);
+    u[2] = (g[0] - g[1] + g[2]) * (1.0f / 6);
+    u[3] = (g[0] + 2.0f * g[1] + 4.0f * g[2]) * (1.0f / 30);
+    u[4] = (4.0f * g[0] - 2.0f * g[1] + g[2]) * (-4.0f / 15);
+    u[5] = 0.5f * g[2];
+  }
+  static CONVKIT_INLINE_BODY inline void weights_adjoint(const float (&u)[6], float (&g)[3]) {
+    const float p = u[1] * (-1.0f / 6), q = u[2] * (1.0f / 6), r = u[3] * (1.0f / 30), t = u[4] * (-4.0f / 15);
+    g[0] = 0.5f * u[0] + p + q + r + 4.0f * t;
+    g[1] = p - q + 2.0f * r - 2.0f * t;
+    g[2] = p + q + 4.0f * r + t + 0.5f * u[5];
+  }
+};
+
+/// Applies the one-dimensional transform `f` (in[I] -> out[O]) to each column of the I x I
+/// block `in` (rows of I), then to each row of the result: out[O][O] = f(f(in)^T)^T.
+template <int I, int O, class F>
+CONVKIT_INLINE_BODY inline void transform_2d(const float (&in)[I][I], float (&out)[O][O], F f) {
+  float t[O][I];
+  CONVKIT_UNROLL(6)
+  for (int j = 0; j < I; ++j) {
+    float column[I], result[O];
+    for (int i = 0; i < I; ++i) column[i] = in[i][j];
+    f(column, result);
+    for (int i = 0; i < O; ++i) t[i][j] = result[i];
+  }
+  CONVKIT_UNROLL(6)
+  for (int i = 0; i < O; ++i) f(t[i], out[i]);
+}
 
 /// (o, c) pairs per block of the weight transforms: the 16 matrices of U lie 4 * O * C
 /// bytes apart, a power of two for most layers, so single floats stored to (or loaded
@@ -51,58 +169,58 @@ void for_weight_blocks(int64_t O, int64_t C, Body body) {
   });
 }
 
-/// U[xi] = (G g G^T)[xi] for every (o, c): 16 matrices of O x C, xi = 4 * row + column.
-/// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
-inline void transform_weights(int64_t O, int64_t C, const float* w, float* U) {
+/// U[xi] = (G g G^T)[xi] for every (o, c): Tile<M>::values matrices of O x C,
+/// xi = alpha * row + column.
+template <int M>
+void transform_weights(int64_t O, int64_t C, const float* w, float* U) {
+  using Tl = Tile<M>;
+  constexpr int A = Tl::alpha;
   const int64_t OC = O * C;
   for_weight_blocks(O, C, [&](int64_t oc0, int64_t n) {
     alignas(64) float k[9][kWeightBlock];
-    alignas(64) float u[kTileValues][kWeightBlock];
+    alignas(64) float u[Tl::values][kWeightBlock];
     const float* src = w + oc0 * 9;
     for (int64_t j = 0; j < n; ++j)
       for (int m = 0; m < 9; ++m) k[m][j] = src[j * 9 + m];
     CONVKIT_SIMD for (int64_t j = 0; j < n; ++j) {
-      float t[4][3];  // G g: the rows
-      for (int c = 0; c < 3; ++c) {
-        t[0][c] = k[c][j];
-        t[1][c] = 0.5f * (k[c][j] + k[3 + c][j] + k[6 + c][j]);
-        t[2][c] = 0.5f * (k[c][j] - k[3 + c][j] + k[6 + c][j]);
-        t[3][c] = k[6 + c][j];
-      }
-      for (int i = 0; i < 4; ++i) {  // (G g) G^T: the columns
-        u[4 * i + 0][j] = t[i][0];
-        u[4 * i + 1][j] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-        u[4 * i + 2][j] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-        u[4 * i + 3][j] = t[i][2];
-      }
+      float g[3][3], t[A][A];
+      for (int i = 0; i < 3; ++i)
+        for (int c = 0; c < 3; ++c) g[i][c] = k[3 * i + c][j];
+      transform_2d(g, t, [](const float(&a)[3], float(&b)[A]) { Tl::weights(a, b); });
+      for (int i = 0; i < A; ++i)
+        for (int c = 0; c < A; ++c) u[A * i + c][j] = t[i][c];
     }
-    for (int xi = 0; xi < kTileValues; ++xi) copy_short(u[xi], n, U + xi * OC + oc0);
+    for (int xi = 0; xi < Tl::values; ++xi) copy_short(u[xi], n, U + xi * OC + oc0);
   });
 }
 
 /// Where the tiles are: tile row r of the batch is image r / tiles_h's tile row
 /// r % tiles_h, tiles_w tiles wide; a chunk is a run of tile rows [r0, r1).
+template <int M>
 struct Layout {
   /// Tiles down and across one image.
   ///@{
   int64_t tiles_h, tiles_w;
   ///@}
-  int64_t row_width;       ///< a zero-padded input row: W + 2 * pw, plus slack for the last tile
   int64_t tiles_w_blocks;  ///< tiles_w rounded up to whole kBlock blocks (see for_blocks)
+  /// A zero-padded input row split by column phase (copy_phase_rows): M runs of
+  /// phase_len values, what the tiles of whole blocks read.
+  int64_t phase_len, row_width;
   /// The tiles of g's output.
   explicit Layout(const Conv2dGeometry& g)
-      : tiles_h((g.OH + 1) / 2),
-        tiles_w((g.OW + 1) / 2),
-        row_width(2 * tiles_w + 2 + 16),
-        tiles_w_blocks((tiles_w + kBlock - 1) / kBlock * kBlock) {}
+      : tiles_h((g.OH + M - 1) / M),
+        tiles_w((g.OW + M - 1) / M),
+        tiles_w_blocks((tiles_w + kBlock - 1) / kBlock * kBlock),
+        phase_len(tiles_w_blocks + 1),
+        row_width(M * phase_len) {}
   /// Floats of scratch the transforms need for chunks of up to `chunk_rows` tile rows.
   int64_t scratch_size(int64_t chunk_rows) const {
     const int64_t segment = std::min(chunk_rows, tiles_h);  // tile rows of one image in a chunk
-    return (2 * segment + 2) * row_width;                   // the padded input rows; row_width >= 2 * tiles_w_blocks
+    return (M * segment + Tile<M>::alpha - M) * row_width;  // the input rows; row_width >= M * tiles_w_blocks
   }
 };
 
-/// The 16 transformed matrices of `rows` x T (V, the products M) each begin this many floats
+/// The transformed matrices of `rows` x T (V, the products M) each begin this many floats
 /// after the previous one: T per row, plus a block of slack that the last row's
 /// rounding (for_blocks) writes or reads.
 inline int64_t matrix_stride(int64_t rows, int64_t T) { return rows * T + kBlock; }
@@ -120,6 +238,22 @@ void for_blocks(int64_t n, Body body) {
   }
 }
 
+/// Transforms a tile row's tiles [0, tiles) (rounded up to whole blocks, see for_blocks)
+/// into the alpha x alpha values out[alpha * i + j][k] of tile k: load(i, j, k) gives tile
+/// k's I x I block, `transform` the one-dimensional transform (I values to alpha).
+template <int M, int I, class Load, class Transform>
+CONVKIT_INLINE_BODY inline void transform_tile_row(int64_t tiles, float* const* out, Load load, Transform transform) {
+  constexpr int A = Tile<M>::alpha;
+  for_blocks(tiles, [&](int64_t k) CONVKIT_INLINE_BODY {
+    float d[I][I], t[A][A];
+    for (int i = 0; i < I; ++i)
+      for (int j = 0; j < I; ++j) d[i][j] = load(i, j, k);
+    transform_2d(d, t, transform);
+    for (int i = 0; i < A; ++i)
+      for (int j = 0; j < A; ++j) out[A * i + j][k] = t[i][j];
+  });
+}
+
 /// Rows [h0, h0 + count) of an H x W plane into rows of `width` floats at dst, shifted
 /// right by `left` columns, zero around the plane (and for rows outside it).
 inline void copy_padded_rows(const float* plane, int64_t H, int64_t W, int64_t h0, int64_t count, int64_t left,
@@ -131,10 +265,60 @@ inline void copy_padded_rows(const float* plane, int64_t H, int64_t W, int64_t h
   }
 }
 
+/// Rows [h0, h0 + count) of an H x W plane, shifted right by `left` columns and zero
+/// around the plane, into rows of M * phase_len floats split by column phase: padded
+/// column c goes to dst[(c % M) * phase_len + c / M]. Tile k's column M k + j is then
+/// phase j % M's value k + j / M: each of a tile's columns is a contiguous run over the
+/// tiles, which the transforms load as whole vectors (read straight from the padded row,
+/// the columns of F(4x4, 3x3)'s overlapping 6-wide tiles were gathered one by one).
+template <int M>
+void copy_phase_rows(const float* plane, int64_t H, int64_t W, int64_t h0, int64_t count, int64_t left,
+                     int64_t phase_len, float* dst) {
+  const int64_t width = M * phase_len;
+  for (int64_t j = 0; j < count; ++j, dst += width) {
+    const int64_t h = h0 + j;
+    std::fill(dst, dst + width, 0.0f);
+    if (h < 0 || h >= H) continue;
+    const float* src = plane + h * W;
+    // Groups k whose M columns M k .. M k + M - 1 all lie inside [left, left + W) are
+    // deinterleaved four at a time (a 4x4 transpose, or even and odd halves); the rest,
+    // at the edges, value by value.
+    const int64_t in0 = std::min(phase_len, (left + M - 1) / M),
+                  in1 = std::max(in0, std::min(phase_len, (left + W) / M));
+    int64_t k = in0;
+#if defined(__SSE2__)
+    for (; k + 4 <= in1; k += 4) {
+      const float* from = src + M * k - left;
+      if constexpr (M == 4) {
+        __m128 r0 = _mm_loadu_ps(from), r1 = _mm_loadu_ps(from + 4), r2 = _mm_loadu_ps(from + 8),
+               r3 = _mm_loadu_ps(from + 12);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        _mm_storeu_ps(dst + k, r0);
+        _mm_storeu_ps(dst + phase_len + k, r1);
+        _mm_storeu_ps(dst + 2 * phase_len + k, r2);
+        _mm_storeu_ps(dst + 3 * phase_len + k, r3);
+      } else {
+        const __m128 a = _mm_loadu_ps(from), b = _mm_loadu_ps(from + 4);
+        _mm_storeu_ps(dst + k, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+        _mm_storeu_ps(dst + phase_len + k, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+      }
+    }
+#endif
+    for (; k < in1; ++k)
+      for (int q = 0; q < M; ++q) dst[q * phase_len + k] = src[M * k + q - left];
+    for (int64_t q = 0; q < M; ++q) {  // the groups at the edges
+      const int64_t k0 = std::max<int64_t>(0, (left - q + M - 1) / M);
+      const int64_t k1 = std::min(phase_len, (left + W - q + M - 1) / M);
+      for (int64_t e = k0; e < std::min(k1, in0); ++e) dst[q * phase_len + e] = src[M * e + q - left];
+      for (int64_t e = std::max(k0, in1); e < k1; ++e) dst[q * phase_len + e] = src[M * e + q - left];
+    }
+  }
+}
+
 /// Walks tile rows [r0, r1) of the batch image by image: body(n, first, count, tile) for
 /// image n's tile rows [first, first + count), whose first tile is the chunk's tile `tile`.
-template <class Body>
-void for_each_image(const Layout& L, int64_t r0, int64_t r1, Body body) {
+template <int M, class Body>
+void for_each_image(const Layout<M>& L, int64_t r0, int64_t r1, Body body) {
   for (int64_t r = r0; r < r1;) {
     const int64_t n = r / L.tiles_h, end = std::min(r1, (n + 1) * L.tiles_h);
     body(n, r % L.tiles_h, end - r, (r - r0) * L.tiles_w);
@@ -143,82 +327,66 @@ void for_each_image(const Layout& L, int64_t r0, int64_t r1, Body body) {
 }
 
 /// V[xi][c][t] = (B^T d B)[xi] for tile t of the chunk and channel c (T tiles in all; the
-/// matrices V[xi] are matrix_stride(C, T) apart),
-/// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The input rows a chunk's tile rows read
-/// in one image are first copied, zero-padded, into a block of rows; then each tile's
-/// transform reads its 4x4 block straight from them. (Copying each tile row's four rows
-/// just before reading them, and storing the row transform before the column transform
-/// read it, stalled those loads on store forwarding: the loads straddled the stores.)
-inline void transform_input(const Conv2dGeometry& g, const Layout& L, const float* x, int64_t r0, int64_t r1, int64_t T,
-                            float* V, float* scratch) {
-  const int64_t width = L.row_width, stride = matrix_stride(g.C, T);
+/// matrices V[xi] are matrix_stride(C, T) apart). The input rows a chunk's tile rows read
+/// in one image are first copied, zero-padded and split by column phase
+/// (copy_phase_rows), into a block of rows; then each tile's transform reads its
+/// alpha x alpha block from them. (Copying each tile row's rows just before reading them,
+/// and storing the row transform before the column transform read it, stalled those
+/// loads on store forwarding: the loads straddled the stores.)
+template <int M>
+void transform_input(const Conv2dGeometry& g, const Layout<M>& L, const float* x, int64_t r0, int64_t r1, int64_t T,
+                     float* V, float* scratch) {
+  using Tl = Tile<M>;
+  constexpr int A = Tl::alpha;
+  const int64_t width = L.row_width, stride = matrix_stride(g.C, T), phase_len = L.phase_len;
   float* padded = scratch;  // one image's rows for the chunk's tile rows
   for (int64_t c = 0; c < g.C; ++c) {
     for_each_image(L, r0, r1, [&](int64_t n, int64_t first, int64_t count, int64_t tile) {
       const float* plane = x + (n * g.C + c) * g.H * g.W;
-      copy_padded_rows(plane, g.H, g.W, 2 * first - g.ph, 2 * count + 2, g.pw, width, padded);
+      copy_phase_rows<M>(plane, g.H, g.W, M * first - g.ph, M * count + A - M, g.pw, phase_len, padded);
       for (int64_t ti = 0; ti < count; ++ti, tile += L.tiles_w) {
-        const float* rows[4];
-        for (int i = 0; i < 4; ++i) rows[i] = padded + (2 * ti + i) * width;
-        float* v[16];
-        for (int xi = 0; xi < 16; ++xi) v[xi] = V + xi * stride + c * T + tile;
-        for_blocks(L.tiles_w, [&](int64_t k) CONVKIT_INLINE_BODY {
-          // Tile k reads columns 2k .. 2k+3 of the four rows. First B^T d, row by row ...
-          float t[4][4];
-          CONVKIT_UNROLL(4)
-          for (int j = 0; j < 4; ++j) {
-            const float d0 = rows[0][2 * k + j], d1 = rows[1][2 * k + j], d2 = rows[2][2 * k + j],
-                        d3 = rows[3][2 * k + j];
-            t[0][j] = d0 - d2;
-            t[1][j] = d1 + d2;
-            t[2][j] = d2 - d1;
-            t[3][j] = d1 - d3;
-          }
-          CONVKIT_UNROLL(4)
-          for (int i = 0; i < 4; ++i) {  // ... then (B^T d) B, column by column
-            v[4 * i][k] = t[i][0] - t[i][2];
-            v[4 * i + 1][k] = t[i][1] + t[i][2];
-            v[4 * i + 2][k] = t[i][2] - t[i][1];
-            v[4 * i + 3][k] = t[i][1] - t[i][3];
-          }
-        });
+        const float* columns[A];  // tile k's column j of row i: columns[j][i * width + k]
+        for (int j = 0; j < A; ++j) columns[j] = padded + M * ti * width + (j % M) * phase_len + j / M;
+        float* v[Tl::values];
+        for (int xi = 0; xi < Tl::values; ++xi) v[xi] = V + xi * stride + c * T + tile;
+        transform_tile_row<M, A>(
+            L.tiles_w, v, [&](int i, int j, int64_t k) CONVKIT_INLINE_BODY { return columns[j][i * width + k]; },
+            [](const float(&a)[A], float(&b)[A]) { Tl::input(a, b); });
       }
     });
   }
 }
 
 /// y for tile rows [r0, r1) from the products M[xi][o][t] (T tiles; matrix_stride(O, T)
-/// apart), plus the bias:
-/// Y = A^T m A with A^T = [1 1 1 0; 0 1 -1 -1]. A last tile row or column past an odd
-/// output size is dropped.
-inline void transform_output(const Conv2dGeometry& g, const Layout& L, const float* M, const float* b, int64_t r0,
-                             int64_t r1, int64_t T, float* y, float* scratch) {
+/// apart), plus the bias: Y = A^T m A. The tiles' rows and columns past the output's
+/// edge are dropped.
+template <int M>
+void transform_output(const Conv2dGeometry& g, const Layout<M>& L, const float* Mp, const float* b, int64_t r0,
+                      int64_t r1, int64_t T, float* y, float* scratch) {
+  using Tl = Tile<M>;
+  constexpr int A = Tl::alpha;
   const int64_t tw = L.tiles_w, stride = matrix_stride(g.O, T);
-  float* out[2] = {scratch, scratch + 2 * L.tiles_w_blocks};  // the two output rows of a tile row
+  float* out[M];  // the M output rows of a tile row
+  for (int i = 0; i < M; ++i) out[i] = scratch + i * M * L.tiles_w_blocks;
   for (int64_t o = 0; o < g.O; ++o) {
     const float bias = b ? b[o] : 0.0f;
     int64_t tile = 0;
     for (int64_t r = r0; r < r1; ++r, tile += tw) {
       const int64_t n = r / L.tiles_h, ti = r % L.tiles_h;
-      const float* mm[16];
-      for (int xi = 0; xi < 16; ++xi) mm[xi] = M + xi * stride + o * T + tile;
-      float *row0 = out[0], *row1 = out[1];
+      const float* mm[Tl::values];
+      for (int xi = 0; xi < Tl::values; ++xi) mm[xi] = Mp + xi * stride + o * T + tile;
       // Past tiles_w, this reads slack in M and writes the rows' slack.
       for_blocks(tw, [&](int64_t k) CONVKIT_INLINE_BODY {
-        float s0[4], s1[4];  // A^T m: its two rows
-        CONVKIT_UNROLL(4)
-        for (int j = 0; j < 4; ++j) {
-          s0[j] = mm[j][k] + mm[4 + j][k] + mm[8 + j][k];
-          s1[j] = mm[4 + j][k] - mm[8 + j][k] - mm[12 + j][k];
-        }
-        row0[2 * k] = s0[0] + s0[1] + s0[2] + bias;
-        row0[2 * k + 1] = s0[1] - s0[2] - s0[3] + bias;
-        row1[2 * k] = s1[0] + s1[1] + s1[2] + bias;
-        row1[2 * k + 1] = s1[1] - s1[2] - s1[3] + bias;
+        float m[A][A], t[M][M];
+        for (int i = 0; i < A; ++i)
+          for (int j = 0; j < A; ++j) m[i][j] = mm[A * i + j][k];
+        transform_2d(m, t, [](const float(&a)[A], float(&c)[M]) { Tl::output(a, c); });
+        for (int i = 0; i < M; ++i)
+          for (int j = 0; j < M; ++j) out[i][M * k + j] = t[i][j] + bias;
       });
       float* yo = y + (n * g.O + o) * g.OH * g.OW;
-      for (int i = 0; i < 2; ++i) {
-        const int64_t h = 2 * ti + i;
+      for (int i = 0; i < M; ++i) {
+        const int64_t h = M * ti + i;
         if (h < g.OH) copy_short(out[i], g.OW, yo + h * g.OW);
       }
     }
@@ -227,70 +395,52 @@ inline void transform_output(const Conv2dGeometry& g, const Layout& L, const flo
 
 /// Mg[xi][o][t] = (A dY A^T)[xi] for tile t of the chunk (laid out as M in
 /// transform_output): the output gradient carried back through Y = A^T m A (the adjoint
-/// of transform_output), A = [1 0; 1 1; 1 -1; 0 -1].
-/// Outputs past an odd output size count as zero. As in transform_input, the rows a chunk
-/// reads in one image are copied, zero-padded, before any is read.
-inline void transform_output_gradient(const Conv2dGeometry& g, const Layout& L, const float* gy, int64_t r0, int64_t r1,
-                                      int64_t T, float* Mg, float* scratch) {
-  const int64_t tw = L.tiles_w, width = 2 * L.tiles_w_blocks, stride = matrix_stride(g.O, T);
+/// of transform_output). Outputs past the output's edge count as zero. As in
+/// transform_input, the rows a chunk reads in one image are copied, zero-padded, before
+/// any is read.
+template <int M>
+void transform_output_gradient(const Conv2dGeometry& g, const Layout<M>& L, const float* gy, int64_t r0, int64_t r1,
+                               int64_t T, float* Mg, float* scratch) {
+  using Tl = Tile<M>;
+  constexpr int A = Tl::alpha;
+  const int64_t tw = L.tiles_w, width = M * L.tiles_w_blocks, stride = matrix_stride(g.O, T);
   float* padded = scratch;  // one image's rows for the chunk's tile rows
   for (int64_t o = 0; o < g.O; ++o) {
     for_each_image(L, r0, r1, [&](int64_t n, int64_t first, int64_t count, int64_t tile) {
       const float* plane = gy + (n * g.O + o) * g.OH * g.OW;
-      copy_padded_rows(plane, g.OH, g.OW, 2 * first, 2 * count, 0, width, padded);
+      copy_padded_rows(plane, g.OH, g.OW, M * first, M * count, 0, width, padded);
       for (int64_t ti = 0; ti < count; ++ti, tile += tw) {
-        const float* y0 = padded + 2 * ti * width;
-        const float* y1 = y0 + width;
-        float* mg[16];
-        for (int xi = 0; xi < 16; ++xi) mg[xi] = Mg + xi * stride + o * T + tile;
-        for_blocks(tw, [&](int64_t k) CONVKIT_INLINE_BODY {
-          // A dY: four rows [p0, q0], [p0 + p1, q0 + q1], [p0 - p1, q0 - q1], [-p1, -q1];
-          // then A^T on the right turns each row [p, q] into [p, p + q, p - q, -q].
-          const float p0 = y0[2 * k], q0 = y0[2 * k + 1], p1 = y1[2 * k], q1 = y1[2 * k + 1];
-          const float sp = p0 + p1, sq = q0 + q1, dp = p0 - p1, dq = q0 - q1;
-          mg[0][k] = p0;
-          mg[1][k] = p0 + q0;
-          mg[2][k] = p0 - q0;
-          mg[3][k] = -q0;
-          mg[4][k] = sp;
-          mg[5][k] = sp + sq;
-          mg[6][k] = sp - sq;
-          mg[7][k] = -sq;
-          mg[8][k] = dp;
-          mg[9][k] = dp + dq;
-          mg[10][k] = dp - dq;
-          mg[11][k] = -dq;
-          mg[12][k] = -p1;
-          mg[13][k] = -p1 - q1;
-          mg[14][k] = q1 - p1;
-          mg[15][k] = q1;
-        });
+        const float* rows[M];
+        for (int i = 0; i < M; ++i) rows[i] = padded + (M * ti + i) * width;
+        float* mg[Tl::values];
+        for (int xi = 0; xi < Tl::values; ++xi) mg[xi] = Mg + xi * stride + o * T + tile;
+        transform_tile_row<M, M>(
+            tw, mg, [&](int i, int j, int64_t k) CONVKIT_INLINE_BODY { return rows[i][M * k + j]; },
+            [](const float(&a)[M], float(&c)[A]) { Tl::output_adjoint(a, c); });
       }
     });
   }
 }
 
-/// gw[o][c] = G^T dU[.][o][c] G, the adjoint of transform_weights: dU holds 16 matrices
-/// of O x C (the gradient with respect to U); gw, (O, C, 3, 3), is overwritten. Blocks of
-/// kWeightBlock pairs, as transform_weights.
-inline void transform_weight_gradient(int64_t O, int64_t C, const float* dU, float* gw) {
+/// gw[o][c] = G^T dU[.][o][c] G, the adjoint of transform_weights: dU holds
+/// Tile<M>::values matrices of O x C (the gradient with respect to U); gw, (O, C, 3, 3),
+/// is overwritten. Blocks of kWeightBlock pairs, as transform_weights.
+template <int M>
+void transform_weight_gradient(int64_t O, int64_t C, const float* dU, float* gw) {
+  using Tl = Tile<M>;
+  constexpr int A = Tl::alpha;
   const int64_t OC = O * C;
   for_weight_blocks(O, C, [&](int64_t oc0, int64_t n) {
-    alignas(64) float du[kTileValues][kWeightBlock];
+    alignas(64) float du[Tl::values][kWeightBlock];
     alignas(64) float k[9][kWeightBlock];
-    for (int xi = 0; xi < kTileValues; ++xi) copy_short(dU + xi * OC + oc0, n, du[xi]);
+    for (int xi = 0; xi < Tl::values; ++xi) copy_short(dU + xi * OC + oc0, n, du[xi]);
     CONVKIT_SIMD for (int64_t j = 0; j < n; ++j) {
-      float t[3][4];  // G^T u, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]
-      for (int c = 0; c < 4; ++c) {
-        t[0][c] = du[c][j] + 0.5f * (du[4 + c][j] + du[8 + c][j]);
-        t[1][c] = 0.5f * (du[4 + c][j] - du[8 + c][j]);
-        t[2][c] = 0.5f * (du[4 + c][j] + du[8 + c][j]) + du[12 + c][j];
-      }
-      for (int i = 0; i < 3; ++i) {  // (G^T u) G
-        k[3 * i][j] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
-        k[3 * i + 1][j] = 0.5f * (t[i][1] - t[i][2]);
-        k[3 * i + 2][j] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
-      }
+      float u[A][A], g[3][3];
+      for (int i = 0; i < A; ++i)
+        for (int c = 0; c < A; ++c) u[i][c] = du[A * i + c][j];
+      transform_2d(u, g, [](const float(&a)[A], float(&b)[3]) { Tl::weights_adjoint(a, b); });
+      for (int i = 0; i < 3; ++i)
+        for (int c = 0; c < 3; ++c) k[3 * i + c][j] = g[i][c];
     }
     float* dst = gw + oc0 * 9;
     for (int64_t j = 0; j < n; ++j)
@@ -298,20 +448,26 @@ inline void transform_weight_gradient(int64_t O, int64_t C, const float* dU, flo
   });
 }
 
-/// A batch's tile rows in chunks of about 256 tiles, the chunk count a multiple of the
-/// threads so that they get equal shares. With 256 tiles, each product reuses its packed
-/// U[xi] (L2-sized for 256 channels) over eight column panels; with a few dozen tiles,
-/// streaming U dominated.
+/// Transformed values per channel in a chunk: 256 tiles of F(2x2, 3x3), 113 of F(4x4, 3x3)
+/// (which ran 3-10% faster than 256 on ResNet-18's 64-channel layers; 64 lost on 24x24
+/// planes).
+constexpr int64_t kChunkValues = 4096;
+
+/// A batch's tile rows in chunks of about `target` tiles, the chunk count a multiple of the
+/// threads so that they get equal shares. With 256 tiles of F(2x2, 3x3), each product
+/// reuses its packed U[xi] (L2-sized for 256 channels) over eight column panels; with a
+/// few dozen tiles, streaming U dominated.
 class Chunks {
  public:
-  /// The chunks of g's tiles.
-  Chunks(const Conv2dGeometry& g, const Layout& L) : total_rows_(g.N * L.tiles_h) {
+  /// The chunks of a batch of `total_rows` tile rows, `tiles_w` tiles each, about
+  /// `target` tiles a chunk.
+  Chunks(int64_t total_rows, int64_t tiles_w, int64_t target) : total_rows_(total_rows) {
     const int64_t threads = max_threads();
-    count_ = std::max<int64_t>(1, (total_rows_ * L.tiles_w + 255) / 256);
+    count_ = std::max<int64_t>(1, (total_rows_ * tiles_w + target - 1) / target);
     count_ = std::min(total_rows_, (count_ + threads - 1) / threads * threads);
     rows_per_chunk_ = (total_rows_ + count_ - 1) / count_;
     count_ = (total_rows_ + rows_per_chunk_ - 1) / rows_per_chunk_;
-    max_tiles_ = rows_per_chunk_ * L.tiles_w;
+    max_tiles_ = rows_per_chunk_ * tiles_w;
   }
   /// Number of chunks.
   int64_t count() const { return count_; }
@@ -333,93 +489,94 @@ class Chunks {
 /// parallel: tile rows [r0, r1), T tiles, with the thread's own workspaces for V (C rows),
 /// M (O rows; the products, or the transformed output gradient) and the transforms'
 /// scratch. `first` is true for a thread's first chunk.
-template <class Body>
-void for_each_chunk(const Conv2dGeometry& g, const Layout& L, Body body) {
-  const Chunks chunks(g, L);
+template <int M, class Body>
+void for_each_chunk(const Conv2dGeometry& g, const Layout<M>& L, Body body) {
+  constexpr int values = Tile<M>::values;
+  const Chunks chunks(g.N * L.tiles_h, L.tiles_w, kChunkValues / values);
   const int64_t T_max = chunks.max_tiles();
-  parallel_for(chunks.count(), kTileValues * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
-    Workspace<float> V(static_cast<size_t>(kTileValues * matrix_stride(g.C, T_max))),
-        M(static_cast<size_t>(kTileValues * matrix_stride(g.O, T_max))),
+  parallel_for(chunks.count(), values * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
+    Workspace<float> V(static_cast<size_t>(values * matrix_stride(g.C, T_max))),
+        Mp(static_cast<size_t>(values * matrix_stride(g.O, T_max))),
         scratch(static_cast<size_t>(L.scratch_size(chunks.rows_per_chunk())));
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       const auto [r0, r1] = chunks.rows(chunk);
-      body(chunk == c0, r0, r1, (r1 - r0) * L.tiles_w, V.data(), M.data(), scratch.data());
+      body(chunk == c0, r0, r1, (r1 - r0) * L.tiles_w, V.data(), Mp.data(), scratch.data());
     }
   });
 }
 
-}  // namespace winograd
-
-namespace winograd {
-
-/// The 16 transformed weight matrices, each packed for its product with V: op(U[xi]) is
+/// The transformed weight matrices, each packed for its product with V: op(U[xi]) is
 /// O x C of the convolution they serve.
-using PackedWeights = std::array<std::optional<PreparedA<float>>, kTileValues>;
+template <int M>
+using PackedWeights = std::array<std::optional<PreparedA<float>>, Tile<M>::values>;
 
-/// Packs op(U[source(xi)]) for each xi, the 16 in parallel: (rows, cols) stored as such,
-/// or stored transposed (cols, rows) when `transposed`.
-template <class Source>
-void pack_weights(bool transposed, int64_t rows, int64_t cols, const float* U, Source source, PackedWeights& packed) {
-  parallel_for(kTileValues, rows * cols, [&](int64_t x0, int64_t x1) {
-    for (int64_t xi = x0; xi < x1; ++xi)
-      packed[static_cast<size_t>(xi)].emplace(transposed, rows, cols, U + source(static_cast<int>(xi)) * rows * cols);
+/// Transforms the O x C 3x3 kernels w (O, C, 3, 3) and packs each U[xi], the matrices in
+/// parallel.
+template <int M>
+void pack_weights(int64_t O, int64_t C, const float* w, PackedWeights<M>& packed) {
+  constexpr int values = Tile<M>::values;
+  Workspace<float> U(static_cast<size_t>(values * O * C));
+  transform_weights<M>(O, C, w, U.data());
+  parallel_for(values, O * C, [&](int64_t x0, int64_t x1) {
+    for (int64_t xi = x0; xi < x1; ++xi) packed[static_cast<size_t>(xi)].emplace(false, O, C, U.data() + xi * O * C);
   });
 }
 
 /// y of g from x with the weights transformed and packed; b may be null.
-inline void forward_packed(const Conv2dGeometry& g, const PackedWeights& weights, const float* x, const float* b,
-                           float* y) {
-  const Layout L(g);
-  for_each_chunk(g, L, [&](bool, int64_t r0, int64_t r1, int64_t T, float* V, float* M, float* scratch) {
+template <int M>
+void forward_packed(const Conv2dGeometry& g, const PackedWeights<M>& weights, const float* x, const float* b,
+                    float* y) {
+  const Layout<M> L(g);
+  for_each_chunk(g, L, [&](bool, int64_t r0, int64_t r1, int64_t T, float* V, float* Mp, float* scratch) {
     transform_input(g, L, x, r0, r1, T, V, scratch);
-    for (int xi = 0; xi < kTileValues; ++xi)
+    for (int xi = 0; xi < Tile<M>::values; ++xi)
       weights[static_cast<size_t>(xi)]->multiply(false, T, 1.0f, V + xi * matrix_stride(g.C, T), 0.0f,
-                                                 M + xi * matrix_stride(g.O, T));
-    transform_output(g, L, M, b, r0, r1, T, y, scratch);
+                                                 Mp + xi * matrix_stride(g.O, T));
+    transform_output(g, L, Mp, b, r0, r1, T, y, scratch);
   });
 }
 
 }  // namespace winograd
 
-/// The forward pass by F(2x2, 3x3); see the file comment. fits_winograd(g) must hold.
-inline void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
-  using namespace winograd;
-  Workspace<float> U(static_cast<size_t>(kTileValues * g.O * g.C));
-  transform_weights(g.O, g.C, w, U.data());
-  PackedWeights weights;  // each U[xi] packed once for all chunks
-  pack_weights(
-      false, g.O, g.C, U.data(), [](int xi) { return xi; }, weights);
-  forward_packed(g, weights, x, b, y);
+/// The forward pass by F(M x M, 3x3); see the file comment. fits_winograd(g) (M = 2) or
+/// fits_winograd_f4(g) (M = 4) must hold.
+template <int M>
+void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
+  winograd::PackedWeights<M> weights;  // each U[xi] packed once for all chunks
+  winograd::pack_weights<M>(g.O, g.C, w, weights);
+  winograd::forward_packed<M>(g, weights, x, b, y);
 }
 
-/// gx (overwritten) for fits_winograd_input_gradient(g): the forward pass of gy
+/// gx (overwritten) for fits_winograd_input_gradient(g) (M = 2) or
+/// fits_winograd_f4_input_gradient(g) (M = 4): the forward pass of gy
 /// (input_gradient_geometry) with each kernel flipped in both directions and the channels
-/// swapped. The flipped kernel needs no transform of its own: with J the 3x3 exchange
-/// matrix, G J = P G where P swaps the first and last of four rows, so
-/// G (J w J) G^T = P U P^T, U with rows and columns 0 and 3 exchanged; swapping channels
-/// transposes each matrix. The forward's U, packed transposed, serves.
-inline void winograd_input_gradient(const Conv2dGeometry& g, const float* w, const float* gy, float* gx) {
-  using namespace winograd;
-  Workspace<float> U(static_cast<size_t>(kTileValues * g.O * g.C));
-  transform_weights(g.O, g.C, w, U.data());
-  const auto swap03 = [](int i) { return i == 0 ? 3 : i == 3 ? 0 : i; };
-  PackedWeights weights;
-  pack_weights(
-      true, g.C, g.O, U.data(), [&](int xi) { return 4 * swap03(xi / 4) + swap03(xi % 4); }, weights);
-  forward_packed(input_gradient_geometry(g), weights, gy, nullptr, gx);
+/// swapped (a copy of C x O x 3 x 3 floats, transformed as the forward's).
+template <int M>
+void winograd_input_gradient(const Conv2dGeometry& g, const float* w, const float* gy, float* gx) {
+  Workspace<float> flipped(static_cast<size_t>(g.C * g.O * 9));
+  parallel_for(g.C, g.O * 9, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t o = 0; o < g.O; ++o)
+        for (int m = 0; m < 9; ++m) flipped.data()[(c * g.O + o) * 9 + m] = w[(o * g.C + c) * 9 + (8 - m)];
+  });
+  winograd::PackedWeights<M> weights;
+  winograd::pack_weights<M>(g.C, g.O, flipped.data(), weights);
+  winograd::forward_packed<M>(input_gradient_geometry(g), weights, gy, nullptr, gx);
 }
 
-/// gw (overwritten) for fits_winograd(g), in the forward pass's transformed
-/// space: with V = B^T d B per input tile and Mg = A dY A^T per output-gradient tile,
+/// gw (overwritten) for fits_winograd(g) (M = 2) or fits_winograd_f4(g) (M = 4), in the
+/// forward pass's transformed space: with V = B^T d B per input tile and Mg = A dY A^T per
+/// output-gradient tile,
 ///   dU[xi] (O x C) = sum over tiles of Mg[xi] V[xi]^T,   gw = G^T dU G
-/// (the adjoint of each step of the forward). 16 products of O x C over the tiles, where
-/// a direct (or shifted-view) product has 9 x 4 = 36 multiplications per tile and channel
-/// pair. Each thread
-/// sums its chunks into its own dU; the sums are added before the final transform.
-inline void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, const float* gy, float* gw) {
+/// (the adjoint of each step of the forward): alpha^2 products of O x C over the tiles.
+/// Each thread sums its chunks into its own dU; the sums are added before the final
+/// transform.
+template <int M>
+void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, const float* gy, float* gw) {
   using namespace winograd;
-  const Layout L(g);
-  const int64_t dU_size = kTileValues * g.O * g.C;
+  constexpr int values = Tile<M>::values;
+  const Layout<M> L(g);
+  const int64_t dU_size = values * g.O * g.C;
   const int threads = max_threads();
   Workspace<float> dU(static_cast<size_t>(dU_size * threads));
   std::vector<char> used(static_cast<size_t>(threads), 0);
@@ -429,7 +586,7 @@ inline void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, co
     float* sum = dU.data() + t * dU_size;
     transform_input(g, L, x, r0, r1, T, V, scratch);
     transform_output_gradient(g, L, gy, r0, r1, T, Mg, scratch);
-    for (int xi = 0; xi < kTileValues; ++xi)
+    for (int xi = 0; xi < values; ++xi)
       gemm<float>(false, true, g.O, g.C, T, 1.0f, Mg + xi * matrix_stride(g.O, T), V + xi * matrix_stride(g.C, T),
                   first ? 0.0f : 1.0f, sum + xi * g.O * g.C);
   });
@@ -437,7 +594,7 @@ inline void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, co
   if (!used[0]) fill(dU_size, total, 0.0f);
   for (int t = 1; t < threads; ++t)
     if (used[static_cast<size_t>(t)]) axpy(dU_size, 1.0f, dU.data() + t * dU_size, total);
-  transform_weight_gradient(g.O, g.C, total, gw);
+  transform_weight_gradient<M>(g.O, g.C, total, gw);
 }
 
 }  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY
