@@ -51,28 +51,33 @@ struct Tile<2> {
   static constexpr int alpha = 4;          ///< inputs (and transformed values) per side
   static constexpr int values = 16;        ///< transformed values per tile
   static constexpr int64_t min_plane = 2;  ///< the fewest output rows and columns it takes
+  /// v = B^T x: one column or row of an input tile.
   static CONVKIT_INLINE_BODY inline void input(const float (&d)[4], float (&v)[4]) {
     v[0] = d[0] - d[2];
     v[1] = d[1] + d[2];
     v[2] = d[2] - d[1];
     v[3] = d[1] - d[3];
   }
+  /// y = A^T s: one column or row of a tile of products.
   static CONVKIT_INLINE_BODY inline void output(const float (&s)[4], float (&y)[2]) {
     y[0] = s[0] + s[1] + s[2];
     y[1] = s[1] - s[2] - s[3];
   }
+  /// s = A y: one column or row of an output-gradient tile (the adjoint of output).
   static CONVKIT_INLINE_BODY inline void output_adjoint(const float (&y)[2], float (&s)[4]) {
     s[0] = y[0];
     s[1] = y[0] + y[1];
     s[2] = y[0] - y[1];
     s[3] = -y[1];
   }
+  /// u = G g: one column or row of a 3x3 kernel.
   static CONVKIT_INLINE_BODY inline void weights(const float (&g)[3], float (&u)[4]) {
     u[0] = g[0];
     u[1] = 0.5f * (g[0] + g[1] + g[2]);
     u[2] = 0.5f * (g[0] - g[1] + g[2]);
     u[3] = g[2];
   }
+  /// g = G^T u: one column or row of a weight-gradient tile (the adjoint of weights).
   static CONVKIT_INLINE_BODY inline void weights_adjoint(const float (&u)[4], float (&g)[3]) {
     g[0] = u[0] + 0.5f * (u[1] + u[2]);
     g[1] = 0.5f * (u[1] - u[2]);
@@ -93,6 +98,7 @@ struct Tile<4> {
   static constexpr int alpha = 6;          ///< inputs (and transformed values) per side
   static constexpr int values = 36;        ///< transformed values per tile
   static constexpr int64_t min_plane = 4;  ///< the fewest output rows and columns it takes
+  /// v = B^T x: one column or row of an input tile.
   static CONVKIT_INLINE_BODY inline void input(const float (&x)[6], float (&v)[6]) {
     const float a = x[1] - x[3], b = x[4] - x[2];
     v[0] = 2.0f * (x[0] + x[4]) + 3.0f * a - 4.0f * x[2];
@@ -102,6 +108,7 @@ struct Tile<4> {
     v[4] = 2.0f * a + b;
     v[5] = 2.0f * (x[1] + x[5]) - 3.0f * b - 4.0f * x[3];
   }
+  /// y = A^T s: one column or row of a tile of products.
   static CONVKIT_INLINE_BODY inline void output(const float (&s)[6], float (&y)[4]) {
     const float s12 = s[1] + s[2], d12 = s[1] - s[2];
     y[0] = s[0] + s12 + s[3] + s[4];
@@ -109,6 +116,7 @@ struct Tile<4> {
     y[2] = s12 + 4.0f * s[3] + 0.25f * s[4];
     y[3] = d12 + 8.0f * s[3] - 0.125f * s[4] + s[5];
   }
+  /// s = A y: one column or row of an output-gradient tile (the adjoint of output).
   static CONVKIT_INLINE_BODY inline void output_adjoint(const float (&y)[4], float (&s)[6]) {
     const float even = y[0] + y[2], odd = y[1] + y[3];
     s[0] = y[0];
@@ -118,6 +126,7 @@ struct Tile<4> {
     s[4] = y[0] - 0.5f * y[1] + 0.25f * y[2] - 0.125f * y[3];
     s[5] = y[3];
   }
+  /// u = G g: one column or row of a 3x3 kernel.
   static CONVKIT_INLINE_BODY inline void weights(const float (&g)[3], float (&u)[6]) {
     u[0] = 0.5f * g[0];
     u[1] = (g[0] + g[1] + g[2]) * (-1.0f / 6);
@@ -126,6 +135,7 @@ struct Tile<4> {
     u[4] = (4.0f * g[0] - 2.0f * g[1] + g[2]) * (-4.0f / 15);
     u[5] = 0.5f * g[2];
   }
+  /// g = G^T u: one column or row of a weight-gradient tile (the adjoint of weights).
   static CONVKIT_INLINE_BODY inline void weights_adjoint(const float (&u)[6], float (&g)[3]) {
     const float p = u[1] * (-1.0f / 6), q = u[2] * (1.0f / 6), r = u[3] * (1.0f / 30), t = u[4] * (-4.0f / 15);
     g[0] = 0.5f * u[0] + p + q + r + 4.0f * t;
@@ -203,9 +213,11 @@ struct Layout {
   int64_t tiles_h, tiles_w;
   ///@}
   int64_t tiles_w_blocks;  ///< tiles_w rounded up to whole kBlock blocks (see for_blocks)
-  /// A zero-padded input row split by column phase (copy_phase_rows): M runs of
-  /// phase_len values, what the tiles of whole blocks read.
+  /// A zero-padded input row split by column phase (copy_phase_rows) holds M runs of
+  /// phase_len values (what the tiles of whole blocks read), row_width in all.
+  ///@{
   int64_t phase_len, row_width;
+  ///@}
   /// The tiles of g's output.
   explicit Layout(const Conv2dGeometry& g)
       : tiles_h((g.OH + M - 1) / M),
