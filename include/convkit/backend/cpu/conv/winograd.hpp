@@ -47,10 +47,9 @@ struct Tile;
 /// 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
 template <>
 struct Tile<2> {
-  static constexpr int m = 2;              ///< outputs per side of a tile
-  static constexpr int alpha = 4;          ///< inputs (and transformed values) per side
-  static constexpr int values = 16;        ///< transformed values per tile
-  static constexpr int64_t min_plane = 2;  ///< the fewest output rows and columns it takes
+  static constexpr int m = 2;        ///< outputs per side of a tile
+  static constexpr int alpha = 4;    ///< inputs (and transformed values) per side
+  static constexpr int values = 16;  ///< transformed values per tile
   /// v = B^T x: one column or row of an input tile.
   static CONVKIT_INLINE_BODY inline void input(const float (&d)[4], float (&v)[4]) {
     v[0] = d[0] - d[2];
@@ -94,10 +93,9 @@ struct Tile<2> {
 /// -16/15 8/15 -4/15; 0 0 1/2].
 template <>
 struct Tile<4> {
-  static constexpr int m = 4;              ///< outputs per side of a tile
-  static constexpr int alpha = 6;          ///< inputs (and transformed values) per side
-  static constexpr int values = 36;        ///< transformed values per tile
-  static constexpr int64_t min_plane = 4;  ///< the fewest output rows and columns it takes
+  static constexpr int m = 4;        ///< outputs per side of a tile
+  static constexpr int alpha = 6;    ///< inputs (and transformed values) per side
+  static constexpr int values = 36;  ///< transformed values per tile
   /// v = B^T x: one column or row of an input tile.
   static CONVKIT_INLINE_BODY inline void input(const float (&x)[6], float (&v)[6]) {
     const float a = x[1] - x[3], b = x[4] - x[2];
