@@ -390,7 +390,8 @@ TEST_CASE("the strided Winograd takes blocks of 12 output channels, or 8 where f
 }
 
 // Stride 1 is the plain F(4x4, 3x3) (one phase per channel). winograd.hpp's F(2x2, 3x3)
-// takes those layers in the library, so this calls the phase kernel directly.
+// and F(4x4, 3x3) take those layers in the library, so this calls the phase kernel
+// directly.
 TEST_CASE("Winograd 3x3 over phase planes at stride 1 matches the reference") {
   if (!cpu::cpu_supports(cpu::Isa::avx512)) return;  // the copy's code needs AVX-512
   ck::Generator gen(1212);

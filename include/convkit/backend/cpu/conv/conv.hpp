@@ -10,12 +10,14 @@
 // pass and gw with output channels in the vector lanes (channel_lanes.hpp), and gx as
 // w_g^T * gy gathered into the phase planes of a ViewLayout (channel_lane_input_gradient_samples)
 // instead of col2im; 3x3 stride-1 float layers with many channels go through Winograd
-// (winograd.hpp: F(4x4, 3x3) on planes of 8x8 outputs or more, else F(2x2, 3x3)). Depthwise 3x3 and 5x5 layers with
-// stride 1 take the row kernels (depthwise.hpp), other layers with one input channel per group and stride 1 the direct
-// kernel (direct.hpp), small stride-1 layers of a batch of 16 or more images (LeNet conv2) the image lanes
-// (image_lanes.hpp), strided layers whose kernel spans three strides (AlexNet conv1) the strided Winograd for the
-// forward pass and gx (strided_winograd.hpp; these two in AVX-512 builds), deep layers on output planes of at most 4x4
-// one GEMM per output position and tap (position_gemm.hpp), and pointwise layers need no col matrix at all.
+// (winograd.hpp: F(4x4, 3x3) on output planes of 8x8 or more, else F(2x2, 3x3)).
+// Depthwise 3x3 and 5x5 layers with stride 1 take the row kernels (depthwise.hpp), other
+// layers with one input channel per group and stride 1 the direct kernel (direct.hpp),
+// small stride-1 layers of a batch of 16 or more images (LeNet conv2) the image lanes
+// (image_lanes.hpp), strided layers whose kernel spans three strides (AlexNet conv1) the
+// strided Winograd for the forward pass and gx (strided_winograd.hpp; these two in AVX-512
+// builds), deep layers on output planes of at most 4x4 one GEMM per output position and
+// tap (position_gemm.hpp), and pointwise layers need no col matrix at all.
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
