@@ -43,13 +43,18 @@ constexpr int64_t kBlock = 8;  // tiles per vector pass of a transform (see for_
 template <int M>
 struct Tile;
 
+/// What Tile<M>'s sizes follow from: an M x M output tile reads an (M + 2) x (M + 2)
+/// input block for a 3x3 kernel.
+template <int M>
+struct TileSize {
+  static constexpr int alpha = M + 2;           ///< inputs (and transformed values) per side
+  static constexpr int values = alpha * alpha;  ///< transformed values per tile
+};
+
 /// F(2x2, 3x3) at the points 0, 1, -1 and infinity: B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0;
 /// 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
 template <>
-struct Tile<2> {
-  static constexpr int m = 2;        ///< outputs per side of a tile
-  static constexpr int alpha = 4;    ///< inputs (and transformed values) per side
-  static constexpr int values = 16;  ///< transformed values per tile
+struct Tile<2> : TileSize<2> {
   /// v = B^T x: one column or row of an input tile.
   static CONVKIT_INLINE_BODY inline void input(const float (&d)[4], float (&v)[4]) {
     v[0] = d[0] - d[2];
@@ -92,10 +97,7 @@ struct Tile<2> {
 /// 0 1 -1 8 -1/8 1], G = [1/2 0 0; -1/6 -1/6 -1/6; 1/6 -1/6 1/6; 1/30 1/15 2/15;
 /// -16/15 8/15 -4/15; 0 0 1/2].
 template <>
-struct Tile<4> {
-  static constexpr int m = 4;        ///< outputs per side of a tile
-  static constexpr int alpha = 6;    ///< inputs (and transformed values) per side
-  static constexpr int values = 36;  ///< transformed values per tile
+struct Tile<4> : TileSize<4> {
   /// v = B^T x: one column or row of an input tile.
   static CONVKIT_INLINE_BODY inline void input(const float (&x)[6], float (&v)[6]) {
     const float a = x[1] - x[3], b = x[4] - x[2];
