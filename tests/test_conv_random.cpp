@@ -645,15 +645,22 @@ TEST_CASE_TEMPLATE("random max pooling configurations match a plain loop", T, fl
 }
 
 // 3x3 stride-1 float layers with 16 or more channels take Winograd's forward pass
-// (backend/cpu/conv/winograd.hpp): F(4x4, 3x3) on output planes of 8x8 or more, else
-// F(2x2, 3x3). Against the reference over sizes that leave partial tiles at the right and
-// bottom edges, paddings 0-2, with and without bias, several chunks of tiles; both tile
-// sizes must be drawn. F(4x4, 3x3)'s transforms have larger constants: 1e-5 against 2e-6.
+// (backend/cpu/conv/winograd.hpp), with output tiles of 2x2, 3x3 or 4x4 by the plane's size
+// (winograd_tile_size). Against the reference over sizes that leave partial tiles at the
+// right and bottom edges, paddings 0-2, with and without bias, several chunks of tiles;
+// every tile size must be drawn. Larger tiles' transforms have larger constants: 1e-5 for
+// F(4x4, 3x3), 5e-6 for F(3x3, 3x3), 2e-6 for F(2x2, 3x3).
 namespace {
-double winograd_tolerance(cpu::ConvKernel kernel) { return kernel == cpu::ConvKernel::winograd_f4 ? 1e-5 : 2e-6; }
+double winograd_tolerance(cpu::ConvKernel kernel) {
+  return kernel == cpu::ConvKernel::winograd_f4 ? 1e-5 : kernel == cpu::ConvKernel::winograd_f3 ? 5e-6 : 2e-6;
+}
+bool is_winograd(cpu::ConvKernel kernel) {
+  return kernel == cpu::ConvKernel::winograd || kernel == cpu::ConvKernel::winograd_f3 ||
+         kernel == cpu::ConvKernel::winograd_f4;
+}
 }  // namespace
 
-TEST_CASE("Winograd 3x3 forward matches the reference, with 2x2 and 4x4 tiles") {
+TEST_CASE("Winograd 3x3 forward matches the reference, with 2x2, 3x3 and 4x4 tiles") {
   if (std::getenv("CONVKIT_CONV_ALGO")) return;  // the test counts the kernels the table picks
   ck::Generator gen(31);
   const Pick pick{gen};
@@ -669,7 +676,7 @@ TEST_CASE("Winograd 3x3 forward matches the reference, with 2x2 and 4x4 tiles") 
     auto b = bias ? ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen) : ck::Tensor<float>();
     const auto kernel =
         cpu::choose_conv_kernel<float>(ck::conv2d_geometry("conv2d", x, w, b, opt), cpu::kForward, cpu::active_isa());
-    REQUIRE((kernel == cpu::ConvKernel::winograd || kernel == cpu::ConvKernel::winograd_f4));
+    REQUIRE(is_winograd(kernel));
     ++drawn[kernel];
     INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << pad << " kernel "
                   << cpu::conv_kernel_name(kernel));
@@ -678,13 +685,14 @@ TEST_CASE("Winograd 3x3 forward matches the reference, with 2x2 and 4x4 tiles") 
     CHECK(max_rel_diff(as_double(y), yd) < winograd_tolerance(kernel));
   }
   CHECK(drawn[cpu::ConvKernel::winograd] >= 5);
+  CHECK(drawn[cpu::ConvKernel::winograd_f3] >= 5);
   CHECK(drawn[cpu::ConvKernel::winograd_f4] >= 5);
 }
 
 // The same layers' gradients: conv2d_backward computes the input gradient by Winograd (as
 // the forward pass of gy with flipped, transposed weights) and the weight gradient in
 // Winograd's transformed space; the bias gradient takes the usual path.
-TEST_CASE("Winograd 3x3 gradients match the reference, with 2x2 and 4x4 tiles") {
+TEST_CASE("Winograd 3x3 gradients match the reference, with 2x2, 3x3 and 4x4 tiles") {
   if (std::getenv("CONVKIT_CONV_ALGO")) return;  // the test counts the kernels the table picks
   ck::Generator gen(32);
   const Pick pick{gen};
@@ -713,17 +721,23 @@ TEST_CASE("Winograd 3x3 gradients match the reference, with 2x2 and 4x4 tiles") 
     CHECK(max_rel_diff(as_double(b.grad()), ref.gb) < 2e-6);
   }
   CHECK(drawn[cpu::ConvKernel::winograd] >= 5);
+  CHECK(drawn[cpu::ConvKernel::winograd_f3] >= 5);
   CHECK(drawn[cpu::ConvKernel::winograd_f4] >= 5);
 }
 
 // A batch large enough for several chunks of tiles per thread: each thread's weight
-// gradient sums its chunks before the threads' sums are added (29x29: F(4x4, 3x3); 7 rows
-// of 200: F(2x2, 3x3)).
+// gradient sums its chunks before the threads' sums are added, for each tile size.
 TEST_CASE("Winograd 3x3 weight gradient sums over many chunks of tiles") {
   ck::Generator gen(33);
   const auto opt = ck::Conv2dOptions().padding(1);
-  for (const int64_t rows : {29, 7}) {
-    auto x = ck::Tensor<float>::uniform({5, 16, rows, rows == 29 ? 29 : 200}, -1.f, 1.f, gen);
+  using K = cpu::ConvKernel;
+  const struct {
+    int64_t rows, columns;
+    K kernel;
+  } planes[] = {{40, 40, K::winograd_f4}, {29, 29, K::winograd_f3}, {4, 200, K::winograd}};
+  for (const auto& plane : planes) {
+    const int64_t rows = plane.rows;
+    auto x = ck::Tensor<float>::uniform({5, 16, rows, plane.columns}, -1.f, 1.f, gen);
     auto w = ck::Tensor<float>::uniform({20, 16, 3, 3}, -1.f, 1.f, gen).requires_grad_();
     auto y = ck::conv2d(x, w, ck::Tensor<float>(), opt);
     auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
@@ -733,8 +747,7 @@ TEST_CASE("Winograd 3x3 weight gradient sums over many chunks of tiles") {
     const auto kernel = cpu::choose_conv_kernel<float>(ck::conv2d_geometry("conv2d", x, w, ck::Tensor<float>(), opt),
                                                        cpu::kWeightGradient, cpu::active_isa());
     CAPTURE(rows);
-    if (!std::getenv("CONVKIT_CONV_ALGO"))
-      CHECK(kernel == (rows == 29 ? cpu::ConvKernel::winograd_f4 : cpu::ConvKernel::winograd));
+    if (!std::getenv("CONVKIT_CONV_ALGO")) CHECK(kernel == plane.kernel);
     CHECK(max_rel_diff(as_double(w.grad()), ref.gw) < winograd_tolerance(kernel));
   }
 }
@@ -922,10 +935,22 @@ TEST_CASE("the selection table picks the documented kernel for each pass of the 
        geometry({256, 6, 14, 14}, {16, 6, 5, 5}, ck::Conv2dOptions()),
        {K::image_lanes, K::image_lanes, K::image_lanes},
        {K::channel_lanes, K::channel_lanes, K::channel_lanes}},
-      {"3x3, 256 channels",
+      {"3x3, 256 channels on 14x14 planes: 3x3 tiles make 625 products, 4x4 tiles 576",
        geometry({32, 256, 14, 14}, {256, 256, 3, 3}, ck::Conv2dOptions().padding(1)),
+       {K::winograd_f3, K::winograd_f3, K::winograd_f3},
+       {K::winograd_f3, K::winograd_f3, K::winograd_f3}},
+      {"3x3 on 56x56 planes: 3x3 tiles make 9025 products, 4x4 tiles 7056",
+       geometry({32, 64, 56, 56}, {64, 64, 3, 3}, ck::Conv2dOptions().padding(1)),
        {K::winograd_f4, K::winograd_f4, K::winograd_f4},
        {K::winograd_f4, K::winograd_f4, K::winograd_f4}},
+      {"ResNet-18 stage 2, 3x3 on 12x12 planes",
+       geometry({64, 128, 12, 12}, {128, 128, 3, 3}, ck::Conv2dOptions().padding(1)),
+       {K::winograd_f4, K::winograd_f4, K::winograd_f4},
+       {K::winograd_f4, K::winograd_f4, K::winograd_f4}},
+      {"9x9 planes: 3x3 tiles make 225 products, 4x4 tiles 324, 2x2 tiles 400",
+       geometry({4, 16, 9, 9}, {16, 16, 3, 3}, ck::Conv2dOptions().padding(1)),
+       {K::winograd_f3, K::winograd_f3, K::winograd_f3},
+       {K::winograd_f3, K::winograd_f3, K::winograd_f3}},
       {"ResNet-18 stage 1, 3x3 on 24x24 planes",
        geometry({64, 64, 24, 24}, {64, 64, 3, 3}, ck::Conv2dOptions().padding(1)),
        {K::winograd_f4, K::winograd_f4, K::winograd_f4},
@@ -934,14 +959,18 @@ TEST_CASE("the selection table picks the documented kernel for each pass of the 
        geometry({4, 16, 10, 10}, {16, 16, 3, 3}, ck::Conv2dOptions()),
        {K::winograd_f4, K::winograd_f4, K::winograd_f4},
        {K::winograd_f4, K::winograd_f4, K::winograd_f4}},
-      {"7x7 output: F(2x2, 3x3)",
+      {"7x7 output: F(2x2, 3x3)'s 256 products are within 6/5 of F(3x3, 3x3)'s 225",
        geometry({4, 16, 7, 7}, {16, 16, 3, 3}, ck::Conv2dOptions().padding(1)),
        {K::winograd, K::winograd, K::winograd},
        {K::winograd, K::winograd, K::winograd}},
-      {"8x8 output from 6x6 with padding 2: the input gradient (6x6) takes F(2x2, 3x3)",
+      {"8x8 output from 6x6 with padding 2: the input gradient (6x6) takes F(3x3, 3x3)",
        geometry({4, 16, 6, 6}, {16, 16, 3, 3}, ck::Conv2dOptions().padding(2)),
-       {K::winograd_f4, K::winograd, K::winograd_f4},
-       {K::winograd_f4, K::winograd, K::winograd_f4}},
+       {K::winograd_f4, K::winograd_f3, K::winograd_f4},
+       {K::winograd_f4, K::winograd_f3, K::winograd_f4}},
+      {"4x4 planes: F(2x2, 3x3)'s 64 products against F(3x3, 3x3)'s 100",
+       geometry({4, 16, 4, 4}, {16, 16, 3, 3}, ck::Conv2dOptions().padding(1)),
+       {K::winograd, K::winograd, K::winograd},
+       {K::winograd, K::winograd, K::winograd}},
       {"AlexNet conv1",
        geometry({8, 1, 224, 224}, {96, 1, 11, 11}, ck::Conv2dOptions().stride(4).padding(1)),
        {K::strided_winograd, K::strided_winograd, K::channel_lanes},
@@ -964,8 +993,8 @@ TEST_CASE("the selection table picks the documented kernel for each pass of the 
        {K::position_gemm, K::position_gemm, K::position_gemm}},
       {"ResNet-18 stage 3, 3x3 on 6x6 planes",
        geometry({64, 256, 6, 6}, {256, 256, 3, 3}, ck::Conv2dOptions().padding(1)),
-       {K::winograd, K::winograd, K::winograd},
-       {K::winograd, K::winograd, K::winograd}},
+       {K::winograd_f3, K::winograd_f3, K::winograd_f3},
+       {K::winograd_f3, K::winograd_f3, K::winograd_f3}},
   };
   const cpu::ConvPass passes[3] = {cpu::kForward, cpu::kInputGradient, cpu::kWeightGradient};
   for (const Row& r : rows)
@@ -981,8 +1010,8 @@ TEST_CASE("the selection table picks the documented kernel for each pass of the 
       CHECK((d == K::direct || d == K::depthwise_rows || d == K::pointwise || d == K::position_gemm || d == K::im2col));
     }
   // Every kernel has a name CONVKIT_CONV_ALGO accepts, and the table ends with a row that fits anything.
-  for (K k : {K::pointwise, K::im2col, K::channel_lanes, K::direct, K::depthwise_rows, K::winograd, K::winograd_f4,
-              K::image_lanes, K::strided_winograd, K::position_gemm})
+  for (K k : {K::pointwise, K::im2col, K::channel_lanes, K::direct, K::depthwise_rows, K::winograd, K::winograd_f3,
+              K::winograd_f4, K::image_lanes, K::strided_winograd, K::position_gemm})
     CHECK(std::string(cpu::conv_kernel_name(k)) != "?");
   CHECK(cpu::kConvKernelTable[std::size(cpu::kConvKernelTable) - 1].kernel == K::im2col);
 }

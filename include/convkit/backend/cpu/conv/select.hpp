@@ -30,7 +30,8 @@ enum class ConvKernel {
   direct,            ///< one input channel per group, stride 1 (direct.hpp)
   depthwise_rows,    ///< depthwise 3x3 and 5x5, stride 1, in blocks of rows (depthwise.hpp)
   winograd,          ///< float 3x3 stride 1, many channels: F(2x2, 3x3) (winograd.hpp)
-  winograd_f4,       ///< the same on planes of 8x8 outputs or more: F(4x4, 3x3) (winograd.hpp)
+  winograd_f3,       ///< the same where 3x3 tiles make the fewest products: F(3x3, 3x3) (winograd.hpp)
+  winograd_f4,       ///< the same where 4x4 tiles make the fewest products: F(4x4, 3x3) (winograd.hpp)
   image_lanes,       ///< float, 16 or more small images: 16 images per vector (image_lanes.hpp)
   strided_winograd,  ///< float, a kernel of three strides: F(4x4, 3x3) per phase (strided_winograd.hpp)
   position_gemm,     ///< deep layers on small planes: a GEMM per output position and tap (position_gemm.hpp)
@@ -73,16 +74,40 @@ inline bool fits_winograd(const Conv2dGeometry& g) {
          g.O >= 16 && g.OH >= 2 && g.OW >= 2;
 }
 
+/// The elementwise products per channel pair of F(m x m, 3x3) on g's output plane: the
+/// tiles that cover it, (m + 2)^2 each. Tiles that overhang the plane's edge count whole.
+inline int64_t winograd_products(const Conv2dGeometry& g, int64_t m) {
+  return ((g.OH + m - 1) / m) * ((g.OW + m - 1) / m) * (m + 2) * (m + 2);
+}
+
 /// The fewest output rows and columns F(4x4, 3x3) takes: on 6x6 planes its two 4x4 tiles
 /// a side make as many products as F(2x2, 3x3)'s three (144 per channel pair), with
-/// costlier transforms; on 12x12 planes it makes 324 against 576.
+/// costlier transforms.
 constexpr int64_t kWinogradF4MinPlane = 8;
 
-/// True when g fits Winograd's F(4x4, 3x3): it fits F(2x2, 3x3) and has at least
-/// kWinogradF4MinPlane output rows and columns.
-inline bool fits_winograd_f4(const Conv2dGeometry& g) {
-  return fits_winograd(g) && g.OH >= kWinogradF4MinPlane && g.OW >= kWinogradF4MinPlane;
+/// The output tile size of g's Winograd kernel, 2, 3 or 4 (0 when g does not fit
+/// Winograd): the smallest whose tiles make at most 6/5 of the products of the size that
+/// makes the fewest, since larger tiles cost more to transform. All three passes, the
+/// fastest of 3-8 rounds (benchmarks/RESULTS.md): F(4x4, 3x3) wins on 56x56 planes (105
+/// against 120 ms), F(3x3, 3x3) on 14x14 (114 against 127) and 9x9 (14.0 against 19.9 and
+/// F(2x2, 3x3)'s 18.0), F(2x2, 3x3) on 7x7 (12.5 against 13.7); the two larger tie on
+/// 24x24 and 12x12.
+inline int winograd_tile_size(const Conv2dGeometry& g) {
+  if (!fits_winograd(g)) return 0;
+  const bool f4 = g.OH >= kWinogradF4MinPlane && g.OW >= kWinogradF4MinPlane;
+  int64_t fewest = std::min(winograd_products(g, 2), winograd_products(g, 3));
+  if (f4) fewest = std::min(fewest, winograd_products(g, 4));
+  for (int m = 2; m < 4; ++m)
+    if (5 * winograd_products(g, m) <= 6 * fewest) return m;
+  return 4;
 }
+
+/// True when g takes Winograd's F(4x4, 3x3) (winograd_tile_size).
+inline bool fits_winograd_f4(const Conv2dGeometry& g) { return winograd_tile_size(g) == 4; }
+
+/// True when g takes Winograd's F(3x3, 3x3) (winograd_tile_size): 100 products per
+/// channel pair on 6x6 planes, where F(2x2, 3x3) makes 144.
+inline bool fits_winograd_f3(const Conv2dGeometry& g) { return winograd_tile_size(g) == 3; }
 
 /// The input-gradient pass of a 3x3 stride-1 convolution as a forward one: gx is gy,
 /// padded by 2 - p, correlated with the weights flipped in space and with input and output
@@ -110,6 +135,12 @@ inline bool fits_winograd_input_gradient(const Conv2dGeometry& g) {
 /// gradient, it fits the input gradient's F(2x2, 3x3) and fits_winograd_f4.
 inline bool fits_winograd_f4_input_gradient(const Conv2dGeometry& g) {
   return fits_winograd_input_gradient(g) && fits_winograd_f4(input_gradient_geometry(g));
+}
+
+/// True when g's input gradient fits F(3x3, 3x3): as a forward pass of the output
+/// gradient, it fits the input gradient's F(2x2, 3x3) and fits_winograd_f3.
+inline bool fits_winograd_f3_input_gradient(const Conv2dGeometry& g) {
+  return fits_winograd_input_gradient(g) && fits_winograd_f3(input_gradient_geometry(g));
 }
 
 constexpr int64_t kImageLanes = 16;  ///< images per vector of the image lanes (64 bytes of float)
@@ -208,6 +239,8 @@ inline constexpr ConvKernelRule kConvKernelTable[] = {
      "no padding taps multiplied (49 of 81 products on a 3x3 plane), every product the batch wide"},
     {ConvKernel::winograd_f4, "winograd_f4", kForward, Isa::generic, true, false, fits_winograd_f4,
      "4x fewer multiplications than direct sums, 1.8x fewer than F(2x2, 3x3); 36 GEMMs"},
+    {ConvKernel::winograd_f3, "winograd_f3", kForward, Isa::generic, true, false, fits_winograd_f3,
+     "3.2x fewer multiplications than direct sums, transforms cheaper than F(4x4, 3x3)'s; 25 GEMMs"},
     {ConvKernel::winograd, "winograd", kForward, Isa::generic, true, false, fits_winograd,
      "2.25x fewer multiplications than direct sums; the products are 16 GEMMs"},
     {ConvKernel::image_lanes, "image_lanes", kAllPasses, Isa::avx512, true, false, fits_image_lanes,
@@ -223,6 +256,10 @@ inline constexpr ConvKernelRule kConvKernelTable[] = {
     {ConvKernel::winograd_f4, "winograd_f4", kWeightGradient, Isa::generic, true, false, fits_winograd_f4,
      "the adjoint of the forward pass's transforms, the same 36 GEMMs"},
     {ConvKernel::winograd_f4, "winograd_f4", kInputGradient, Isa::generic, true, false, fits_winograd_f4_input_gradient,
+     "the forward pass of the output gradient with the kernel flipped"},
+    {ConvKernel::winograd_f3, "winograd_f3", kWeightGradient, Isa::generic, true, false, fits_winograd_f3,
+     "the adjoint of the forward pass's transforms, the same 25 GEMMs"},
+    {ConvKernel::winograd_f3, "winograd_f3", kInputGradient, Isa::generic, true, false, fits_winograd_f3_input_gradient,
      "the forward pass of the output gradient with the kernel flipped"},
     {ConvKernel::winograd, "winograd", kWeightGradient, Isa::generic, true, false, fits_winograd,
      "the adjoint of the forward pass's transforms, the same 16 GEMMs"},

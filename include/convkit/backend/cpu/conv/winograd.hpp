@@ -1,13 +1,15 @@
 // Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
 // Winograd's F(m x m, 3x3) for 3x3, stride-1 float convolutions with many channels, for
 // the forward pass and both gradients (Lavin and Gray, "Fast Algorithms for
-// Convolutional Neural Networks", 2016), with output tiles of m = 2 or m = 4. Each m x m
-// block of outputs (a tile) comes from an a x a block of input d, a = m + 2:
+// Convolutional Neural Networks", 2016), with output tiles of m = 2, 3 or 4 (the
+// selection table picks m by the plane's size: winograd_tile_size). Each m x m block of
+// outputs (a tile) comes from an a x a block of input d, a = m + 2:
 //   Y = A^T [ (G g G^T) (.) (B^T d B) ] A
 // where (.) multiplies elementwise. Summed over input channels, the a^2 elementwise
 // products are a^2 matrix products U[xi] (O x C) * V[xi] (C x tiles): per output and
-// channel pair, F(2x2, 3x3) makes 16 / 4 = 4 multiplications and F(4x4, 3x3) 36 / 16 =
-// 2.25, where direct convolution makes 9. The transforms are additions and multiplications
+// channel pair, F(2x2, 3x3) makes 16 / 4 = 4 multiplications, F(3x3, 3x3) 25 / 9 = 2.8
+// and F(4x4, 3x3) 36 / 16 = 2.25, where direct convolution makes 9 (tiles that overhang
+// the plane's edge cost as much as whole ones). The transforms are additions and multiplications
 // by constants (Tile). The tiles run in chunks of whole tile rows, small enough that a
 // chunk's V and products stay in cache; chunks run in parallel. The input gradient is the
 // forward pass of the output gradient with the weights flipped and transposed
@@ -86,6 +88,56 @@ struct Tile<2> : TileSize<2> {
     g[0] = u[0] + 0.5f * (u[1] + u[2]);
     g[1] = 0.5f * (u[1] - u[2]);
     g[2] = 0.5f * (u[1] + u[2]) + u[3];
+  }
+};
+
+/// F(3x3, 3x3) at the points 0, 1, -1, 2 and infinity (-2, 1/2 and -1/2 for the fourth
+/// point rounded as well or worse in float): B^T = [2 -1 -2 1 0; 0 -2 -1 1 0;
+/// 0 2 -3 1 0; 0 -1 0 1 0; 0 2 -1 -2 1], A^T = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 1],
+/// G = [1/2 0 0; -1/2 -1/2 -1/2; -1/6 1/6 -1/6; 1/6 1/3 2/3; 0 0 1]. One tile covers a
+/// 3x3 plane, and four a 6x6 one: 25 and 100 products per channel pair, where F(2x2, 3x3)
+/// makes 64 and 144.
+template <>
+struct Tile<3> : TileSize<3> {
+  /// v = B^T x: one column or row of an input tile.
+  static CONVKIT_INLINE_BODY inline void input(const float (&x)[5], float (&v)[5]) {
+    const float a = x[3] - x[1];
+    v[0] = 2.0f * (x[0] - x[2]) + a;
+    v[1] = a - (x[1] + x[2]);
+    v[2] = a + 3.0f * (x[1] - x[2]);
+    v[3] = a;
+    v[4] = x[4] - x[2] - 2.0f * a;
+  }
+  /// y = A^T s: one column or row of a tile of products.
+  static CONVKIT_INLINE_BODY inline void output(const float (&s)[5], float (&y)[3]) {
+    const float s12 = s[1] + s[2];
+    y[0] = s[0] + s12 + s[3];
+    y[1] = s[1] - s[2] + 2.0f * s[3];
+    y[2] = s12 + 4.0f * s[3] + s[4];
+  }
+  /// s = A y: one column or row of an output-gradient tile (the adjoint of output).
+  static CONVKIT_INLINE_BODY inline void output_adjoint(const float (&y)[3], float (&s)[5]) {
+    const float even = y[0] + y[2];
+    s[0] = y[0];
+    s[1] = even + y[1];
+    s[2] = even - y[1];
+    s[3] = y[0] + 2.0f * y[1] + 4.0f * y[2];
+    s[4] = y[2];
+  }
+  /// u = G g: one column or row of a 3x3 kernel.
+  static CONVKIT_INLINE_BODY inline void weights(const float (&g)[3], float (&u)[5]) {
+    u[0] = 0.5f * g[0];
+    u[1] = -0.5f * (g[0] + g[1] + g[2]);
+    u[2] = (g[0] - g[1] + g[2]) * (-1.0f / 6);
+    u[3] = (g[0] + 2.0f * g[1] + 4.0f * g[2]) * (1.0f / 6);
+    u[4] = g[2];
+  }
+  /// g = G^T u: one column or row of a weight-gradient tile (the adjoint of weights).
+  static CONVKIT_INLINE_BODY inline void weights_adjoint(const float (&u)[5], float (&g)[3]) {
+    const float p = -0.5f * u[1], q = u[2] * (-1.0f / 6), r = u[3] * (1.0f / 6);
+    g[0] = 0.5f * u[0] + p + q + r;
+    g[1] = p - q + 2.0f * r;
+    g[2] = p + q + 4.0f * r + u[4];
   }
 };
 
@@ -299,7 +351,7 @@ void copy_phase_rows(const float* plane, int64_t H, int64_t W, int64_t h0, int64
                   in1 = std::max(in0, std::min(phase_len, (left + W) / M));
     int64_t k = in0;
 #if defined(__SSE2__)
-    for (; k + 4 <= in1; k += 4) {
+    for (; M != 3 && k + 4 <= in1; k += 4) {  // F(3x3, 3x3)'s groups take the loop below
       const float* from = src + M * k - left;
       if constexpr (M == 4) {
         __m128 r0 = _mm_loadu_ps(from), r1 = _mm_loadu_ps(from + 4), r2 = _mm_loadu_ps(from + 8),
@@ -309,7 +361,7 @@ void copy_phase_rows(const float* plane, int64_t H, int64_t W, int64_t h0, int64
         _mm_storeu_ps(dst + phase_len + k, r1);
         _mm_storeu_ps(dst + 2 * phase_len + k, r2);
         _mm_storeu_ps(dst + 3 * phase_len + k, r3);
-      } else {
+      } else if constexpr (M == 2) {
         const __m128 a = _mm_loadu_ps(from), b = _mm_loadu_ps(from + 4);
         _mm_storeu_ps(dst + k, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
         _mm_storeu_ps(dst + phase_len + k, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
@@ -460,7 +512,8 @@ void transform_weight_gradient(int64_t O, int64_t C, const float* dU, float* gw)
   });
 }
 
-/// Transformed values per channel in a chunk: 256 tiles of F(2x2, 3x3), 113 of F(4x4, 3x3)
+/// Transformed values per channel in a chunk: 256 tiles of F(2x2, 3x3), 163 of F(3x3, 3x3),
+/// 113 of F(4x4, 3x3)
 /// (which ran 3-10% faster than 256 on ResNet-18's 64-channel layers; 64 lost on 24x24
 /// planes).
 constexpr int64_t kChunkValues = 4096;
