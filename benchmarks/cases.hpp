@@ -16,6 +16,7 @@ inline const std::vector<ConvCase>& conv_cases() {
       {"conv3x3_mid", 32, 64, 56, 56, 64, 3, 1, 1, 1},
       {"conv3x3_deep", 32, 256, 14, 14, 256, 3, 1, 1, 1},
       {"alexnet_conv1", 8, 1, 224, 224, 96, 11, 4, 1, 1},
+      {"alexnet_conv2", 32, 96, 26, 26, 256, 5, 1, 2, 1},
       {"conv1x1", 32, 256, 28, 28, 128, 1, 1, 0, 1},
       {"depthwise3x3", 32, 128, 28, 28, 128, 3, 1, 1, 128},
       // ResNet-18's convolution layers at batch 64 and 96x96 (d2l's Fashion-MNIST ResNet):

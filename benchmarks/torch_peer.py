@@ -20,6 +20,7 @@ CONV_CASES = [  # name, N, C, H, W, O, k, stride, pad, groups (keep in step with
     ("conv3x3_mid", 32, 64, 56, 56, 64, 3, 1, 1, 1),
     ("conv3x3_deep", 32, 256, 14, 14, 256, 3, 1, 1, 1),
     ("alexnet_conv1", 8, 1, 224, 224, 96, 11, 4, 1, 1),
+    ("alexnet_conv2", 32, 96, 26, 26, 256, 5, 1, 2, 1),
     ("conv1x1", 32, 256, 28, 28, 128, 1, 1, 0, 1),
     ("depthwise3x3", 32, 128, 28, 28, 128, 3, 1, 1, 128),
     ("resnet18_stem7x7s2", 64, 1, 96, 96, 64, 7, 2, 3, 1),

@@ -725,6 +725,52 @@ TEST_CASE("Winograd 3x3 gradients match the reference, with 2x2, 3x3 and 4x4 til
   CHECK(drawn[cpu::ConvKernel::winograd_f4] >= 5);
 }
 
+// 5x5 stride-1 float layers with 32 or more channels take Winograd's F(4x4, 5x5)
+// (winograd.hpp, Tile<4, 5>; AlexNet's conv2): the forward pass and both gradients against
+// the reference over sizes with partial tiles at the edges and paddings 0-4. Its
+// transforms' constants reach 21/4 and 32/45: tolerance 2e-5.
+TEST_CASE("Winograd 5x5 forward and gradients match the reference") {
+  if (std::getenv("CONVKIT_CONV_ALGO")) return;  // the test checks the kernels the table picks
+  ck::Generator gen(34);
+  const Pick pick{gen};
+  int tested = 0, input_gradients = 0;
+  double worst = 0;
+  for (int trial = 0; trial < 16; ++trial) {
+    const int64_t N = pick(1, 3), C = pick(32, 48), O = pick(32, 48), pad = pick(0, 4);
+    const int64_t H = pick(std::max<int64_t>(1, 8 - 2 * pad), 22), W = pick(std::max<int64_t>(1, 8 - 2 * pad), 22);
+    const auto opt = ck::Conv2dOptions().padding(pad);
+    auto x = ck::Tensor<float>::uniform({N, C, H, W}, -1.f, 1.f, gen).requires_grad_();
+    auto w = ck::Tensor<float>::uniform({O, C, 5, 5}, -1.f, 1.f, gen).requires_grad_();
+    auto b = ck::Tensor<float>::uniform({O}, -1.f, 1.f, gen).requires_grad_();
+    const auto g = ck::conv2d_geometry("conv2d", x, w, b, opt);
+    const auto kf = cpu::choose_conv_kernel<float>(g, cpu::kForward, cpu::active_isa());
+    const auto kx = cpu::choose_conv_kernel<float>(g, cpu::kInputGradient, cpu::active_isa());
+    const auto kw = cpu::choose_conv_kernel<float>(g, cpu::kWeightGradient, cpu::active_isa());
+    INFO("trial " << trial << " x " << x.shape() << " w " << w.shape() << " padding " << pad << " kernels "
+                  << cpu::conv_kernel_name(kf) << ", " << cpu::conv_kernel_name(kx) << ", "
+                  << cpu::conv_kernel_name(kw));
+    CHECK(kf == cpu::ConvKernel::winograd_5x5);
+    CHECK(kw == cpu::ConvKernel::winograd_5x5);
+    input_gradients += kx == cpu::ConvKernel::winograd_5x5;
+    auto y = ck::conv2d(x, w, b, opt);
+    auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
+    (y * gy).sum().backward();
+    auto ref = ck::reference::conv2d_backward(as_double(x.detach()), as_double(w.detach()), as_double(b.detach()),
+                                              as_double(gy), opt);
+    auto yd = ck::reference::conv2d(as_double(x.detach()), as_double(w.detach()), as_double(b.detach()), opt);
+    const double errors[3] = {max_rel_diff(as_double(y), yd), max_rel_diff(as_double(x.grad()), ref.gx),
+                              max_rel_diff(as_double(w.grad()), ref.gw)};
+    for (double e : errors) {
+      CHECK(e < 2e-5);
+      worst = std::max(worst, e);
+    }
+    ++tested;
+  }
+  CHECK(tested == 16);
+  CHECK(input_gradients >= 8);
+  MESSAGE("Winograd F(4x4, 5x5): worst error " << worst << " of the largest value");
+}
+
 // A batch large enough for several chunks of tiles per thread: each thread's weight
 // gradient sums its chunks before the threads' sums are added, for each tile size.
 TEST_CASE("Winograd 3x3 weight gradient sums over many chunks of tiles") {
@@ -975,6 +1021,10 @@ TEST_CASE("the selection table picks the documented kernel for each pass of the 
        geometry({8, 1, 224, 224}, {96, 1, 11, 11}, ck::Conv2dOptions().stride(4).padding(1)),
        {K::strided_winograd, K::strided_winograd, K::channel_lanes},
        {K::channel_lanes, K::channel_lanes, K::channel_lanes}},
+      {"AlexNet conv2, 5x5",
+       geometry({128, 96, 26, 26}, {256, 96, 5, 5}, ck::Conv2dOptions().padding(2)),
+       {K::winograd_5x5, K::winograd_5x5, K::winograd_5x5},
+       {K::winograd_5x5, K::winograd_5x5, K::winograd_5x5}},
       {"1x1",
        geometry({32, 256, 28, 28}, {128, 256, 1, 1}, ck::Conv2dOptions()),
        {K::pointwise, K::pointwise, K::pointwise},
@@ -1019,7 +1069,7 @@ TEST_CASE("the selection table picks the documented kernel for each pass of the 
     }
   // Every kernel has a name CONVKIT_CONV_ALGO accepts, and the table ends with a row that fits anything.
   for (K k : {K::pointwise, K::im2col, K::channel_lanes, K::direct, K::depthwise_rows, K::winograd, K::winograd_f3,
-              K::winograd_f4, K::image_lanes, K::strided_winograd, K::position_gemm})
+              K::winograd_f4, K::winograd_5x5, K::image_lanes, K::strided_winograd, K::position_gemm})
     CHECK(std::string(cpu::conv_kernel_name(k)) != "?");
   CHECK(cpu::kConvKernelTable[std::size(cpu::kConvKernelTable) - 1].kernel == K::im2col);
 }

@@ -10,7 +10,8 @@
 // pass and gw with output channels in the vector lanes (channel_lanes.hpp), and gx as
 // w_g^T * gy gathered into the phase planes of a ViewLayout (channel_lane_input_gradient_samples)
 // instead of col2im; 3x3 stride-1 float layers with many channels go through Winograd
-// (winograd.hpp: F(2x2, 3x3), F(3x3, 3x3) or F(4x4, 3x3) by the output plane's size).
+// (winograd.hpp: F(2x2, 3x3), F(3x3, 3x3) or F(4x4, 3x3) by the output plane's size), and
+// 5x5 ones through Winograd's F(4x4, 5x5).
 // Depthwise 3x3 and 5x5 layers with stride 1 take the row kernels (depthwise.hpp), other
 // layers with one input channel per group and stride 1 the direct kernel (direct.hpp),
 // small stride-1 layers of a batch of 16 or more images (LeNet conv2) the image lanes
@@ -131,6 +132,8 @@ void conv2d_forward_in(Copy, const Conv2dGeometry& g, const T* x, const T* w, co
         return winograd_conv2d_forward<3>(g, x, w, b, y);
       case ConvKernel::winograd_f4:
         return winograd_conv2d_forward<4>(g, x, w, b, y);
+      case ConvKernel::winograd_5x5:
+        return winograd_conv2d_forward<4, 5>(g, x, w, b, y);
 #if CONVKIT_KERNEL_ISA == 2
       case ConvKernel::image_lanes:
         return image_lane_forward(g, x, w, b, y);
@@ -356,6 +359,10 @@ void conv2d_backward_in(Copy copy, const Conv2dGeometry& g, const T* x, const T*
         case ConvKernel::winograd_f4:
           if (gx_out) winograd_input_gradient<4>(g, w, gy, gx_out);
           if (gw_out) winograd_weight_gradient<4>(g, x, gy, gw_out);
+          return true;
+        case ConvKernel::winograd_5x5:
+          if (gx_out) winograd_input_gradient<4, 5>(g, w, gy, gx_out);
+          if (gw_out) winograd_weight_gradient<4, 5>(g, x, gy, gw_out);
           return true;
         default:
           break;

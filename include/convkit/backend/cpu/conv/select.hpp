@@ -32,6 +32,7 @@ enum class ConvKernel {
   winograd,          ///< float 3x3 stride 1, many channels: F(2x2, 3x3) (winograd.hpp)
   winograd_f3,       ///< the same where 3x3 tiles make the fewest products: F(3x3, 3x3) (winograd.hpp)
   winograd_f4,       ///< the same where 4x4 tiles make the fewest products: F(4x4, 3x3) (winograd.hpp)
+  winograd_5x5,      ///< float 5x5 stride 1, many channels: F(4x4, 5x5) (winograd.hpp)
   image_lanes,       ///< float, 16 or more small images: 16 images per vector (image_lanes.hpp)
   strided_winograd,  ///< float, a kernel of three strides: F(4x4, 3x3) per phase (strided_winograd.hpp)
   position_gemm,     ///< deep layers on small planes: a GEMM per output position and tap (position_gemm.hpp)
@@ -109,17 +110,17 @@ inline bool fits_winograd_f4(const Conv2dGeometry& g) { return winograd_tile_siz
 /// channel pair on 6x6 planes, where F(2x2, 3x3) makes 144.
 inline bool fits_winograd_f3(const Conv2dGeometry& g) { return winograd_tile_size(g) == 3; }
 
-/// The input-gradient pass of a 3x3 stride-1 convolution as a forward one: gx is gy,
-/// padded by 2 - p, correlated with the weights flipped in space and with input and output
-/// channels swapped. Returns the geometry of that convolution.
+/// The input-gradient pass of a K x K stride-1 convolution as a forward one: gx is gy,
+/// padded by K - 1 - p, correlated with the weights flipped in space and with input and
+/// output channels swapped. Returns the geometry of that convolution.
 inline Conv2dGeometry input_gradient_geometry(const Conv2dGeometry& g) {
   Conv2dGeometry t = g;
   t.C = g.O;
   t.O = g.C;
   t.H = g.OH;
   t.W = g.OW;
-  t.ph = 2 - g.ph;
-  t.pw = 2 - g.pw;
+  t.ph = g.kh - 1 - g.ph;
+  t.pw = g.kw - 1 - g.pw;
   t.OH = g.H;
   t.OW = g.W;
   return t;
@@ -129,6 +130,21 @@ inline Conv2dGeometry input_gradient_geometry(const Conv2dGeometry& g) {
 /// (input_gradient_geometry), which needs padding of at most 2.
 inline bool fits_winograd_input_gradient(const Conv2dGeometry& g) {
   return fits_winograd(g) && g.ph <= 2 && g.pw <= 2 && fits_winograd(input_gradient_geometry(g));
+}
+
+/// True when g fits Winograd's F(4x4, 5x5) forward pass and weight gradient: a 5x5
+/// kernel, stride and dilation 1, one group, at least 32 input and output channels and
+/// 4x4 outputs (AlexNet's conv2; narrower small layers go to the image lanes, whose own
+/// F(4x4, 5x5) serves LeNet's conv2).
+inline bool fits_winograd_5x5(const Conv2dGeometry& g) {
+  return g.kh == 5 && g.kw == 5 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.groups == 1 && g.C >= 32 &&
+         g.O >= 32 && g.OH >= 4 && g.OW >= 4;
+}
+
+/// True when g's input gradient fits F(4x4, 5x5): as a forward pass of the output
+/// gradient (input_gradient_geometry), which needs padding of at most 4.
+inline bool fits_winograd_5x5_input_gradient(const Conv2dGeometry& g) {
+  return fits_winograd_5x5(g) && g.ph <= 4 && g.pw <= 4 && fits_winograd_5x5(input_gradient_geometry(g));
 }
 
 /// True when g's input gradient fits F(4x4, 3x3): as a forward pass of the output
@@ -278,6 +294,10 @@ inline constexpr ConvKernelRule kConvKernelTable[] = {
      "the adjoint of the forward pass's transforms, the same 16 GEMMs"},
     {ConvKernel::winograd, "winograd", kInputGradient, Isa::generic, true, false, fits_winograd_input_gradient,
      "the forward pass of the output gradient with the kernel flipped"},
+    {ConvKernel::winograd_5x5, "winograd_5x5", kForward | kWeightGradient, Isa::generic, true, false, fits_winograd_5x5,
+     "6.25x fewer multiplications than direct sums; 64 GEMMs"},
+    {ConvKernel::winograd_5x5, "winograd_5x5", kInputGradient, Isa::generic, true, false,
+     fits_winograd_5x5_input_gradient, "the forward pass of the output gradient with the kernel flipped"},
     {ConvKernel::pointwise, "pointwise", kAllPasses, Isa::generic, false, true, select_detail::pointwise,
      "the input already is its im2col matrix: one GEMM per sample"},
     {ConvKernel::channel_lanes, "channel_lanes", kAllPasses, Isa::generic, true, true, select_detail::not_pointwise,

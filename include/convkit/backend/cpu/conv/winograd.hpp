@@ -1,15 +1,16 @@
 // Compiled once per instruction set, in namespace cpu::CONVKIT_ISA_COPY (kernels_by_isa.hpp).
-// Winograd's F(m x m, 3x3) for 3x3, stride-1 float convolutions with many channels, for
-// the forward pass and both gradients (Lavin and Gray, "Fast Algorithms for
-// Convolutional Neural Networks", 2016), with output tiles of m = 2, 3 or 4 (the
-// selection table picks m by the plane's size: winograd_tile_size). Each m x m block of
-// outputs (a tile) comes from an a x a block of input d, a = m + 2:
+// Winograd's F(m x m, r x r) for stride-1 float convolutions with many channels, for the
+// forward pass and both gradients (Lavin and Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2016): 3x3 kernels with output tiles of m = 2, 3 or 4 (the selection
+// table picks m by the plane's size: winograd_tile_size), and 5x5 kernels with m = 4. Each
+// m x m block of outputs (a tile) comes from an a x a block of input d, a = m + r - 1:
 //   Y = A^T [ (G g G^T) (.) (B^T d B) ] A
 // where (.) multiplies elementwise. Summed over input channels, the a^2 elementwise
 // products are a^2 matrix products U[xi] (O x C) * V[xi] (C x tiles): per output and
 // channel pair, F(2x2, 3x3) makes 16 / 4 = 4 multiplications, F(3x3, 3x3) 25 / 9 = 2.8
 // and F(4x4, 3x3) 36 / 16 = 2.25, where direct convolution makes 9 (tiles that overhang
-// the plane's edge cost as much as whole ones). The transforms are additions and multiplications
+// the plane's edge cost as much as whole ones); F(4x4, 5x5) makes 64 / 16 = 4 where
+// direct convolution makes 25. The transforms are additions and multiplications
 // by constants (Tile). The tiles run in chunks of whole tile rows, small enough that a
 // chunk's V and products stay in cache; chunks run in parallel. The input gradient is the
 // forward pass of the output gradient with the weights flipped and transposed
@@ -39,17 +40,17 @@ namespace winograd {
 
 constexpr int64_t kBlock = 8;  // tiles per vector pass of a transform (see for_blocks)
 
-/// F(M x M, 3x3)'s one-dimensional transforms, each applied to the columns of a tile and
+/// F(M x M, R x R)'s one-dimensional transforms, each applied to the columns of a tile and
 /// then to its rows: input (B^T), output (A^T), the weights' (G), and the adjoints of the
 /// output's and the weights' for the gradients.
-template <int M>
+template <int M, int R = 3>
 struct Tile;
 
-/// What Tile<M>'s sizes follow from: an M x M output tile reads an (M + 2) x (M + 2)
-/// input block for a 3x3 kernel.
-template <int M>
+/// What Tile<M, R>'s sizes follow from: an M x M output tile reads an
+/// (M + R - 1) x (M + R - 1) input block for an R x R kernel.
+template <int M, int R = 3>
 struct TileSize {
-  static constexpr int alpha = M + 2;           ///< inputs (and transformed values) per side
+  static constexpr int alpha = M + R - 1;       ///< inputs (and transformed values) per side
   static constexpr int values = alpha * alpha;  ///< transformed values per tile
 };
 
@@ -196,6 +197,81 @@ struct Tile<4> : TileSize<4> {
   }
 };
 
+/// F(4x4, 5x5) at the points 0, +-1, +-2, +-1/2 and infinity (as the image lanes' F(4, 5),
+/// image_lanes_winograd.hpp), for 5x5 kernels: 64 products per 16 outputs where direct
+/// sums make 400. B^T = [-1 0 21/4 0 -21/4 0 1 0; 0 1 1 -17/4 -17/4 1 1 0;
+/// 0 -1 1 17/4 -17/4 -1 1 0; 0 1/2 1/4 -5/2 -5/4 2 1 0; 0 -1/2 1/4 5/2 -5/4 -2 1 0;
+/// 0 2 4 -5/2 -5 1/2 1 0; 0 -2 4 5/2 -5 -1/2 1 0; 0 -1 0 21/4 0 -21/4 0 1],
+/// A^T = [1 1 1 1 1 1 1 0; 0 1 -1 2 -2 1/2 -1/2 0; 0 1 1 4 4 1/4 1/4 0;
+/// 0 1 -1 8 -8 1/8 -1/8 1], G = [-1 0 0 0 0; -2/9 (1 1 1 1 1); -2/9 (1 -1 1 -1 1);
+/// 1/90 (1 2 4 8 16); 1/90 (1 -2 4 -8 16); 1/45 (32 16 8 4 2); 1/45 (32 -16 8 -4 2);
+/// 0 0 0 0 1]. The rows come in pairs at +-t, computed as the sum and difference of their
+/// even and odd parts.
+template <>
+struct Tile<4, 5> : TileSize<4, 5> {
+  /// v = B^T x: one column or row of an input tile.
+  static CONVKIT_INLINE_BODY inline void input(const float (&x)[8], float (&v)[8]) {
+    const float a = x[2] + x[6] - 4.25f * x[4], b = x[1] + x[5] - 4.25f * x[3];
+    const float c = 0.25f * x[2] - 1.25f * x[4] + x[6], d = 0.5f * x[1] - 2.5f * x[3] + 2.0f * x[5];
+    const float e = 4.0f * x[2] - 5.0f * x[4] + x[6], f = 2.0f * x[1] - 2.5f * x[3] + 0.5f * x[5];
+    v[0] = x[6] - x[0] + 5.25f * (x[2] - x[4]);
+    v[1] = a + b;
+    v[2] = a - b;
+    v[3] = c + d;
+    v[4] = c - d;
+    v[5] = e + f;
+    v[6] = e - f;
+    v[7] = x[7] - x[1] + 5.25f * (x[3] - x[5]);
+  }
+  /// y = A^T s: one column or row of a tile of products.
+  static CONVKIT_INLINE_BODY inline void output(const float (&s)[8], float (&y)[4]) {
+    const float p1 = s[1] + s[2], m1 = s[1] - s[2], p2 = s[3] + s[4], m2 = s[3] - s[4], p3 = s[5] + s[6],
+                m3 = s[5] - s[6];
+    y[0] = s[0] + p1 + p2 + p3;
+    y[1] = m1 + 2.0f * m2 + 0.5f * m3;
+    y[2] = p1 + 4.0f * p2 + 0.25f * p3;
+    y[3] = m1 + 8.0f * m2 + 0.125f * m3 + s[7];
+  }
+  /// s = A y: one column or row of an output-gradient tile (the adjoint of output).
+  static CONVKIT_INLINE_BODY inline void output_adjoint(const float (&y)[4], float (&s)[8]) {
+    const float e1 = y[0] + y[2], o1 = y[1] + y[3];
+    const float e2 = y[0] + 4.0f * y[2], o2 = 2.0f * y[1] + 8.0f * y[3];
+    const float e3 = y[0] + 0.25f * y[2], o3 = 0.5f * y[1] + 0.125f * y[3];
+    s[0] = y[0];
+    s[1] = e1 + o1;
+    s[2] = e1 - o1;
+    s[3] = e2 + o2;
+    s[4] = e2 - o2;
+    s[5] = e3 + o3;
+    s[6] = e3 - o3;
+    s[7] = y[3];
+  }
+  /// u = G g: one column or row of a 5x5 kernel.
+  static CONVKIT_INLINE_BODY inline void weights(const float (&g)[5], float (&u)[8]) {
+    const float e1 = g[0] + g[2] + g[4], o1 = g[1] + g[3];
+    const float e2 = g[0] + 4.0f * g[2] + 16.0f * g[4], o2 = 2.0f * g[1] + 8.0f * g[3];
+    const float e3 = 32.0f * g[0] + 8.0f * g[2] + 2.0f * g[4], o3 = 16.0f * g[1] + 4.0f * g[3];
+    u[0] = -g[0];
+    u[1] = (e1 + o1) * (-2.0f / 9);
+    u[2] = (e1 - o1) * (-2.0f / 9);
+    u[3] = (e2 + o2) * (1.0f / 90);
+    u[4] = (e2 - o2) * (1.0f / 90);
+    u[5] = (e3 + o3) * (1.0f / 45);
+    u[6] = (e3 - o3) * (1.0f / 45);
+    u[7] = g[4];
+  }
+  /// g = G^T u: one column or row of a weight-gradient tile (the adjoint of weights).
+  static CONVKIT_INLINE_BODY inline void weights_adjoint(const float (&u)[8], float (&g)[5]) {
+    const float p = u[1] * (-2.0f / 9), q = u[2] * (-2.0f / 9), r = u[3] * (1.0f / 90), t = u[4] * (1.0f / 90),
+                v = u[5] * (1.0f / 45), w = u[6] * (1.0f / 45);
+    g[0] = p + q + r + t + 32.0f * (v + w) - u[0];
+    g[1] = p - q + 2.0f * (r - t) + 16.0f * (v - w);
+    g[2] = p + q + 4.0f * (r + t) + 8.0f * (v + w);
+    g[3] = p - q + 8.0f * (r - t) + 4.0f * (v - w);
+    g[4] = p + q + 16.0f * (r + t) + 2.0f * (v + w) + u[7];
+  }
+};
+
 /// Applies the one-dimensional transform `f` (in[I] -> out[O]) to each column of the I x I
 /// block `in` (rows of I), then to each row of the result: out[O][O] = f(f(in)^T)^T.
 template <int I, int O, class F>
@@ -231,24 +307,24 @@ void for_weight_blocks(int64_t O, int64_t C, Body body) {
   });
 }
 
-/// U[xi] = (G g G^T)[xi] for every (o, c): Tile<M>::values matrices of O x C,
+/// U[xi] = (G g G^T)[xi] for every (o, c): Tile<M, R>::values matrices of O x C,
 /// xi = alpha * row + column.
-template <int M>
+template <int M, int R = 3>
 void transform_weights(int64_t O, int64_t C, const float* w, float* U) {
-  using Tl = Tile<M>;
+  using Tl = Tile<M, R>;
   constexpr int A = Tl::alpha;
   const int64_t OC = O * C;
   for_weight_blocks(O, C, [&](int64_t oc0, int64_t n) {
-    alignas(64) float k[9][kWeightBlock];
+    alignas(64) float k[R * R][kWeightBlock];
     alignas(64) float u[Tl::values][kWeightBlock];
-    const float* src = w + oc0 * 9;
+    const float* src = w + oc0 * R * R;
     for (int64_t j = 0; j < n; ++j)
-      for (int m = 0; m < 9; ++m) k[m][j] = src[j * 9 + m];
+      for (int m = 0; m < R * R; ++m) k[m][j] = src[j * R * R + m];
     CONVKIT_SIMD for (int64_t j = 0; j < n; ++j) {
-      float g[3][3], t[A][A];
-      for (int i = 0; i < 3; ++i)
-        for (int c = 0; c < 3; ++c) g[i][c] = k[3 * i + c][j];
-      transform_2d(g, t, [](const float(&a)[3], float(&b)[A]) { Tl::weights(a, b); });
+      float g[R][R], t[A][A];
+      for (int i = 0; i < R; ++i)
+        for (int c = 0; c < R; ++c) g[i][c] = k[R * i + c][j];
+      transform_2d(g, t, [](const float(&a)[R], float(&b)[A]) { Tl::weights(a, b); });
       for (int i = 0; i < A; ++i)
         for (int c = 0; c < A; ++c) u[A * i + c][j] = t[i][c];
     }
@@ -258,8 +334,9 @@ void transform_weights(int64_t O, int64_t C, const float* w, float* U) {
 
 /// Where the tiles are: tile row r of the batch is image r / tiles_h's tile row
 /// r % tiles_h, tiles_w tiles wide; a chunk is a run of tile rows [r0, r1).
-template <int M>
+template <int M, int R = 3>
 struct Layout {
+  static_assert(Tile<M, R>::alpha <= 2 * M, "a tile's columns reach at most one value past its phase's run");
   /// Tiles down and across one image.
   ///@{
   int64_t tiles_h, tiles_w;
@@ -279,8 +356,8 @@ struct Layout {
         row_width(M * phase_len) {}
   /// Floats of scratch the transforms need for chunks of up to `chunk_rows` tile rows.
   int64_t scratch_size(int64_t chunk_rows) const {
-    const int64_t segment = std::min(chunk_rows, tiles_h);  // tile rows of one image in a chunk
-    return (M * segment + Tile<M>::alpha - M) * row_width;  // the input rows; row_width >= M * tiles_w_blocks
+    const int64_t segment = std::min(chunk_rows, tiles_h);     // tile rows of one image in a chunk
+    return (M * segment + Tile<M, R>::alpha - M) * row_width;  // the input rows; row_width >= M * tiles_w_blocks
   }
 };
 
@@ -305,9 +382,9 @@ void for_blocks(int64_t n, Body body) {
 /// Transforms a tile row's tiles [0, tiles) (rounded up to whole blocks, see for_blocks)
 /// into the alpha x alpha values out[alpha * i + j][k] of tile k: load(i, j, k) gives tile
 /// k's I x I block, `transform` the one-dimensional transform (I values to alpha).
-template <int M, int I, class Load, class Transform>
+template <int M, int R, int I, class Load, class Transform>
 CONVKIT_INLINE_BODY inline void transform_tile_row(int64_t tiles, float* const* out, Load load, Transform transform) {
-  constexpr int A = Tile<M>::alpha;
+  constexpr int A = Tile<M, R>::alpha;
   for_blocks(tiles, [&](int64_t k) CONVKIT_INLINE_BODY {
     float d[I][I], t[A][A];
     for (int i = 0; i < I; ++i)
@@ -381,8 +458,8 @@ void copy_phase_rows(const float* plane, int64_t H, int64_t W, int64_t h0, int64
 
 /// Walks tile rows [r0, r1) of the batch image by image: body(n, first, count, tile) for
 /// image n's tile rows [first, first + count), whose first tile is the chunk's tile `tile`.
-template <int M, class Body>
-void for_each_image(const Layout<M>& L, int64_t r0, int64_t r1, Body body) {
+template <int M, int R, class Body>
+void for_each_image(const Layout<M, R>& L, int64_t r0, int64_t r1, Body body) {
   for (int64_t r = r0; r < r1;) {
     const int64_t n = r / L.tiles_h, end = std::min(r1, (n + 1) * L.tiles_h);
     body(n, r % L.tiles_h, end - r, (r - r0) * L.tiles_w);
@@ -397,10 +474,10 @@ void for_each_image(const Layout<M>& L, int64_t r0, int64_t r1, Body body) {
 /// alpha x alpha block from them. (Copying each tile row's rows just before reading them,
 /// and storing the row transform before the column transform read it, stalled those
 /// loads on store forwarding: the loads straddled the stores.)
-template <int M>
-void transform_input(const Conv2dGeometry& g, const Layout<M>& L, const float* x, int64_t r0, int64_t r1, int64_t T,
+template <int M, int R = 3>
+void transform_input(const Conv2dGeometry& g, const Layout<M, R>& L, const float* x, int64_t r0, int64_t r1, int64_t T,
                      float* V, float* scratch) {
-  using Tl = Tile<M>;
+  using Tl = Tile<M, R>;
   constexpr int A = Tl::alpha;
   const int64_t width = L.row_width, stride = matrix_stride(g.C, T), phase_len = L.phase_len;
   float* padded = scratch;  // one image's rows for the chunk's tile rows
@@ -413,7 +490,7 @@ void transform_input(const Conv2dGeometry& g, const Layout<M>& L, const float* x
         for (int j = 0; j < A; ++j) columns[j] = padded + M * ti * width + (j % M) * phase_len + j / M;
         float* v[Tl::values];
         for (int xi = 0; xi < Tl::values; ++xi) v[xi] = V + xi * stride + c * T + tile;
-        transform_tile_row<M, A>(
+        transform_tile_row<M, R, A>(
             L.tiles_w, v, [&](int i, int j, int64_t k) CONVKIT_INLINE_BODY { return columns[j][i * width + k]; },
             [](const float(&a)[A], float(&b)[A]) { Tl::input(a, b); });
       }
@@ -424,10 +501,10 @@ void transform_input(const Conv2dGeometry& g, const Layout<M>& L, const float* x
 /// y for tile rows [r0, r1) from the products M[xi][o][t] (T tiles; matrix_stride(O, T)
 /// apart), plus the bias: Y = A^T m A. The tiles' rows and columns past the output's
 /// edge are dropped.
-template <int M>
-void transform_output(const Conv2dGeometry& g, const Layout<M>& L, const float* Mp, const float* b, int64_t r0,
+template <int M, int R = 3>
+void transform_output(const Conv2dGeometry& g, const Layout<M, R>& L, const float* Mp, const float* b, int64_t r0,
                       int64_t r1, int64_t T, float* y, float* scratch) {
-  using Tl = Tile<M>;
+  using Tl = Tile<M, R>;
   constexpr int A = Tl::alpha;
   const int64_t tw = L.tiles_w, stride = matrix_stride(g.O, T);
   float* out[M];  // the M output rows of a tile row
@@ -462,10 +539,10 @@ void transform_output(const Conv2dGeometry& g, const Layout<M>& L, const float* 
 /// of transform_output). Outputs past the output's edge count as zero. As in
 /// transform_input, the rows a chunk reads in one image are copied, zero-padded, before
 /// any is read.
-template <int M>
-void transform_output_gradient(const Conv2dGeometry& g, const Layout<M>& L, const float* gy, int64_t r0, int64_t r1,
+template <int M, int R = 3>
+void transform_output_gradient(const Conv2dGeometry& g, const Layout<M, R>& L, const float* gy, int64_t r0, int64_t r1,
                                int64_t T, float* Mg, float* scratch) {
-  using Tl = Tile<M>;
+  using Tl = Tile<M, R>;
   constexpr int A = Tl::alpha;
   const int64_t tw = L.tiles_w, width = M * L.tiles_w_blocks, stride = matrix_stride(g.O, T);
   float* padded = scratch;  // one image's rows for the chunk's tile rows
@@ -478,7 +555,7 @@ void transform_output_gradient(const Conv2dGeometry& g, const Layout<M>& L, cons
         for (int i = 0; i < M; ++i) rows[i] = padded + (M * ti + i) * width;
         float* mg[Tl::values];
         for (int xi = 0; xi < Tl::values; ++xi) mg[xi] = Mg + xi * stride + o * T + tile;
-        transform_tile_row<M, M>(
+        transform_tile_row<M, R, M>(
             tw, mg, [&](int i, int j, int64_t k) CONVKIT_INLINE_BODY { return rows[i][M * k + j]; },
             [](const float(&a)[M], float(&c)[A]) { Tl::output_adjoint(a, c); });
       }
@@ -487,28 +564,28 @@ void transform_output_gradient(const Conv2dGeometry& g, const Layout<M>& L, cons
 }
 
 /// gw[o][c] = G^T dU[.][o][c] G, the adjoint of transform_weights: dU holds
-/// Tile<M>::values matrices of O x C (the gradient with respect to U); gw, (O, C, 3, 3),
+/// Tile<M, R>::values matrices of O x C (the gradient with respect to U); gw, (O, C, R, R),
 /// is overwritten. Blocks of kWeightBlock pairs, as transform_weights.
-template <int M>
+template <int M, int R = 3>
 void transform_weight_gradient(int64_t O, int64_t C, const float* dU, float* gw) {
-  using Tl = Tile<M>;
+  using Tl = Tile<M, R>;
   constexpr int A = Tl::alpha;
   const int64_t OC = O * C;
   for_weight_blocks(O, C, [&](int64_t oc0, int64_t n) {
     alignas(64) float du[Tl::values][kWeightBlock];
-    alignas(64) float k[9][kWeightBlock];
+    alignas(64) float k[R * R][kWeightBlock];
     for (int xi = 0; xi < Tl::values; ++xi) copy_short(dU + xi * OC + oc0, n, du[xi]);
     CONVKIT_SIMD for (int64_t j = 0; j < n; ++j) {
-      float u[A][A], g[3][3];
+      float u[A][A], g[R][R];
       for (int i = 0; i < A; ++i)
         for (int c = 0; c < A; ++c) u[i][c] = du[A * i + c][j];
-      transform_2d(u, g, [](const float(&a)[A], float(&b)[3]) { Tl::weights_adjoint(a, b); });
-      for (int i = 0; i < 3; ++i)
-        for (int c = 0; c < 3; ++c) k[3 * i + c][j] = g[i][c];
+      transform_2d(u, g, [](const float(&a)[A], float(&b)[R]) { Tl::weights_adjoint(a, b); });
+      for (int i = 0; i < R; ++i)
+        for (int c = 0; c < R; ++c) k[R * i + c][j] = g[i][c];
     }
-    float* dst = gw + oc0 * 9;
+    float* dst = gw + oc0 * R * R;
     for (int64_t j = 0; j < n; ++j)
-      for (int m = 0; m < 9; ++m) dst[j * 9 + m] = k[m][j];
+      for (int m = 0; m < R * R; ++m) dst[j * R * R + m] = k[m][j];
   });
 }
 
@@ -554,9 +631,9 @@ class Chunks {
 /// parallel: tile rows [r0, r1), T tiles, with the thread's own workspaces for V (C rows),
 /// M (O rows; the products, or the transformed output gradient) and the transforms'
 /// scratch. `first` is true for a thread's first chunk.
-template <int M, class Body>
-void for_each_chunk(const Conv2dGeometry& g, const Layout<M>& L, Body body) {
-  constexpr int values = Tile<M>::values;
+template <int M, int R, class Body>
+void for_each_chunk(const Conv2dGeometry& g, const Layout<M, R>& L, Body body) {
+  constexpr int values = Tile<M, R>::values;
   const Chunks chunks(g.N * L.tiles_h, L.tiles_w, kChunkValues / values);
   const int64_t T_max = chunks.max_tiles();
   parallel_for(chunks.count(), values * g.O * g.C * T_max * 2, [&](int64_t c0, int64_t c1) {
@@ -572,29 +649,29 @@ void for_each_chunk(const Conv2dGeometry& g, const Layout<M>& L, Body body) {
 
 /// The transformed weight matrices, each packed for its product with V: op(U[xi]) is
 /// O x C of the convolution they serve.
-template <int M>
-using PackedWeights = std::array<std::optional<PreparedA<float>>, Tile<M>::values>;
+template <int M, int R = 3>
+using PackedWeights = std::array<std::optional<PreparedA<float>>, Tile<M, R>::values>;
 
-/// Transforms the O x C 3x3 kernels w (O, C, 3, 3) and packs each U[xi], the matrices in
+/// Transforms the O x C kernels w (O, C, R, R) and packs each U[xi], the matrices in
 /// parallel.
-template <int M>
-void pack_weights(int64_t O, int64_t C, const float* w, PackedWeights<M>& packed) {
-  constexpr int values = Tile<M>::values;
+template <int M, int R = 3>
+void pack_weights(int64_t O, int64_t C, const float* w, PackedWeights<M, R>& packed) {
+  constexpr int values = Tile<M, R>::values;
   Workspace<float> U(static_cast<size_t>(values * O * C));
-  transform_weights<M>(O, C, w, U.data());
+  transform_weights<M, R>(O, C, w, U.data());
   parallel_for(values, O * C, [&](int64_t x0, int64_t x1) {
     for (int64_t xi = x0; xi < x1; ++xi) packed[static_cast<size_t>(xi)].emplace(false, O, C, U.data() + xi * O * C);
   });
 }
 
 /// y of g from x with the weights transformed and packed; b may be null.
-template <int M>
-void forward_packed(const Conv2dGeometry& g, const PackedWeights<M>& weights, const float* x, const float* b,
+template <int M, int R = 3>
+void forward_packed(const Conv2dGeometry& g, const PackedWeights<M, R>& weights, const float* x, const float* b,
                     float* y) {
-  const Layout<M> L(g);
+  const Layout<M, R> L(g);
   for_each_chunk(g, L, [&](bool, int64_t r0, int64_t r1, int64_t T, float* V, float* Mp, float* scratch) {
     transform_input(g, L, x, r0, r1, T, V, scratch);
-    for (int xi = 0; xi < Tile<M>::values; ++xi)
+    for (int xi = 0; xi < Tile<M, R>::values; ++xi)
       weights[static_cast<size_t>(xi)]->multiply(false, T, 1.0f, V + xi * matrix_stride(g.C, T), 0.0f,
                                                  Mp + xi * matrix_stride(g.O, T));
     transform_output(g, L, Mp, b, r0, r1, T, y, scratch);
@@ -603,44 +680,47 @@ void forward_packed(const Conv2dGeometry& g, const PackedWeights<M>& weights, co
 
 }  // namespace winograd
 
-/// The forward pass by F(M x M, 3x3); see the file comment. fits_winograd(g) (M = 2) or
-/// fits_winograd_f4(g) (M = 4) must hold.
-template <int M>
+/// The forward pass by F(M x M, R x R); see the file comment. The layer must take it in
+/// the selection table: fits_winograd(g) (M = 2), fits_winograd_f3(g) (M = 3),
+/// fits_winograd_f4(g) (M = 4), or fits_winograd_5x5(g) (M = 4, R = 5).
+template <int M, int R = 3>
 void winograd_conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y) {
-  winograd::PackedWeights<M> weights;  // each U[xi] packed once for all chunks
-  winograd::pack_weights<M>(g.O, g.C, w, weights);
-  winograd::forward_packed<M>(g, weights, x, b, y);
+  winograd::PackedWeights<M, R> weights;  // each U[xi] packed once for all chunks
+  winograd::pack_weights<M, R>(g.O, g.C, w, weights);
+  winograd::forward_packed<M, R>(g, weights, x, b, y);
 }
 
-/// gx (overwritten) for fits_winograd_input_gradient(g) (M = 2) or
-/// fits_winograd_f4_input_gradient(g) (M = 4): the forward pass of gy
+/// gx (overwritten) for the layers whose input gradient takes F(M x M, R x R)
+/// (fits_winograd_input_gradient and its kin in select.hpp): the forward pass of gy
 /// (input_gradient_geometry) with each kernel flipped in both directions and the channels
-/// swapped (a copy of C x O x 3 x 3 floats, transformed as the forward's).
-template <int M>
+/// swapped (a copy of C x O x R x R floats, transformed as the forward's).
+template <int M, int R = 3>
 void winograd_input_gradient(const Conv2dGeometry& g, const float* w, const float* gy, float* gx) {
-  Workspace<float> flipped(static_cast<size_t>(g.C * g.O * 9));
-  parallel_for(g.C, g.O * 9, [&](int64_t c0, int64_t c1) {
+  constexpr int taps = R * R;
+  Workspace<float> flipped(static_cast<size_t>(g.C * g.O * taps));
+  parallel_for(g.C, g.O * taps, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c)
       for (int64_t o = 0; o < g.O; ++o)
-        for (int m = 0; m < 9; ++m) flipped.data()[(c * g.O + o) * 9 + m] = w[(o * g.C + c) * 9 + (8 - m)];
+        for (int m = 0; m < taps; ++m)
+          flipped.data()[(c * g.O + o) * taps + m] = w[(o * g.C + c) * taps + (taps - 1 - m)];
   });
-  winograd::PackedWeights<M> weights;
-  winograd::pack_weights<M>(g.C, g.O, flipped.data(), weights);
-  winograd::forward_packed<M>(input_gradient_geometry(g), weights, gy, nullptr, gx);
+  winograd::PackedWeights<M, R> weights;
+  winograd::pack_weights<M, R>(g.C, g.O, flipped.data(), weights);
+  winograd::forward_packed<M, R>(input_gradient_geometry(g), weights, gy, nullptr, gx);
 }
 
-/// gw (overwritten) for fits_winograd(g) (M = 2) or fits_winograd_f4(g) (M = 4), in the
+/// gw (overwritten) for the layers winograd_conv2d_forward<M, R> serves, in the
 /// forward pass's transformed space: with V = B^T d B per input tile and Mg = A dY A^T per
 /// output-gradient tile,
 ///   dU[xi] (O x C) = sum over tiles of Mg[xi] V[xi]^T,   gw = G^T dU G
 /// (the adjoint of each step of the forward): alpha^2 products of O x C over the tiles.
 /// Each thread sums its chunks into its own dU; the sums are added before the final
 /// transform.
-template <int M>
+template <int M, int R = 3>
 void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, const float* gy, float* gw) {
   using namespace winograd;
-  constexpr int values = Tile<M>::values;
-  const Layout<M> L(g);
+  constexpr int values = Tile<M, R>::values;
+  const Layout<M, R> L(g);
   const int64_t dU_size = values * g.O * g.C;
   const int threads = max_threads();
   Workspace<float> dU(static_cast<size_t>(dU_size * threads));
@@ -659,7 +739,7 @@ void winograd_weight_gradient(const Conv2dGeometry& g, const float* x, const flo
   if (!used[0]) fill(dU_size, total, 0.0f);
   for (int t = 1; t < threads; ++t)
     if (used[static_cast<size_t>(t)]) axpy(dU_size, 1.0f, dU.data() + t * dU_size, total);
-  transform_weight_gradient<M>(g.O, g.C, total, gw);
+  transform_weight_gradient<M, R>(g.O, g.C, total, gw);
 }
 
 }  // namespace convkit::backend::cpu::CONVKIT_ISA_COPY
