@@ -273,18 +273,21 @@ struct Tile<4, 5> : TileSize<4, 5> {
 };
 
 /// Applies the one-dimensional transform `f` (in[I] -> out[O]) to each column of the I x I
-/// block `in` (rows of I), then to each row of the result: out[O][O] = f(f(in)^T)^T.
+/// block `in` (rows of I), then to each row of the result: out[O][O] = f(f(in)^T)^T. Both
+/// loops unroll whole (sides of up to 8), so the blocks stay in registers: with a remainder
+/// left over, Clang's vectorizer gives up on the loop over tiles that calls this.
 template <int I, int O, class F>
 CONVKIT_INLINE_BODY inline void transform_2d(const float (&in)[I][I], float (&out)[O][O], F f) {
+  static_assert(I <= 8 && O <= 8, "CONVKIT_UNROLL(8) unrolls sides of up to 8");
   float t[O][I];
-  CONVKIT_UNROLL(6)
+  CONVKIT_UNROLL(8)
   for (int j = 0; j < I; ++j) {
     float column[I], result[O];
     for (int i = 0; i < I; ++i) column[i] = in[i][j];
     f(column, result);
     for (int i = 0; i < O; ++i) t[i][j] = result[i];
   }
-  CONVKIT_UNROLL(6)
+  CONVKIT_UNROLL(8)
   for (int i = 0; i < O; ++i) f(t[i], out[i]);
 }
 
