@@ -10,8 +10,9 @@
 // overlapping third 4x4 tile would make 576).
 //
 // F(4, 5)'s points are 0, +-1, +-2, +-1/2 and infinity, those of F(6x6, 3x3) in NNPACK
-// and oneDNN; in float the outputs are within about 4e-6 of the exact ones relative to the
-// largest (the direct sums: 1e-7), checked in the tests against the reference in double.
+// and oneDNN (its input and output transforms are winograd.hpp's Tile<4, 5>); in float the outputs are within about
+// 4e-6 of the exact ones relative to the largest (the direct sums: 1e-7), checked in the tests against the reference in
+// double.
 //
 // Each 64-byte vector holds one value of 16 images (the image lanes), so every transform is
 // a few vector additions and multiply-adds with constants, with no shuffles; each tile's
@@ -44,14 +45,15 @@ constexpr int64_t kLanes = 16;  ///< images per vector
 template <int M>
 struct Transform1D;
 
-/// F(4, 5): the points 0, +-1, +-2, +-1/2 and infinity (G's first row and B^T's negated,
-/// to start with 1).
+/// F(4, 5): the points 0, +-1, +-2, +-1/2 and infinity. Its input and output transforms
+/// are winograd.hpp's Tile<4, 5> (the layers with many channels take that F(4x4, 5x5)),
+/// applied to vectors of 16 images; G is the same matrix, applied here in double.
 template <>
 struct Transform1D<4> {
   static constexpr int kAlpha = 8;  ///< transformed values per side
   /// The weight transform.
   static constexpr double kG[kAlpha][5] = {
-      {1, 0, 0, 0, 0},
+      {-1, 0, 0, 0, 0},
       {-2. / 9, -2. / 9, -2. / 9, -2. / 9, -2. / 9},
       {-2. / 9, 2. / 9, -2. / 9, 2. / 9, -2. / 9},
       {1. / 90, 1. / 45, 2. / 45, 4. / 45, 8. / 45},
@@ -60,35 +62,13 @@ struct Transform1D<4> {
       {32. / 45, -16. / 45, 8. / 45, -4. / 45, 2. / 45},
       {0, 0, 0, 0, 1},
   };
-  /// v = B^T x. The rows for +p and -p share their halves of even and odd inputs: 26
-  /// operations where the matrix has 40 non-zeros.
+  /// v = B^T x.
   CONVKIT_INLINE_BODY static void input(const __m512 (&x)[kAlpha], __m512 (&v)[kAlpha]) {
-    auto c = [](float k) { return _mm512_set1_ps(k); };
-    v[0] = _mm512_fmadd_ps(_mm512_sub_ps(x[4], x[2]), c(5.25f), _mm512_sub_ps(x[0], x[6]));
-    v[7] = _mm512_fmadd_ps(_mm512_sub_ps(x[3], x[5]), c(5.25f), _mm512_sub_ps(x[7], x[1]));
-    const __m512 e1 = _mm512_fnmadd_ps(x[4], c(4.25f), _mm512_add_ps(x[2], x[6]));
-    const __m512 o1 = _mm512_fnmadd_ps(x[3], c(4.25f), _mm512_add_ps(x[1], x[5]));
-    const __m512 e2 = _mm512_fnmadd_ps(x[4], c(1.25f), _mm512_fmadd_ps(x[2], c(0.25f), x[6]));
-    const __m512 o2 = _mm512_fmadd_ps(x[5], c(2.0f), _mm512_fmsub_ps(x[1], c(0.5f), _mm512_mul_ps(x[3], c(2.5f))));
-    const __m512 e3 = _mm512_fnmadd_ps(x[4], c(5.0f), _mm512_fmadd_ps(x[2], c(4.0f), x[6]));
-    const __m512 o3 = _mm512_fmadd_ps(x[5], c(0.5f), _mm512_fmsub_ps(x[1], c(2.0f), _mm512_mul_ps(x[3], c(2.5f))));
-    v[1] = _mm512_add_ps(e1, o1);
-    v[2] = _mm512_sub_ps(e1, o1);
-    v[3] = _mm512_add_ps(e2, o2);
-    v[4] = _mm512_sub_ps(e2, o2);
-    v[5] = _mm512_add_ps(e3, o3);
-    v[6] = _mm512_sub_ps(e3, o3);
+    winograd::Tile<4, 5>::input(x, v);
   }
-  /// y = A^T x: sums and differences of the +-p pairs, 16 operations.
+  /// y = A^T x.
   CONVKIT_INLINE_BODY static void output(const __m512 (&x)[kAlpha], __m512 (&y)[4]) {
-    auto c = [](float k) { return _mm512_set1_ps(k); };
-    const __m512 s1 = _mm512_add_ps(x[1], x[2]), d1 = _mm512_sub_ps(x[1], x[2]);
-    const __m512 s2 = _mm512_add_ps(x[3], x[4]), d2 = _mm512_sub_ps(x[3], x[4]);
-    const __m512 s3 = _mm512_add_ps(x[5], x[6]), d3 = _mm512_sub_ps(x[5], x[6]);
-    y[0] = _mm512_add_ps(_mm512_add_ps(x[0], s1), _mm512_add_ps(s2, s3));
-    y[1] = _mm512_fmadd_ps(d3, c(0.5f), _mm512_fmadd_ps(d2, c(2.0f), d1));
-    y[2] = _mm512_fmadd_ps(s3, c(0.25f), _mm512_fmadd_ps(s2, c(4.0f), s1));
-    y[3] = _mm512_add_ps(_mm512_fmadd_ps(d3, c(0.125f), _mm512_fmadd_ps(d2, c(8.0f), d1)), x[7]);
+    winograd::Tile<4, 5>::output(x, y);
   }
 };
 

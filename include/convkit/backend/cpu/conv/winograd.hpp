@@ -197,7 +197,7 @@ struct Tile<4> : TileSize<4> {
   }
 };
 
-/// F(4x4, 5x5) at the points 0, +-1, +-2, +-1/2 and infinity (as the image lanes' F(4, 5),
+/// F(4x4, 5x5) at the points 0, +-1, +-2, +-1/2 and infinity (the image lanes use it too,
 /// image_lanes_winograd.hpp), for 5x5 kernels: 64 products per 16 outputs where direct
 /// sums make 400. B^T = [-1 0 21/4 0 -21/4 0 1 0; 0 1 1 -17/4 -17/4 1 1 0;
 /// 0 -1 1 17/4 -17/4 -1 1 0; 0 1/2 1/4 -5/2 -5/4 2 1 0; 0 -1/2 1/4 5/2 -5/4 -2 1 0;
@@ -206,14 +206,16 @@ struct Tile<4> : TileSize<4> {
 /// 0 1 -1 8 -8 1/8 -1/8 1], G = [-1 0 0 0 0; -2/9 (1 1 1 1 1); -2/9 (1 -1 1 -1 1);
 /// 1/90 (1 2 4 8 16); 1/90 (1 -2 4 -8 16); 1/45 (32 16 8 4 2); 1/45 (32 -16 8 -4 2);
 /// 0 0 0 0 1]. The rows come in pairs at +-t, computed as the sum and difference of their
-/// even and odd parts.
+/// even and odd parts. input and output also take vectors of floats (the image lanes'
+/// 16-image registers, image_lanes_winograd.hpp).
 template <>
 struct Tile<4, 5> : TileSize<4, 5> {
-  /// v = B^T x: one column or row of an input tile.
-  static CONVKIT_INLINE_BODY inline void input(const float (&x)[8], float (&v)[8]) {
-    const float a = x[2] + x[6] - 4.25f * x[4], b = x[1] + x[5] - 4.25f * x[3];
-    const float c = 0.25f * x[2] - 1.25f * x[4] + x[6], d = 0.5f * x[1] - 2.5f * x[3] + 2.0f * x[5];
-    const float e = 4.0f * x[2] - 5.0f * x[4] + x[6], f = 2.0f * x[1] - 2.5f * x[3] + 0.5f * x[5];
+  /// v = B^T x: one column or row of an input tile; T is float or a vector of floats.
+  template <class T>
+  static CONVKIT_INLINE_BODY inline void input(const T (&x)[8], T (&v)[8]) {
+    const T a = x[2] + x[6] - 4.25f * x[4], b = x[1] + x[5] - 4.25f * x[3];
+    const T c = 0.25f * x[2] - 1.25f * x[4] + x[6], d = 0.5f * x[1] - 2.5f * x[3] + 2.0f * x[5];
+    const T e = 4.0f * x[2] - 5.0f * x[4] + x[6], f = 2.0f * x[1] - 2.5f * x[3] + 0.5f * x[5];
     v[0] = x[6] - x[0] + 5.25f * (x[2] - x[4]);
     v[1] = a + b;
     v[2] = a - b;
@@ -223,10 +225,10 @@ struct Tile<4, 5> : TileSize<4, 5> {
     v[6] = e - f;
     v[7] = x[7] - x[1] + 5.25f * (x[3] - x[5]);
   }
-  /// y = A^T s: one column or row of a tile of products.
-  static CONVKIT_INLINE_BODY inline void output(const float (&s)[8], float (&y)[4]) {
-    const float p1 = s[1] + s[2], m1 = s[1] - s[2], p2 = s[3] + s[4], m2 = s[3] - s[4], p3 = s[5] + s[6],
-                m3 = s[5] - s[6];
+  /// y = A^T s: one column or row of a tile of products; T is float or a vector of floats.
+  template <class T>
+  static CONVKIT_INLINE_BODY inline void output(const T (&s)[8], T (&y)[4]) {
+    const T p1 = s[1] + s[2], m1 = s[1] - s[2], p2 = s[3] + s[4], m2 = s[3] - s[4], p3 = s[5] + s[6], m3 = s[5] - s[6];
     y[0] = s[0] + p1 + p2 + p3;
     y[1] = m1 + 2.0f * m2 + 0.5f * m3;
     y[2] = p1 + 4.0f * p2 + 0.25f * p3;
