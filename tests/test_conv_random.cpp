@@ -733,7 +733,7 @@ TEST_CASE("Winograd 5x5 forward and gradients match the reference") {
   if (std::getenv("CONVKIT_CONV_ALGO")) return;  // the test checks the kernels the table picks
   ck::Generator gen(34);
   const Pick pick{gen};
-  int tested = 0, input_gradients = 0;
+  int partial_tiles = 0, input_gradients = 0;
   double worst = 0;
   for (int trial = 0; trial < 16; ++trial) {
     const int64_t N = pick(1, 3), C = pick(32, 48), O = pick(32, 48), pad = pick(0, 4);
@@ -752,6 +752,7 @@ TEST_CASE("Winograd 5x5 forward and gradients match the reference") {
     CHECK(kf == cpu::ConvKernel::winograd_5x5);
     CHECK(kw == cpu::ConvKernel::winograd_5x5);
     input_gradients += kx == cpu::ConvKernel::winograd_5x5;
+    partial_tiles += g.OH % 4 != 0 || g.OW % 4 != 0;
     auto y = ck::conv2d(x, w, b, opt);
     auto gy = ck::Tensor<float>::uniform(y.shape(), -1.f, 1.f, gen);
     (y * gy).sum().backward();
@@ -764,9 +765,8 @@ TEST_CASE("Winograd 5x5 forward and gradients match the reference") {
       CHECK(e < 2e-5);
       worst = std::max(worst, e);
     }
-    ++tested;
   }
-  CHECK(tested == 16);
+  CHECK(partial_tiles >= 8);  // tiles that overhang the output's edge
   CHECK(input_gradients >= 8);
   MESSAGE("Winograd F(4x4, 5x5): worst error " << worst << " of the largest value");
 }
